@@ -1,0 +1,24 @@
+#include "config/load.hpp"
+
+namespace airlock::config {
+
+// Kept as YAML rather than as struct defaults so `airlock --print-default-config`
+// shows users a file they can copy and edit.
+std::string_view embedded_default_yaml() {
+  return R"(# airlock embedded default: a local forward proxy for one workspace.
+proxy:
+  listen: "127.0.0.1:3128"
+  workers: 0                # one per core
+  max_connections: 10000
+  max_header_bytes: 64KiB
+  timeouts: { header: 10s, idle: 300s, connect: 10s, drain: 30s }
+  pool: { max_idle_per_host: 32, idle: 60s }
+log:
+  level: info
+  format: text
+)";
+}
+
+config embedded_default() { return load_string(embedded_default_yaml(), "<embedded default>"); }
+
+}  // namespace airlock::config

@@ -1,0 +1,265 @@
+#include "config/load.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <array>
+#include <fstream>
+#include <initializer_list>
+#include <limits>
+#include <sstream>
+#include <vector>
+
+#include "config/parse_values.hpp"
+
+namespace airlock::config {
+
+config_error::config_error(std::string file, int line, int column, std::string message)
+    : std::runtime_error(file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " +
+                         message),
+      file_(std::move(file)),
+      line_(line),
+      column_(column),
+      message_(std::move(message)) {}
+
+namespace {
+
+// Walks the YAML tree; every accessor fails with the position of the node it looked at.
+class reader {
+ public:
+  explicit reader(std::string file) : file_(std::move(file)) {}
+
+  [[noreturn]] void fail(const YAML::Node& node, const std::string& message) const {
+    const YAML::Mark mark = node.Mark();
+    if (mark.is_null()) {
+      throw config_error(file_, 1, 1, message);
+    }
+    throw config_error(file_, mark.line + 1, mark.column + 1, message);
+  }
+
+  // Fails unless node is a map whose keys are all in `allowed`.
+  void expect_map(const YAML::Node& node, const std::string& path,
+                  std::initializer_list<std::string_view> allowed) const {
+    if (!node.IsMap()) {
+      fail(node, path + ": expected a mapping");
+    }
+    std::vector<std::string> seen;
+    for (const auto& kv : node) {
+      const std::string key = kv.first.Scalar();
+      // yaml-cpp keeps the first of two equal keys silently; a config must not say two things.
+      if (std::find(seen.begin(), seen.end(), key) != seen.end()) {
+        fail(kv.first, "duplicate key \"" + key + "\" in " + path);
+      }
+      seen.push_back(key);
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+        std::string known;
+        for (auto a : allowed) {
+          known += known.empty() ? "" : ", ";
+          known += a;
+        }
+        fail(kv.first, "unknown key \"" + key + "\" in " + path + " (known: " + known + ")");
+      }
+    }
+  }
+
+  std::string scalar(const YAML::Node& node, const std::string& path) const {
+    if (!node.IsScalar()) {
+      fail(node, path + ": expected a single value");
+    }
+    return node.Scalar();
+  }
+
+  std::uint64_t integer(const YAML::Node& node, const std::string& path, std::uint64_t min,
+                        std::uint64_t max) const {
+    const std::string text = scalar(node, path);
+    auto value = parse_size(text);
+    if (!value || text.find_first_not_of("0123456789") != std::string::npos) {
+      fail(node, path + ": expected a whole number, got \"" + text + "\"");
+    }
+    if (*value < min || *value > max) {
+      fail(node, path + ": must be between " + std::to_string(min) + " and " + std::to_string(max));
+    }
+    return *value;
+  }
+
+  std::uint64_t size(const YAML::Node& node, const std::string& path, std::uint64_t min,
+                     std::uint64_t max) const {
+    const std::string text = scalar(node, path);
+    auto value = parse_size(text);
+    if (!value) {
+      fail(node, path + ": expected a size like 65536 or 64KiB, got \"" + text + "\"");
+    }
+    if (*value < min || *value > max) {
+      fail(node, path + ": must be between " + std::to_string(min) + " and " +
+                     std::to_string(max) + " bytes");
+    }
+    return *value;
+  }
+
+  duration time(const YAML::Node& node, const std::string& path) const {
+    const std::string text = scalar(node, path);
+    auto value = parse_duration(text);
+    if (!value || value->count() <= 0) {
+      fail(node, path + ": expected a positive duration like 250ms, 10s, 5m, got \"" + text + "\"");
+    }
+    return *value;
+  }
+
+  endpoint address(const YAML::Node& node, const std::string& path, bool allow_zero_port) const {
+    const std::string text = scalar(node, path);
+    auto parsed = parse_endpoint(text, allow_zero_port);
+    if (auto* err = std::get_if<std::string>(&parsed)) {
+      fail(node, path + ": " + *err + ", got \"" + text + "\"");
+    }
+    return std::get<endpoint>(parsed);
+  }
+
+ private:
+  std::string file_;
+};
+
+void read_timeouts(const reader& r, const YAML::Node& node, timeouts_config& out) {
+  r.expect_map(node, "proxy.timeouts", {"header", "idle", "connect", "drain"});
+  if (node["header"]) {
+    out.header = r.time(node["header"], "proxy.timeouts.header");
+  }
+  if (node["idle"]) {
+    out.idle = r.time(node["idle"], "proxy.timeouts.idle");
+  }
+  if (node["connect"]) {
+    out.connect = r.time(node["connect"], "proxy.timeouts.connect");
+  }
+  if (node["drain"]) {
+    out.drain = r.time(node["drain"], "proxy.timeouts.drain");
+  }
+}
+
+void read_pool(const reader& r, const YAML::Node& node, pool_config& out) {
+  r.expect_map(node, "proxy.pool", {"max_idle_per_host", "idle"});
+  if (node["max_idle_per_host"]) {
+    out.max_idle_per_host = r.integer(node["max_idle_per_host"], "proxy.pool.max_idle_per_host",
+                                      0, 100000);
+  }
+  if (node["idle"]) {
+    out.idle = r.time(node["idle"], "proxy.pool.idle");
+  }
+}
+
+void read_proxy(const reader& r, const YAML::Node& node, proxy_config& out) {
+  r.expect_map(node, "proxy",
+               {"listen", "workers", "max_connections", "max_header_bytes", "max_header_count",
+                "timeouts", "pool"});
+  if (node["listen"]) {
+    out.listen = r.address(node["listen"], "proxy.listen", true);
+  }
+  if (node["workers"]) {
+    out.workers = static_cast<unsigned>(r.integer(node["workers"], "proxy.workers", 0, 1024));
+  }
+  if (node["max_connections"]) {
+    out.max_connections = r.integer(node["max_connections"], "proxy.max_connections", 1, 10'000'000);
+  }
+  if (node["max_header_bytes"]) {
+    // The floor keeps room for a realistic request line; the ceiling bounds per-connection memory.
+    out.max_header_bytes = r.size(node["max_header_bytes"], "proxy.max_header_bytes", 1024,
+                                  1024 * 1024);
+  }
+  if (node["max_header_count"]) {
+    out.max_header_count = r.integer(node["max_header_count"], "proxy.max_header_count", 8, 1000);
+  }
+  if (node["timeouts"]) {
+    read_timeouts(r, node["timeouts"], out.timeouts);
+  }
+  if (node["pool"]) {
+    read_pool(r, node["pool"], out.pool);
+  }
+}
+
+void read_log(const reader& r, const YAML::Node& node, log_config& out) {
+  r.expect_map(node, "log", {"level", "format"});
+  if (node["level"]) {
+    static constexpr std::array<std::string_view, 7> levels = {
+        "trace", "debug", "info", "warn", "error", "critical", "off"};
+    out.level = r.scalar(node["level"], "log.level");
+    if (std::find(levels.begin(), levels.end(), out.level) == levels.end()) {
+      r.fail(node["level"], "log.level: expected one of trace, debug, info, warn, error, "
+                            "critical, off, got \"" + out.level + "\"");
+    }
+  }
+  if (node["format"]) {
+    const std::string format = r.scalar(node["format"], "log.format");
+    if (format == "text") {
+      out.format = log_format::text;
+    } else if (format == "json") {
+      out.format = log_format::json;
+    } else {
+      r.fail(node["format"], "log.format: expected text or json, got \"" + format + "\"");
+    }
+  }
+}
+
+void read_resolve(const reader& r, const YAML::Node& node, std::map<std::string, endpoint>& out) {
+  if (!node.IsMap()) {
+    r.fail(node, "resolve: expected a mapping of \"host:port\" to \"address:port\"");
+  }
+  for (const auto& kv : node) {
+    const std::string from_text = r.scalar(kv.first, "resolve key");
+    auto from = parse_endpoint(from_text, false);
+    if (auto* err = std::get_if<std::string>(&from)) {
+      r.fail(kv.first, "resolve: " + *err + ", got \"" + from_text + "\"");
+    }
+    endpoint key = std::get<endpoint>(from);
+    std::transform(key.host.begin(), key.host.end(), key.host.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    const std::string canonical = key.to_string();
+    if (out.count(canonical) != 0) {
+      r.fail(kv.first, "resolve: \"" + from_text + "\" is listed twice");
+    }
+    out.emplace(canonical, r.address(kv.second, "resolve \"" + from_text + "\"", false));
+  }
+}
+
+config read_root(const reader& r, const YAML::Node& root) {
+  config out;
+  if (root.IsNull()) {
+    return out;
+  }
+  r.expect_map(root, "the top level", {"proxy", "log", "resolve"});
+  if (root["proxy"]) {
+    read_proxy(r, root["proxy"], out.proxy);
+  }
+  if (root["log"]) {
+    read_log(r, root["log"], out.log);
+  }
+  if (root["resolve"]) {
+    read_resolve(r, root["resolve"], out.resolve);
+  }
+  return out;
+}
+
+}  // namespace
+
+config load_string(std::string_view yaml, const std::string& name) {
+  reader r(name);
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml));
+  } catch (const YAML::ParserException& e) {
+    throw config_error(name, e.mark.line + 1, e.mark.column + 1, e.msg);
+  }
+  return read_root(r, root);
+}
+
+config load_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw config_error(path, 0, 0, "cannot open file");
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) {
+    throw config_error(path, 0, 0, "cannot read file");
+  }
+  return load_string(text.str(), path);
+}
+
+}  // namespace airlock::config

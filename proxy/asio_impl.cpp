@@ -1,0 +1,3 @@
+// Asio's out-of-line implementation, compiled once (BOOST_ASIO_SEPARATE_COMPILATION)
+// instead of in every translation unit: faster builds, one copy of the code.
+#include <boost/asio/impl/src.hpp>

@@ -1,0 +1,41 @@
+#pragma once
+// Parsing of request targets into the authority the bytes go to. Pure functions.
+// Hosts come back lowercased, without brackets and without one trailing dot, so two
+// spellings of one name compare equal; anything ambiguous is refused, not guessed.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace airlock::proxy {
+
+struct authority {
+  std::string host;  // lowercase; IPv6 without brackets
+  std::uint16_t port = 0;
+  bool ipv6 = false;
+
+  // "host:port" with brackets for IPv6: the pool key and what logs show.
+  std::string to_string() const;
+  bool operator==(const authority&) const = default;
+};
+
+// CONNECT target: "host:port" or "[v6]:port"; the port is required.
+std::optional<authority> parse_authority_form(std::string_view target);
+
+// A Host header value: "host[:port]"; default_port fills a missing port.
+std::optional<authority> parse_host_header(std::string_view value, std::uint16_t default_port);
+
+struct absolute_target {
+  authority auth;
+  std::string_view authority_text;  // as written, for the upstream Host header
+  // "/path?query"; "/" when the URI had no path; starts with '?' for "http://h?q",
+  // where writers put the missing "/" in front.
+  std::string_view origin_form;
+};
+
+// Absolute-form target of a forward request. Only http:// (https goes through CONNECT);
+// refuses userinfo ("http://user@host"), fragments and malformed hosts or ports.
+std::optional<absolute_target> parse_absolute_http(std::string_view target);
+
+}  // namespace airlock::proxy

@@ -1,0 +1,109 @@
+#include "proxy/http_rewrite.hpp"
+
+namespace airlock::proxy::http {
+
+namespace {
+
+void append_field(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name);
+  out.append(": ");
+  out.append(value);
+  out.append("\r\n");
+}
+
+// Copies every end-to-end field; `skip_host` drops Host so the writer can set its own.
+void append_end_to_end(std::string& out, const std::vector<header>& headers,
+                       const std::vector<std::string_view>& connection_tokens, bool skip_host) {
+  for (const auto& h : headers) {
+    if (is_hop_by_hop(h.name, connection_tokens) || (skip_host && iequals(h.name, "host"))) {
+      continue;
+    }
+    append_field(out, h.name, h.value);
+  }
+}
+
+const header* find(const std::vector<header>& headers, std::string_view name) {
+  for (const auto& h : headers) {
+    if (iequals(h.name, name)) {
+      return &h;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+void write_upstream_request(std::string& out, const request_head& head, const request_info& info,
+                            const absolute_target& target) {
+  out.clear();
+  out.append(head.method);
+  out.push_back(' ');
+  if (target.origin_form.front() == '?') {
+    out.push_back('/');
+  }
+  out.append(target.origin_form);
+  out.append(head.ver == version::http11 ? " HTTP/1.1\r\n" : " HTTP/1.0\r\n");
+  append_field(out, "Host", target.authority_text);
+  append_end_to_end(out, head.headers, info.connection_tokens, true);
+  if (info.body == body_kind::chunked) {
+    append_field(out, "Transfer-Encoding", "chunked");
+  }
+  if (info.upgrade) {
+    if (const header* upgrade = find(head.headers, "upgrade")) {
+      append_field(out, "Upgrade", upgrade->value);
+    }
+    append_field(out, "Connection", "upgrade");
+  } else if (head.ver == version::http10) {
+    append_field(out, "Connection", "keep-alive");
+  }
+  out.append("\r\n");
+}
+
+void write_client_response(std::string& out, const response_head& head, const response_info& info,
+                           version client, bool keep_alive) {
+  out.clear();
+  out.append("HTTP/1.1 ");
+  const int status = head.status;
+  const char code[3] = {static_cast<char>('0' + status / 100),
+                        static_cast<char>('0' + status / 10 % 10),
+                        static_cast<char>('0' + status % 10)};
+  out.append(code, 3);
+  out.push_back(' ');
+  out.append(head.reason);
+  out.append("\r\n");
+
+  const bool no_body = info.body == body_kind::none;
+  for (const auto& h : head.headers) {
+    const bool framing = iequals(h.name, "transfer-encoding");
+    // A body-less response (HEAD, 304) keeps its framing fields: they describe the
+    // representation, and the client frames nothing from them.
+    if (framing && no_body) {
+      append_field(out, h.name, h.value);
+      continue;
+    }
+    if (is_hop_by_hop(h.name, info.connection_tokens) && !iequals(h.name, "upgrade")) {
+      continue;
+    }
+    if (iequals(h.name, "upgrade") && status != 101) {
+      continue;
+    }
+    // Transfer-Encoding wins over Content-Length (RFC 9112 6.3); never send both.
+    if (info.body == body_kind::chunked && iequals(h.name, "content-length")) {
+      continue;
+    }
+    append_field(out, h.name, h.value);
+  }
+  if (info.body == body_kind::chunked) {
+    append_field(out, "Transfer-Encoding", "chunked");
+  }
+  if (status == 101) {
+    append_field(out, "Connection", "upgrade");
+  } else if (!keep_alive) {
+    append_field(out, "Connection", "close");
+  } else if (client == version::http10) {
+    append_field(out, "Connection", "keep-alive");
+  }
+  out.append("\r\n");
+}
+
+}  // namespace airlock::proxy::http

@@ -1,0 +1,27 @@
+#pragma once
+// Serialises the heads airlock sends on: hop-by-hop fields removed, framing and
+// persistence stated by airlock itself. Pure functions appending to a string that
+// the session reuses, so the hot path does not allocate once it has warmed up.
+
+#include <string>
+#include <string_view>
+
+#include "proxy/authority.hpp"
+#include "proxy/http_head.hpp"
+#include "proxy/http_message.hpp"
+
+namespace airlock::proxy::http {
+
+// The head for the upstream of an absolute-form request: origin-form target, Host set
+// to the URI's authority, hop-by-hop fields (Proxy-Authorization among them) dropped.
+// HTTP/1.0 clients are forwarded as HTTP/1.0 with keep-alive asked for, so the
+// upstream never answers them with chunked framing.
+void write_upstream_request(std::string& out, const request_head& head, const request_info& info,
+                            const absolute_target& target);
+
+// The head for the client. `keep_alive` is whether airlock keeps the client connection
+// after this response; `client` is the client's HTTP version.
+void write_client_response(std::string& out, const response_head& head, const response_info& info,
+                           version client, bool keep_alive);
+
+}  // namespace airlock::proxy::http

@@ -1,0 +1,69 @@
+#include "proxy/logging.hpp"
+
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <memory>
+
+namespace airlock::proxy {
+
+namespace {
+
+void append_json_string(spdlog::memory_buf_t& dest, std::string_view text) {
+  static constexpr char hex[] = "0123456789abcdef";
+  dest.push_back('"');
+  for (char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      dest.push_back('\\');
+      dest.push_back(ch);
+    } else if (c == '\n') {
+      dest.append(std::string_view("\\n"));
+    } else if (c < 0x20 || c == 0x7f) {
+      const char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+      dest.append(esc, esc + 6);
+    } else {
+      dest.push_back(ch);
+    }
+  }
+  dest.push_back('"');
+}
+
+// One JSON object per line; the message is escaped so no input can forge a field.
+class json_formatter final : public spdlog::formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    const auto secs = std::chrono::duration_cast<std::chrono::milliseconds>(
+        msg.time.time_since_epoch());
+    const auto level = spdlog::level::to_string_view(msg.level);
+    fmt::format_to(std::back_inserter(dest), R"({{"ts":{}.{:03},"level":")",
+                   secs.count() / 1000, secs.count() % 1000);
+    dest.append(level.data(), level.data() + level.size());
+    dest.append(std::string_view(R"(","msg":)"));
+    append_json_string(dest, std::string_view(msg.payload.data(), msg.payload.size()));
+    dest.append(std::string_view("}\n"));
+  }
+
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<json_formatter>();
+  }
+};
+
+}  // namespace
+
+void setup_logging(const config::log_config& cfg) {
+  auto logger = std::make_shared<spdlog::logger>(
+      "airlock", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  if (cfg.format == config::log_format::json) {
+    logger->set_formatter(std::make_unique<json_formatter>());
+  } else {
+    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %l %v");
+  }
+  logger->set_level(spdlog::level::from_str(cfg.level));
+  logger->flush_on(spdlog::level::warn);
+  spdlog::set_default_logger(std::move(logger));
+}
+
+}  // namespace airlock::proxy

@@ -1,0 +1,146 @@
+// airlock: command line and wiring only; everything it starts lives in the modules.
+
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "config/load.hpp"
+#include "proxy/logging.hpp"
+#include "proxy/server.hpp"
+#include "proxy/version.hpp"
+
+namespace {
+
+constexpr std::string_view usage = R"(usage: airlock [--config FILE]        run (no --config: the embedded default)
+       airlock --check-config FILE    validate FILE, print FILE:LINE:COL: message on error
+       airlock --print-default-config print the embedded default config
+       airlock --version
+)";
+
+struct options {
+  std::optional<std::string> config_file;
+  std::optional<std::string> check_file;
+  bool print_default = false;
+  bool version = false;
+};
+
+// Parses argv; returns nullopt (after printing why) on a usage error.
+std::optional<options> parse_args(int argc, char** argv) {
+  options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    auto value = [&](std::optional<std::string>& out) {
+      if (i + 1 >= argc) {
+        std::cerr << "airlock: " << arg << " needs a file\n" << usage;
+        return false;
+      }
+      out = argv[++i];
+      return true;
+    };
+    if (arg == "--config") {
+      if (!value(o.config_file)) {
+        return std::nullopt;
+      }
+    } else if (arg == "--check-config") {
+      if (!value(o.check_file)) {
+        return std::nullopt;
+      }
+    } else if (arg == "--print-default-config") {
+      o.print_default = true;
+    } else if (arg == "--version") {
+      o.version = true;
+    } else if (arg == "--help" || arg == "-h") {
+      std::cout << usage;
+      std::exit(0);
+    } else {
+      std::cerr << "airlock: unknown argument \"" << arg << "\"\n" << usage;
+      return std::nullopt;
+    }
+  }
+  return o;
+}
+
+void print_banner(const airlock::proxy::server& srv) {
+  const auto ep = srv.endpoint();
+  const std::string host = ep.address().is_v6() ? "[" + ep.address().to_string() + "]"
+                                                : ep.address().to_string();
+  const std::string url = "http://" + host + ":" + std::to_string(ep.port());
+  std::cout << "airlock " << airlock::version << ": proxy listening on " << host << ":"
+            << ep.port() << "\n"
+            << "  point an agent at it:  export HTTPS_PROXY=" << url << " HTTP_PROXY=" << url
+            << "\n"
+            << "  CA: none needed yet: no host is intercepted, CONNECT is relayed as a blind "
+               "tunnel\n"
+            << std::flush;
+}
+
+int run(const airlock::config::config& cfg) {
+  airlock::proxy::setup_logging(cfg.log);
+  // Signals are taken synchronously by this thread, so workers never see them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  std::optional<airlock::proxy::server> srv;
+  try {
+    srv.emplace(cfg);
+  } catch (const std::exception& e) {
+    spdlog::critical("cannot listen on {}: {}", cfg.proxy.listen.to_string(), e.what());
+    return 1;
+  }
+  srv->start();
+  print_banner(*srv);
+  spdlog::info("airlock {} started", airlock::version);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("{}: draining (up to {} ms)", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+               cfg.proxy.timeouts.drain.count());
+  srv->begin_drain();
+  if (!srv->wait(cfg.proxy.timeouts.drain)) {
+    spdlog::warn("drain deadline passed: closing the remaining connections");
+  }
+  srv->stop();
+  const auto& c = srv->counters();
+  spdlog::info("stopped: {} connections, {} requests, {} tunnels",
+               c.connections_total.load(), c.requests_total.load(), c.tunnels_total.load());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const auto opts = parse_args(argc, argv);
+  if (!opts) {
+    return 2;
+  }
+  if (opts->version) {
+    std::cout << "airlock " << airlock::version << "\n";
+    return 0;
+  }
+  if (opts->print_default) {
+    std::cout << airlock::config::embedded_default_yaml();
+    return 0;
+  }
+  try {
+    if (opts->check_file) {
+      airlock::config::load_file(*opts->check_file);
+      std::cout << *opts->check_file << ": ok\n";
+      return 0;
+    }
+    const auto cfg = opts->config_file ? airlock::config::load_file(*opts->config_file)
+                                       : airlock::config::embedded_default();
+    return run(cfg);
+  } catch (const airlock::config::config_error& e) {
+    std::cerr << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,58 @@
+#include "proxy/responses.hpp"
+
+#include <fmt/format.h>
+
+namespace airlock::proxy {
+
+std::string_view reason_phrase(int status) {
+  switch (status) {
+    case 400:
+      return "Bad Request";
+    case 403:
+      return "Forbidden";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 417:
+      return "Expectation Failed";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 501:
+      return "Not Implemented";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return "Error";
+  }
+}
+
+std::string make_error_response(const refusal& r, bool close) {
+  std::string body = fmt::format("airlock: {} {}: {}\n", r.status, reason_phrase(r.status), r.detail);
+  // The detail goes into a quoted sf-string: drop what could break out of it.
+  std::string quoted;
+  quoted.reserve(r.detail.size());
+  for (char c : r.detail) {
+    if (c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20 && c != 0x7f) {
+      quoted.push_back(c);
+    }
+  }
+  return fmt::format(
+      "HTTP/1.1 {} {}\r\n"
+      "Content-Type: text/plain; charset=utf-8\r\n"
+      "Content-Length: {}\r\n"
+      "Cache-Control: no-store\r\n"
+      "Proxy-Status: airlock; error={}; details=\"{}\"\r\n"
+      "{}"
+      "\r\n{}",
+      r.status, reason_phrase(r.status), body.size(), r.error_type, quoted,
+      close ? "Connection: close\r\n" : "", body);
+}
+
+}  // namespace airlock::proxy

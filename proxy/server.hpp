@@ -1,0 +1,53 @@
+#pragma once
+// The data plane as a whole: binds the listeners, runs one worker thread per
+// configured worker, and drains. Used by main.cpp and by in-process tests.
+
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "config/model.hpp"
+#include "proxy/asio.hpp"
+#include "proxy/stats.hpp"
+
+namespace airlock::proxy {
+
+class worker;
+
+class server {
+ public:
+  // Binds every worker's listener (SO_REUSEPORT) at cfg.proxy.listen; port 0 picks
+  // one free port for all. Throws boost::system::system_error if binding fails.
+  explicit server(config::config cfg);
+  ~server();
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  // Starts the worker threads.
+  void start();
+
+  // Stops accepting; idle connections close, in-flight requests finish.
+  void begin_drain();
+
+  // Waits up to `timeout` for every worker to finish; true if they all did.
+  bool wait(clock::duration timeout);
+
+  // Closes every connection and joins the threads.
+  void stop();
+
+  const tcp::endpoint& endpoint() const { return endpoint_; }
+  const stats& counters() const { return stats_; }
+  const config::config& cfg() const { return cfg_; }
+
+ private:
+  config::config cfg_;
+  stats stats_;
+  std::atomic<std::size_t> connections_{0};
+  std::vector<std::unique_ptr<worker>> workers_;
+  std::vector<std::thread> threads_;
+  std::atomic<std::size_t> running_{0};
+  tcp::endpoint endpoint_;
+};
+
+}  // namespace airlock::proxy

@@ -1,0 +1,210 @@
+#include "proxy/session.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <array>
+#include <boost/asio/write.hpp>
+
+#include "proxy/responses.hpp"
+#include "proxy/worker.hpp"
+
+namespace airlock::proxy {
+
+namespace {
+
+// Reads are sized for throughput; heads may grow the client buffer up to the limit.
+constexpr std::size_t client_buffer_initial = 8 * 1024;
+constexpr std::size_t read_chunk = 16 * 1024;
+
+}  // namespace
+
+session::session(tcp::socket client, worker& owner)
+    : client_(std::move(client)),
+      worker_(owner),
+      deadline_(client_.get_executor()),
+      in_(client_buffer_initial, owner.cfg().proxy.max_header_bytes + read_chunk),
+      up_in_(read_chunk, owner.cfg().proxy.max_header_bytes + read_chunk) {
+  worker_.add(this);
+  stats::add(worker_.counters().connections_total);
+  stats::add(worker_.counters().connections_active);
+}
+
+session::~session() {
+  stats::add(worker_.counters().connections_active, -1);
+  worker_.remove(this);
+}
+
+void session::start() {
+  error_code ignored;
+  client_.set_option(tcp::no_delay(true), ignored);
+  auto self = shared_from_this();
+  asio::co_spawn(client_.get_executor(), [self]() -> awaitable<void> { co_await self->run(); },
+                 asio::detached);
+  asio::co_spawn(
+      client_.get_executor(),
+      [self]() -> awaitable<void> { co_await self->deadline_.watch([&self] { self->on_deadline(); }); },
+      asio::detached);
+}
+
+void session::drain() {
+  draining_ = true;
+  if (phase_ == phase::idle) {
+    close_all();
+  }
+}
+
+void session::abort() { close_all(); }
+
+void session::on_deadline() {
+  // Cancel, not close: the session still answers 504/408 where it can.
+  error_code ignored;
+  client_.cancel(ignored);
+  if (upstream_) {
+    upstream_->cancel(ignored);
+  }
+  if (resolver_) {
+    resolver_->cancel();
+  }
+}
+
+void session::close_all() {
+  error_code ignored;
+  client_.close(ignored);
+  if (upstream_) {
+    upstream_->close(ignored);
+  }
+  if (resolver_) {
+    resolver_->cancel();
+  }
+}
+
+awaitable<void> session::run() {
+  for (;;) {
+    std::size_t head_len = 0;
+    const head_status st = co_await read_request_head(head_len);
+    if (st != head_status::ok) {
+      break;
+    }
+    phase_ = phase::busy;
+    stats::add(worker_.counters().requests_total);
+    bool keep_going = false;
+    if (http::iequals(req_.method, "CONNECT")) {
+      co_await serve_connect(head_len);
+    } else {
+      keep_going = co_await serve_forward(head_len);
+    }
+    if (!keep_going || draining_ || worker_.draining()) {
+      break;
+    }
+  }
+  close_all();
+  if (upstream_) {
+    upstream_.reset();
+  }
+  deadline_.stop();
+}
+
+awaitable<session::head_status> session::read_request_head(std::size_t& head_len) {
+  const auto& cfg = worker_.cfg().proxy;
+  const http::head_limits limits{cfg.max_header_bytes, cfg.max_header_count};
+  std::size_t resume = 0;
+  // A new connection gets the header timeout at once; a kept-alive one may sit idle
+  // first, and gets the header timeout only once a request has started to arrive.
+  const bool waiting_idle = !first_request_ && in_.empty();
+  deadline_.arm(waiting_idle ? cfg.timeouts.idle : cfg.timeouts.header);
+  phase_ = in_.empty() ? phase::idle : phase::reading;
+  if (in_.empty()) {
+    in_.shrink_if_idle();
+  }
+  bool header_clock_started = !waiting_idle;
+  for (;;) {
+    if (!in_.empty()) {
+      const auto scan = http::scan_head(in_.data(), resume, limits);
+      if (scan.st == http::head_scan::state::complete) {
+        in_.consume(scan.skip);
+        head_len = scan.length;
+        const std::string_view head = in_.data().substr(0, head_len);
+        if (auto err = http::parse_request(head, limits, req_)) {
+          co_await reject_request(err.status, err.reason);
+          co_return head_status::rejected;
+        }
+        if (auto err = http::analyze_request(req_, req_info_)) {
+          co_await reject_request(err.status, err.reason);
+          co_return head_status::rejected;
+        }
+        first_request_ = false;
+        co_return head_status::ok;
+      }
+      if (scan.st == http::head_scan::state::error) {
+        co_await reject_request(scan.error.status, scan.error.reason);
+        co_return head_status::rejected;
+      }
+      resume = scan.scanned;
+      if (!header_clock_started) {
+        deadline_.arm(cfg.timeouts.header);
+        header_clock_started = true;
+      }
+    }
+    auto room = in_.prepare(read_chunk);
+    auto [ec, n] = co_await client_.async_read_some(room, use_tuple);
+    if (ec) {
+      if (deadline_.fired() && !in_.empty()) {
+        co_await reject_request(408, "request head not received in time");
+      }
+      co_return head_status::closed;
+    }
+    phase_ = phase::reading;
+    in_.commit(n);
+    stats::add(worker_.counters().bytes_from_client, n);
+    if (draining_ || worker_.draining()) {
+      // Drain began while this connection was idle: this new request still gets served.
+      draining_ = true;
+    }
+  }
+}
+
+awaitable<void> session::reject_request(int status, std::string_view reason) {
+  std::string_view type = "http_request_error";
+  if (status == 431) {
+    type = "http_request_denied";
+  } else if (status == 408) {
+    type = "http_request_error";
+  }
+  co_await respond_error(refusal{status, type, std::string(reason)}, true);
+}
+
+awaitable<void> session::respond_error(const refusal& r, bool close) {
+  stats::add(r.status < 500 ? worker_.counters().requests_rejected
+                            : worker_.counters().upstream_errors);
+  spdlog::debug("answered {} ({}): {}", r.status, r.error_type, r.detail);
+  const std::string response = make_error_response(r, close);
+  // A client that does not read its error gets the short header deadline, not idle.
+  deadline_.arm(worker_.cfg().proxy.timeouts.header);
+  co_await write_all(client_, response);
+}
+
+awaitable<bool> session::write_all(tcp::socket& to, std::string_view a, std::string_view b) {
+  const std::array<asio::const_buffer, 2> bufs{asio::buffer(a.data(), a.size()),
+                                               asio::buffer(b.data(), b.size())};
+  auto [ec, n] = co_await asio::async_write(to, bufs, use_tuple);
+  if (&to == &client_) {
+    stats::add(worker_.counters().bytes_to_client, n);
+  }
+  co_return !ec;
+}
+
+void session::release_upstream(bool reusable) {
+  if (!upstream_) {
+    return;
+  }
+  if (reusable && up_in_.empty() && !draining_) {
+    worker_.pool().put(key_, std::move(*upstream_));
+  } else {
+    error_code ignored;
+    upstream_->close(ignored);
+  }
+  upstream_.reset();
+  up_in_.consume(up_in_.size());
+}
+
+}  // namespace airlock::proxy

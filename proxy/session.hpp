@@ -1,0 +1,110 @@
+#pragma once
+// One client connection: reads request heads, answers what airlock refuses, and
+// hands each request to the forward or tunnel path. Runs as a coroutine on its
+// worker's single-threaded io_context; a watchdog enforces the connection deadline.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "proxy/asio.hpp"
+#include "proxy/authority.hpp"
+#include "proxy/byte_buffer.hpp"
+#include "proxy/chunked.hpp"
+#include "proxy/http_head.hpp"
+#include "proxy/http_message.hpp"
+#include "proxy/io_deadline.hpp"
+#include "proxy/responses.hpp"
+
+namespace airlock::proxy {
+
+class worker;
+
+class session : public std::enable_shared_from_this<session> {
+ public:
+  session(tcp::socket client, worker& owner);
+  ~session();
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
+
+  // Spawns the connection coroutine and its watchdog.
+  void start();
+
+  // Drain: closes the connection now if it is between requests; otherwise the
+  // current response goes out with "Connection: close".
+  void drain();
+
+  // Closes every socket now (end of the drain deadline).
+  void abort();
+
+ private:
+  enum class phase { idle, reading, busy };
+  enum class head_status { ok, closed, rejected };
+
+  // Outcome of reading a response head from the upstream.
+  enum class upstream_head { ok, closed_before_response, failed, timed_out, invalid };
+
+  enum class relay_status { done, source_failed, sink_failed, bad_framing, timed_out };
+
+  awaitable<void> run();
+  awaitable<head_status> read_request_head(std::size_t& head_len);
+  awaitable<bool> serve_forward(std::size_t head_len);
+  awaitable<void> serve_connect(std::size_t head_len);
+
+  // Tries a pooled connection for key (when allowed), else dials a new one into upstream_.
+  // A refusal with status 0 means connected.
+  awaitable<refusal> connect_upstream(const authority& target, bool allow_pooled, bool& reused);
+  awaitable<refusal> dial(const authority& target);
+
+  // Reads one response head into resp_/resp_info_; on invalid, upstream_error_ says why.
+  awaitable<upstream_head> read_response_head(std::size_t& head_len, bool is_head_request);
+  // Forwards the final response and its body; returns whether the client stays open.
+  awaitable<bool> relay_response(std::size_t head_len, bool client_keep_alive,
+                                 bool upstream_reusable);
+
+  // Copies one message body of the given framing from src (starting with the bytes in
+  // src_buf) to dst; prefix (a head) is written together with the first bytes.
+  awaitable<relay_status> relay_body(tcp::socket& src, byte_buffer& src_buf, tcp::socket& dst,
+                                     http::body_kind kind, std::uint64_t length,
+                                     std::string_view prefix, bool to_client);
+
+  // Relays bytes both ways until both directions have ended (CONNECT, Upgrade).
+  awaitable<void> tunnel(tcp::socket& upstream);
+  awaitable<void> pump(tcp::socket& from, byte_buffer& buf, tcp::socket& to, bool upward);
+
+  // Writes a then b completely; counts bytes sent to the client.
+  awaitable<bool> write_all(tcp::socket& to, std::string_view a, std::string_view b = {});
+
+  // Answers with an error airlock generated; the body says why, for the agent.
+  awaitable<void> respond_error(const refusal& r, bool close);
+  awaitable<void> reject_request(int status, std::string_view reason);
+
+  // Returns upstream_ to the pool when reusable, else closes it.
+  void release_upstream(bool reusable);
+  void on_deadline();
+  void close_all();
+
+  tcp::socket client_;
+  worker& worker_;
+  io_deadline deadline_;
+  phase phase_ = phase::reading;
+  bool draining_ = false;
+  bool first_request_ = true;
+
+  byte_buffer in_;     // from the client
+  byte_buffer up_in_;  // from the upstream
+  std::optional<tcp::socket> upstream_;
+  std::optional<tcp::resolver> resolver_;
+  std::string out_;  // the head being sent, reused across requests
+  std::string key_;  // pool key of upstream_
+  std::string_view upstream_error_;
+
+  http::request_head req_;
+  http::request_info req_info_;
+  http::response_head resp_;
+  http::response_info resp_info_;
+  http::chunked_scanner chunks_;
+};
+
+}  // namespace airlock::proxy

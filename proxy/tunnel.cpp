@@ -1,0 +1,102 @@
+// CONNECT: a blind byte relay between the client and the authority it named, both
+// directions at once, half-close passed through, bounded by the idle deadline.
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
+#include "proxy/session.hpp"
+#include "proxy/worker.hpp"
+
+namespace airlock::proxy {
+
+namespace {
+
+constexpr std::size_t read_chunk = 16 * 1024;
+constexpr std::string_view established = "HTTP/1.1 200 Connection established\r\n\r\n";
+
+}  // namespace
+
+awaitable<void> session::serve_connect(std::size_t head_len) {
+  auto target = parse_authority_form(req_.target);
+  if (!target) {
+    co_await respond_error(refusal{400, "http_request_error",
+                                   "CONNECT target must be host:port"},
+                           true);
+    co_return;
+  }
+  if (req_info_.host != nullptr) {
+    auto host = parse_host_header(req_info_.host->value, target->port);
+    if (!host || *host != *target) {
+      co_await respond_error(refusal{400, "http_request_error",
+                                     "Host header disagrees with the CONNECT target"},
+                             true);
+      co_return;
+    }
+  }
+  if (req_info_.body != http::body_kind::none) {
+    co_await respond_error(refusal{400, "http_request_error", "CONNECT request with a body"},
+                           true);
+    co_return;
+  }
+  in_.consume(head_len);  // bytes after the head are the client's first tunnel bytes
+  key_ = target->to_string();
+  const refusal failed = co_await dial(*target);
+  if (failed.status != 0) {
+    co_await respond_error(failed, true);
+    co_return;
+  }
+  deadline_.arm(worker_.cfg().proxy.timeouts.idle);
+  if (!co_await write_all(client_, established)) {
+    co_return;
+  }
+  co_await tunnel(*upstream_);
+}
+
+awaitable<void> session::tunnel(tcp::socket& upstream) {
+  using namespace asio::experimental::awaitable_operators;
+  auto& counters = worker_.counters();
+  stats::add(counters.tunnels_total);
+  stats::add(counters.tunnels_active);
+  co_await (pump(client_, in_, upstream, true) && pump(upstream, up_in_, client_, false));
+  stats::add(counters.tunnels_active, -1);
+  error_code ignored;
+  upstream.close(ignored);
+}
+
+awaitable<void> session::pump(tcp::socket& from, byte_buffer& buf, tcp::socket& to, bool upward) {
+  const auto idle = worker_.cfg().proxy.timeouts.idle;
+  auto& counter = upward ? worker_.counters().tunnel_bytes_up : worker_.counters().tunnel_bytes_down;
+  for (;;) {
+    if (!buf.empty()) {
+      deadline_.arm(idle);
+      const std::size_t n = buf.size();
+      if (!co_await write_all(to, buf.data())) {
+        break;
+      }
+      stats::add(counter, n);
+      buf.consume(n);
+    }
+    deadline_.arm(idle);
+    auto [ec, n] = co_await from.async_read_some(buf.prepare(read_chunk), use_tuple);
+    if (ec == asio::error::eof) {
+      // Half-close: the peer finished sending; the other direction may still be busy.
+      error_code ignored;
+      to.shutdown(tcp::socket::shutdown_send, ignored);
+      co_return;
+    }
+    if (ec) {
+      break;
+    }
+    buf.commit(n);
+    if (upward) {
+      stats::add(worker_.counters().bytes_from_client, n);
+    }
+  }
+  // A reset, a timeout or a failed write ends both directions.
+  error_code ignored;
+  from.close(ignored);
+  to.close(ignored);
+}
+
+}  // namespace airlock::proxy

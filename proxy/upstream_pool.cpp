@@ -1,0 +1,94 @@
+#include "proxy/upstream_pool.hpp"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+
+namespace airlock::proxy {
+
+namespace {
+
+// An idle HTTP connection has nothing to read: EOF means the peer closed it, and
+// unsolicited bytes mean it is out of sync. Either way it must not carry a request.
+bool still_idle(tcp::socket& sock) {
+  char byte = 0;
+  const auto n = ::recv(sock.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+}  // namespace
+
+std::optional<tcp::socket> upstream_pool::take(std::string_view key) {
+  auto it = idle_.find(key);
+  if (it == idle_.end()) {
+    return std::nullopt;
+  }
+  auto& list = it->second;
+  const auto now = clock::now();
+  while (!list.empty()) {
+    entry e = std::move(list.back());
+    list.pop_back();
+    if (now - e.since < max_age_ && still_idle(e.sock)) {
+      return std::move(e.sock);
+    }
+    error_code ignored;
+    e.sock.close(ignored);
+  }
+  return std::nullopt;
+}
+
+void upstream_pool::put(std::string_view key, tcp::socket sock) {
+  if (closed_ || max_per_key_ == 0) {
+    error_code ignored;
+    sock.close(ignored);
+    return;
+  }
+  auto it = idle_.find(key);
+  if (it == idle_.end()) {
+    it = idle_.emplace(std::string(key), std::vector<entry>{}).first;
+  }
+  auto& list = it->second;
+  if (list.size() >= max_per_key_) {
+    // Drop the oldest: the newest connections are the ones least likely to be timed out.
+    error_code ignored;
+    list.front().sock.close(ignored);
+    list.erase(list.begin());
+  }
+  list.push_back(entry{std::move(sock), clock::now()});
+}
+
+void upstream_pool::sweep(clock::time_point now) {
+  for (auto it = idle_.begin(); it != idle_.end();) {
+    auto& list = it->second;
+    std::erase_if(list, [&](entry& e) {
+      if (now - e.since < max_age_) {
+        return false;
+      }
+      error_code ignored;
+      e.sock.close(ignored);
+      return true;
+    });
+    it = list.empty() ? idle_.erase(it) : std::next(it);
+  }
+}
+
+void upstream_pool::close() {
+  closed_ = true;
+  for (auto& [key, list] : idle_) {
+    for (auto& e : list) {
+      error_code ignored;
+      e.sock.close(ignored);
+    }
+  }
+  idle_.clear();
+}
+
+std::size_t upstream_pool::idle_count() const {
+  std::size_t n = 0;
+  for (const auto& [key, list] : idle_) {
+    n += list.size();
+  }
+  return n;
+}
+
+}  // namespace airlock::proxy

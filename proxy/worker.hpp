@@ -1,0 +1,61 @@
+#pragma once
+// One event-loop thread: its own io_context, its own listening socket (SO_REUSEPORT,
+// so the kernel spreads connections), its own upstream pool and sessions. Nothing in
+// a worker is shared with another worker except the config (read-only) and counters.
+
+#include <atomic>
+#include <cstddef>
+#include <unordered_set>
+
+#include "config/model.hpp"
+#include "proxy/asio.hpp"
+#include "proxy/stats.hpp"
+#include "proxy/upstream_pool.hpp"
+
+namespace airlock::proxy {
+
+class session;
+
+class worker {
+ public:
+  worker(const config::config& cfg, stats& counters, std::atomic<std::size_t>& connections);
+  worker(const worker&) = delete;
+  worker& operator=(const worker&) = delete;
+
+  // Binds this worker's listener. Throws boost::system::system_error (startup only).
+  tcp::endpoint listen(const tcp::endpoint& at);
+
+  // Thread body: accepts and serves until drained or stopped.
+  void run();
+
+  // Thread-safe: stop accepting, close idle keep-alive connections, let the rest finish.
+  void begin_drain();
+  // Thread-safe: close every connection now.
+  void force_close();
+
+  asio::io_context& io() { return io_; }
+  const config::config& cfg() const { return cfg_; }
+  stats& counters() { return stats_; }
+  upstream_pool& pool() { return pool_; }
+  bool draining() const { return draining_; }
+
+  void add(session* s) { sessions_.insert(s); }
+  void remove(session* s);
+
+ private:
+  awaitable<void> accept_loop();
+  awaitable<void> sweep_loop();
+  void refuse(tcp::socket sock);
+
+  const config::config& cfg_;
+  stats& stats_;
+  std::atomic<std::size_t>& connections_;
+  asio::io_context io_{1};
+  tcp::acceptor acceptor_{io_};
+  asio::steady_timer sweep_timer_{io_};
+  upstream_pool pool_;
+  std::unordered_set<session*> sessions_;
+  bool draining_ = false;
+};
+
+}  // namespace airlock::proxy
