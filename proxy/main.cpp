@@ -13,6 +13,8 @@
 #include "proxy/logging.hpp"
 #include "proxy/server.hpp"
 #include "proxy/version.hpp"
+#include "secrets/process_hardening.hpp"
+#include "secrets/secure_memory.hpp"
 
 namespace {
 
@@ -20,6 +22,7 @@ constexpr std::string_view usage = R"(usage: airlock [--config FILE]        run 
        airlock --check-config FILE    validate FILE, print FILE:LINE:COL: message on error
        airlock --print-default-config print the embedded default config
        airlock --version
+options: --allow-core-dumps            debugging only: keep the process dumpable
 )";
 
 struct options {
@@ -27,6 +30,7 @@ struct options {
   std::optional<std::string> check_file;
   bool print_default = false;
   bool version = false;
+  bool allow_core_dumps = false;
 };
 
 // Parses argv; returns nullopt (after printing why) on a usage error.
@@ -52,6 +56,8 @@ std::optional<options> parse_args(int argc, char** argv) {
       }
     } else if (arg == "--print-default-config") {
       o.print_default = true;
+    } else if (arg == airlock::secrets::allow_core_dumps_flag) {
+      o.allow_core_dumps = true;
     } else if (arg == "--version") {
       o.version = true;
     } else if (arg == "--help" || arg == "-h") {
@@ -79,8 +85,28 @@ void print_banner(const airlock::proxy::server& srv) {
             << std::flush;
 }
 
-int run(const airlock::config::config& cfg) {
+// Secrets must never reach swap or a core file: lock their memory, make the process
+// non-dumpable. Failures are logged loudly but do not stop a proxy that holds no secret yet.
+void harden(bool allow_core_dumps) {
+  const auto heap = airlock::secrets::init_secure_heap();
+  if (heap.locked()) {
+    spdlog::debug("{}", heap.detail);
+  } else {
+    spdlog::warn("{}", heap.detail);
+  }
+  const std::string failed = airlock::secrets::harden_process(allow_core_dumps);
+  if (!failed.empty()) {
+    spdlog::warn("process hardening: {}", failed);
+  }
+  if (allow_core_dumps) {
+    spdlog::warn("{}: core dumps allowed; a dump may contain secrets",
+                 airlock::secrets::allow_core_dumps_flag);
+  }
+}
+
+int run(const airlock::config::config& cfg, bool allow_core_dumps) {
   airlock::proxy::setup_logging(cfg.log);
+  harden(allow_core_dumps);
   // Signals are taken synchronously by this thread, so workers never see them.
   sigset_t signals;
   sigemptyset(&signals);
@@ -92,8 +118,8 @@ int run(const airlock::config::config& cfg) {
   std::optional<airlock::proxy::server> srv;
   try {
     srv.emplace(cfg);
-  } catch (const std::exception& e) {
-    spdlog::critical("cannot listen on {}: {}", cfg.proxy.listen.to_string(), e.what());
+  } catch (const boost::system::system_error& e) {
+    spdlog::critical("cannot listen on {}: {}", cfg.proxy.listen.to_string(), e.code().message());
     return 1;
   }
   srv->start();
@@ -138,7 +164,7 @@ int main(int argc, char** argv) {
     }
     const auto cfg = opts->config_file ? airlock::config::load_file(*opts->config_file)
                                        : airlock::config::embedded_default();
-    return run(cfg);
+    return run(cfg, opts->allow_core_dumps);
   } catch (const airlock::config::config_error& e) {
     std::cerr << e.what() << "\n";
     return 1;

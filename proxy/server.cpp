@@ -14,6 +14,30 @@ namespace {
 std::mutex done_mutex;
 std::condition_variable done_cv;
 
+// Listen addresses may be names ("localhost"); resolving them once at start-up is fine.
+tcp::endpoint resolve_listen(const config::endpoint& listen) {
+  error_code ec;
+  const auto address = asio::ip::make_address(listen.host, ec);
+  if (!ec) {
+    return {address, listen.port};
+  }
+  asio::io_context io;
+  tcp::resolver resolver(io);
+  const auto results = resolver.resolve(listen.host, std::to_string(listen.port));
+  return results.begin()->endpoint();
+}
+
+// SO_REUSEPORT would let a second airlock share a port that is already in use and
+// silently take half its connections; a plain bind first proves the port is free.
+tcp::endpoint claim_port(const tcp::endpoint& at) {
+  asio::io_context io;
+  tcp::acceptor probe(io);
+  probe.open(at.protocol());
+  probe.set_option(asio::socket_base::reuse_address(true));
+  probe.bind(at);
+  return probe.local_endpoint();
+}
+
 }  // namespace
 
 server::server(config::config cfg) : cfg_(std::move(cfg)) {
@@ -21,8 +45,7 @@ server::server(config::config cfg) : cfg_(std::move(cfg)) {
   if (n == 0) {
     n = std::max(1u, std::thread::hardware_concurrency());
   }
-  const auto address = asio::ip::make_address(cfg_.proxy.listen.host);
-  tcp::endpoint at(address, cfg_.proxy.listen.port);
+  tcp::endpoint at = claim_port(resolve_listen(cfg_.proxy.listen));
   for (unsigned i = 0; i < n; ++i) {
     workers_.push_back(std::make_unique<worker>(cfg_, stats_, connections_));
     // The first bind resolves port 0; the others join the same port.

@@ -86,6 +86,7 @@ awaitable<void> session::run() {
       break;
     }
     phase_ = phase::busy;
+    client_version_ = req_.ver;
     stats::add(worker_.counters().requests_total);
     bool keep_going = false;
     if (http::iequals(req_.method, "CONNECT")) {
@@ -145,8 +146,7 @@ awaitable<session::head_status> session::read_request_head(std::size_t& head_len
         header_clock_started = true;
       }
     }
-    auto room = in_.prepare(read_chunk);
-    auto [ec, n] = co_await client_.async_read_some(room, use_tuple);
+    auto [ec, n] = co_await client_.async_read_some(in_.prepare(read_chunk), use_tuple);
     if (ec) {
       if (deadline_.fired() && !in_.empty()) {
         co_await reject_request(408, "request head not received in time");

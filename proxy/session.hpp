@@ -100,6 +100,7 @@ class session : public std::enable_shared_from_this<session> {
   std::string key_;  // pool key of upstream_
   std::string_view upstream_error_;
 
+  http::version client_version_ = http::version::http11;
   http::request_head req_;
   http::request_info req_info_;
   http::response_head resp_;
