@@ -19,6 +19,8 @@ log:
 )";
 }
 
-config embedded_default() { return load_string(embedded_default_yaml(), "<embedded default>"); }
+config embedded_default() {
+  return load_string(embedded_default_yaml(), "<embedded default>");
+}
 
 }  // namespace airlock::config

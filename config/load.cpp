@@ -4,10 +4,11 @@
 
 #include <algorithm>
 #include <array>
+#include <filesystem>
 #include <fstream>
 #include <initializer_list>
+#include <iterator>
 #include <limits>
-#include <sstream>
 #include <vector>
 
 #include "config/parse_values.hpp"
@@ -51,6 +52,11 @@ class reader {
         fail(kv.first, "duplicate key \"" + key + "\" in " + path);
       }
       seen.push_back(key);
+      if (kv.second.IsNull()) {
+        // yaml-cpp marks an empty value at the next token; the key is where the user looks.
+        fail(kv.first, path == "the top level" ? key + ": missing value"
+                                               : path + "." + key + ": missing value");
+      }
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
         std::string known;
         for (auto a : allowed) {
@@ -90,8 +96,8 @@ class reader {
       fail(node, path + ": expected a size like 65536 or 64KiB, got \"" + text + "\"");
     }
     if (*value < min || *value > max) {
-      fail(node, path + ": must be between " + std::to_string(min) + " and " +
-                     std::to_string(max) + " bytes");
+      fail(node, path + ": must be between " + std::to_string(min) + " and " + std::to_string(max) +
+                     " bytes");
     }
     return *value;
   }
@@ -137,8 +143,8 @@ void read_timeouts(const reader& r, const YAML::Node& node, timeouts_config& out
 void read_pool(const reader& r, const YAML::Node& node, pool_config& out) {
   r.expect_map(node, "proxy.pool", {"max_idle_per_host", "idle"});
   if (node["max_idle_per_host"]) {
-    out.max_idle_per_host = r.integer(node["max_idle_per_host"], "proxy.pool.max_idle_per_host",
-                                      0, 100000);
+    out.max_idle_per_host =
+        r.integer(node["max_idle_per_host"], "proxy.pool.max_idle_per_host", 0, 100000);
   }
   if (node["idle"]) {
     out.idle = r.time(node["idle"], "proxy.pool.idle");
@@ -156,12 +162,13 @@ void read_proxy(const reader& r, const YAML::Node& node, proxy_config& out) {
     out.workers = static_cast<unsigned>(r.integer(node["workers"], "proxy.workers", 0, 1024));
   }
   if (node["max_connections"]) {
-    out.max_connections = r.integer(node["max_connections"], "proxy.max_connections", 1, 10'000'000);
+    out.max_connections =
+        r.integer(node["max_connections"], "proxy.max_connections", 1, 10'000'000);
   }
   if (node["max_header_bytes"]) {
     // The floor keeps room for a realistic request line; the ceiling bounds per-connection memory.
-    out.max_header_bytes = r.size(node["max_header_bytes"], "proxy.max_header_bytes", 1024,
-                                  1024 * 1024);
+    out.max_header_bytes =
+        r.size(node["max_header_bytes"], "proxy.max_header_bytes", 1024, 1024 * 1024);
   }
   if (node["max_header_count"]) {
     out.max_header_count = r.integer(node["max_header_count"], "proxy.max_header_count", 8, 1000);
@@ -177,12 +184,14 @@ void read_proxy(const reader& r, const YAML::Node& node, proxy_config& out) {
 void read_log(const reader& r, const YAML::Node& node, log_config& out) {
   r.expect_map(node, "log", {"level", "format"});
   if (node["level"]) {
-    static constexpr std::array<std::string_view, 7> levels = {
-        "trace", "debug", "info", "warn", "error", "critical", "off"};
+    static constexpr std::array<std::string_view, 7> levels = {"trace", "debug",    "info", "warn",
+                                                               "error", "critical", "off"};
     out.level = r.scalar(node["level"], "log.level");
     if (std::find(levels.begin(), levels.end(), out.level) == levels.end()) {
-      r.fail(node["level"], "log.level: expected one of trace, debug, info, warn, error, "
-                            "critical, off, got \"" + out.level + "\"");
+      r.fail(node["level"],
+             "log.level: expected one of trace, debug, info, warn, error, "
+             "critical, off, got \"" +
+                 out.level + "\"");
     }
   }
   if (node["format"]) {
@@ -240,26 +249,33 @@ config read_root(const reader& r, const YAML::Node& root) {
 
 config load_string(std::string_view yaml, const std::string& name) {
   reader r(name);
-  YAML::Node root;
+  std::vector<YAML::Node> documents;
   try {
-    root = YAML::Load(std::string(yaml));
+    documents = YAML::LoadAll(std::string(yaml));
   } catch (const YAML::ParserException& e) {
     throw config_error(name, e.mark.line + 1, e.mark.column + 1, e.msg);
   }
-  return read_root(r, root);
+  if (documents.size() > 1) {
+    // Only one document would take effect; a second one is a mistake, not a comment.
+    r.fail(documents[1], "more than one YAML document; a config is one document");
+  }
+  return read_root(r, documents.empty() ? YAML::Node() : documents.front());
 }
 
 config load_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw config_error(path, 0, 0, "is a directory, not a config file");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     throw config_error(path, 0, 0, "cannot open file");
   }
-  std::ostringstream text;
-  text << in.rdbuf();
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (in.bad()) {
     throw config_error(path, 0, 0, "cannot read file");
   }
-  return load_string(text.str(), path);
+  return load_string(text, path);
 }
 
 }  // namespace airlock::config

@@ -107,8 +107,7 @@ std::variant<endpoint, std::string> parse_endpoint(std::string_view text, bool a
   auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
   if (ec != std::errc{} || end != port_text.data() + port_text.size() || port > 65535 ||
       (port == 0 && !allow_zero_port)) {
-    return std::string("port must be a number from ") + (allow_zero_port ? "0" : "1") +
-           " to 65535";
+    return std::string("port must be a number from ") + (allow_zero_port ? "0" : "1") + " to 65535";
   }
   return endpoint{std::string(host), static_cast<std::uint16_t>(port)};
 }

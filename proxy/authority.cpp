@@ -1,5 +1,7 @@
 #include "proxy/authority.hpp"
 
+#include <arpa/inet.h>
+
 #include <charconv>
 
 namespace airlock::proxy {
@@ -26,9 +28,21 @@ bool is_reg_name_char(char c) {
          c == '.' || c == '_';
 }
 
-bool is_ipv6_char(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || c == ':' ||
-         c == '.';
+std::optional<std::string> canonical_ipv6(std::string_view text) {
+  if (text.size() >= INET6_ADDRSTRLEN) {
+    return std::nullopt;
+  }
+  char input[INET6_ADDRSTRLEN] = {};
+  text.copy(input, text.size());
+  in6_addr addr{};
+  if (::inet_pton(AF_INET6, input, &addr) != 1) {
+    return std::nullopt;
+  }
+  char output[INET6_ADDRSTRLEN] = {};
+  if (::inet_ntop(AF_INET6, &addr, output, sizeof(output)) == nullptr) {
+    return std::nullopt;
+  }
+  return std::string(output);
 }
 
 std::string lowercase(std::string_view s) {
@@ -52,14 +66,12 @@ std::optional<authority> parse(std::string_view text, std::optional<std::uint16_
       return std::nullopt;
     }
     host = text.substr(1, close - 1);
-    for (char c : host) {
-      if (!is_ipv6_char(c)) {
-        return std::nullopt;
-      }
-    }
-    if (host.find(':') == std::string_view::npos) {
+    // Canonical text form, so "[0::1]" and "[::1]" are one authority.
+    auto canonical = canonical_ipv6(host);
+    if (!canonical) {
       return std::nullopt;
     }
+    out.host = std::move(*canonical);
     out.ipv6 = true;
     rest = text.substr(close + 1);
   } else {
@@ -69,7 +81,10 @@ std::optional<authority> parse(std::string_view text, std::optional<std::uint16_
     if (!host.empty() && host.back() == '.') {
       host.remove_suffix(1);
     }
-    if (host.empty() || host.front() == '.') {
+    // Empty labels ("a..b", "host..") resolve like their dotless spelling; refusing them
+    // keeps one spelling per name.
+    if (host.empty() || host.front() == '.' || host.back() == '.' ||
+        host.find("..") != std::string_view::npos) {
       return std::nullopt;
     }
     for (char c : host) {
@@ -96,7 +111,9 @@ std::optional<authority> parse(std::string_view text, std::optional<std::uint16_
     }
     out.port = static_cast<std::uint16_t>(port);
   }
-  out.host = lowercase(host);
+  if (!out.ipv6) {
+    out.host = lowercase(host);
+  }
   return out;
 }
 

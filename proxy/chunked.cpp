@@ -6,7 +6,7 @@ namespace airlock::proxy::http {
 
 namespace {
 
-constexpr std::size_t max_line = 4096;          // size line with extensions
+constexpr std::size_t max_line = 4096;           // size line with extensions
 constexpr std::size_t max_trailers = 16 * 1024;  // all trailer fields together
 constexpr std::uint64_t max_chunk = 1ULL << 60;
 
@@ -47,6 +47,10 @@ chunked_scanner::result chunked_scanner::feed(std::string_view data) {
             break;
           }
           remaining_ = (remaining_ << 4) | static_cast<std::uint64_t>(v);
+          if (remaining_ > max_chunk) {
+            state_ = state::error;
+            break;
+          }
           state_ = state::size;
           ++i;
         } else if (state_ == state::size && c == ';') {

@@ -30,8 +30,9 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
   if (!target) {
     std::string detail = "malformed request target";
     if (!req_.target.empty() && req_.target.front() == '/') {
-      detail = "airlock is a forward proxy: send absolute-form requests (http://host/path) "
-               "or use CONNECT";
+      detail =
+          "airlock is a forward proxy: send absolute-form requests (http://host/path) "
+          "or use CONNECT";
     } else if (req_.target.size() > 8 && http::iequals(req_.target.substr(0, 8), "https://")) {
       detail = "https:// URLs must be requested through CONNECT";
     }
@@ -61,7 +62,8 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
   bool body_complete = true;
   std::uint64_t remaining = 0;
   if (req_info_.body == http::body_kind::length) {
-    buffered = static_cast<std::size_t>(std::min<std::uint64_t>(in_.size(), req_info_.content_length));
+    buffered =
+        static_cast<std::size_t>(std::min<std::uint64_t>(in_.size(), req_info_.content_length));
     remaining = req_info_.content_length - buffered;
     body_complete = remaining == 0;
   } else if (req_info_.body == http::body_kind::chunked) {
@@ -89,24 +91,26 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
         in_.consume(buffered);
       }
       co_await respond_error(failed, !body_complete || !client_keep_alive);
-      co_return body_complete && client_keep_alive;
+      co_return body_complete&& client_keep_alive;
     }
     deadline_.arm(worker_.cfg().proxy.timeouts.idle);
-    const std::string_view first_body = expect_pending ? std::string_view{}
-                                                       : in_.data().substr(0, buffered);
+    const std::string_view first_body =
+        expect_pending ? std::string_view{} : in_.data().substr(0, buffered);
     if (!co_await write_all(*upstream_, out_, first_body)) {
       release_upstream(false);
       if (reused && attempt == 0) {
         continue;
       }
-      co_await respond_error(refusal{502, "connection_terminated", "upstream closed the "
-                                     "connection while the request was sent"}, true);
+      co_await respond_error(refusal{502, "connection_terminated",
+                                     "upstream closed the "
+                                     "connection while the request was sent"},
+                             true);
       co_return false;
     }
     if (!body_complete && !expect_pending) {
       in_.consume(buffered);
-      const auto st = co_await relay_body(client_, in_, *upstream_, req_info_.body, remaining, {},
-                                          false);
+      const auto st =
+          co_await relay_body(client_, in_, *upstream_, req_info_.body, remaining, {}, false);
       if (st != relay_status::done) {
         release_upstream(false);
         if (st == relay_status::bad_framing) {
@@ -140,8 +144,9 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
         if (st == upstream_head::timed_out) {
           r = refusal{504, "http_response_timeout", "upstream sent no response in time"};
         } else if (st != upstream_head::invalid) {
-          r = refusal{502, "connection_terminated", "upstream closed the connection before "
-                                                    "responding"};
+          r = refusal{502, "connection_terminated",
+                      "upstream closed the connection before "
+                      "responding"};
         }
         if (body_complete) {
           in_.consume(buffered);
@@ -166,8 +171,8 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
         if (expect_pending && status == 100) {
           expect_pending = false;
           in_.consume(buffered);
-          const auto body = co_await relay_body(client_, in_, *upstream_, req_info_.body,
-                                                remaining, {}, false);
+          const auto body =
+              co_await relay_body(client_, in_, *upstream_, req_info_.body, remaining, {}, false);
           if (body != relay_status::done) {
             release_upstream(false);
             co_return false;
@@ -194,9 +199,9 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
   if (resp_.status == 101) {
     if (!req_info_.upgrade) {
       release_upstream(false);
-      co_await respond_error(refusal{502, "http_protocol_error",
-                                     "upstream switched protocols without being asked"},
-                             true);
+      co_await respond_error(
+          refusal{502, "http_protocol_error", "upstream switched protocols without being asked"},
+          true);
       co_return false;
     }
     http::write_client_response(out_, resp_, resp_info_, client_version, false);
@@ -213,6 +218,14 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
 
 awaitable<bool> session::relay_response(std::size_t head_len, bool client_keep_alive,
                                         bool upstream_reusable) {
+  if (client_version_ == http::version::http10 && resp_info_.body == http::body_kind::chunked) {
+    // airlock asked in HTTP/1.0, which rules chunked out; relaying it would garble the body.
+    release_upstream(false);
+    co_await respond_error(refusal{502, "http_protocol_error",
+                                   "upstream answered an HTTP/1.0 request with chunked framing"},
+                           true);
+    co_return false;
+  }
   const bool until_close = resp_info_.body == http::body_kind::until_close;
   const bool keep = client_keep_alive && !until_close && !draining_ && !worker_.draining();
   http::write_client_response(out_, resp_, resp_info_, client_version_, keep);
@@ -249,8 +262,8 @@ awaitable<session::upstream_head> session::read_response_head(std::size_t& head_
           upstream_error_ = err.reason;
           co_return upstream_head::invalid;
         }
-        if (auto err = http::analyze_response(resp_, is_head_request ? "HEAD" : "GET",
-                                              resp_info_)) {
+        if (auto err =
+                http::analyze_response(resp_, is_head_request ? "HEAD" : "GET", resp_info_)) {
           upstream_error_ = err.reason;
           co_return upstream_head::invalid;
         }
@@ -278,8 +291,8 @@ awaitable<session::upstream_head> session::read_response_head(std::size_t& head_
 
 awaitable<session::relay_status> session::relay_body(tcp::socket& src, byte_buffer& buf,
                                                      tcp::socket& dst, http::body_kind kind,
-                                                     std::uint64_t length,
-                                                     std::string_view prefix, bool to_client) {
+                                                     std::uint64_t length, std::string_view prefix,
+                                                     bool to_client) {
   const auto idle = worker_.cfg().proxy.timeouts.idle;
   std::uint64_t remaining = length;
   auto& counters = worker_.counters();
@@ -388,8 +401,8 @@ awaitable<refusal> session::dial(const authority& target) {
     if (ec == asio::error::connection_refused) {
       co_return refusal{502, "connection_refused", "connection refused by " + where};
     }
-    co_return refusal{502, "destination_unavailable", "cannot connect to " + where + ": " +
-                                                          ec.message()};
+    co_return refusal{502, "destination_unavailable",
+                      "cannot connect to " + where + ": " + ec.message()};
   }
   error_code ignored;
   upstream_->set_option(tcp::no_delay(true), ignored);

@@ -27,14 +27,22 @@ constexpr std::array<bool, 256> make_tchar_table() {
 constexpr std::array<bool, 256> tchar_table = make_tchar_table();
 
 // field-value bytes: HTAB, SP, VCHAR, obs-text. Excludes every other control, DEL, CR and LF.
-constexpr bool is_value_char(unsigned char c) { return c == '\t' || (c >= 0x20 && c != 0x7f); }
+constexpr bool is_value_char(unsigned char c) {
+  return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
 
 // request-target bytes: visible ASCII only; spaces, controls and non-ASCII are refused.
-constexpr bool is_target_char(unsigned char c) { return c > 0x20 && c < 0x7f; }
+constexpr bool is_target_char(unsigned char c) {
+  return c > 0x20 && c < 0x7f;
+}
 
-constexpr head_error bad(std::string_view reason) { return head_error{400, reason}; }
+constexpr head_error bad(std::string_view reason) {
+  return head_error{400, reason};
+}
 
-unsigned char lower(unsigned char c) { return (c >= 'A' && c <= 'Z') ? c | 0x20 : c; }
+unsigned char lower(unsigned char c) {
+  return (c >= 'A' && c <= 'Z') ? c | 0x20 : c;
+}
 
 // Splits off one CRLF-terminated line; the head was already checked for bare LF.
 std::string_view next_line(std::string_view& rest) {
@@ -104,7 +112,9 @@ head_error parse_fields(std::string_view rest, const head_limits& limits,
 
 }  // namespace
 
-bool is_tchar(unsigned char c) { return tchar_table[c]; }
+bool is_tchar(unsigned char c) {
+  return tchar_table[c];
+}
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) {

@@ -46,9 +46,9 @@ struct head_limits {
 // Result of looking for the end of a head in a growing buffer.
 struct head_scan {
   enum class state { incomplete, complete, error } st = state::incomplete;
-  std::size_t skip = 0;       // leading empty lines (CRLF) to ignore before the head
-  std::size_t length = 0;     // complete: bytes of the head after `skip`, final CRLFCRLF included
-  std::size_t scanned = 0;    // incomplete: resume offset for the next call
+  std::size_t skip = 0;     // leading empty lines (CRLF) to ignore before the head
+  std::size_t length = 0;   // complete: bytes of the head after `skip`, final CRLFCRLF included
+  std::size_t scanned = 0;  // incomplete: resume offset for the next call
   head_error error;
 };
 

@@ -44,7 +44,9 @@ void collect_connection_tokens(const std::vector<header>& headers,
   }
 }
 
-constexpr head_error bad(std::string_view reason) { return head_error{400, reason}; }
+constexpr head_error bad(std::string_view reason) {
+  return head_error{400, reason};
+}
 
 }  // namespace
 
@@ -122,9 +124,9 @@ head_error analyze_request(const request_head& head, request_info& out) {
   }
 
   const bool close = has_token(out.connection_tokens, "close");
-  out.keep_alive = head.ver == version::http11 ? !close
-                                               : (!close && has_token(out.connection_tokens,
-                                                                      "keep-alive"));
+  out.keep_alive = head.ver == version::http11
+                       ? !close
+                       : (!close && has_token(out.connection_tokens, "keep-alive"));
   out.upgrade = has_upgrade_field && head.ver == version::http11 &&
                 has_token(out.connection_tokens, "upgrade");
   if (!out.expect_continue || out.body == body_kind::none) {
@@ -145,14 +147,16 @@ head_error analyze_response(const response_head& head, std::string_view request_
   for (const auto& h : head.headers) {
     if (iequals(h.name, "content-length")) {
       // Identical repeats ("5, 5" or two fields) are tolerated from upstreams; conflicts are not.
-      bool ok = !h.value.empty();
+      bool ok = true;
+      bool any = false;
       for_each_token(h.value, [&](std::string_view t) {
+        any = true;
         std::uint64_t v = 0;
         ok = ok && parse_content_length(t, v) && (!have_length || v == out.content_length);
         out.content_length = v;
         have_length = true;
       });
-      if (!ok) {
+      if (!ok || !any) {
         return bad("invalid Content-Length from upstream");
       }
     } else if (iequals(h.name, "transfer-encoding")) {
@@ -180,6 +184,10 @@ head_error analyze_response(const response_head& head, std::string_view request_
     if (last.empty() || chunked_before_last) {
       return bad("invalid Transfer-Encoding from upstream");
     }
+    if (head.ver == version::http10) {
+      // RFC 9112 6.1: Transfer-Encoding on 1.0 means the framing cannot be trusted.
+      out.keep_alive = false;
+    }
     if (iequals(last, "chunked")) {
       out.body = body_kind::chunked;
     } else {
@@ -199,8 +207,8 @@ head_error analyze_response(const response_head& head, std::string_view request_
 
 bool is_hop_by_hop(std::string_view name, const std::vector<std::string_view>& connection_tokens) {
   static constexpr std::array<std::string_view, 8> fixed = {
-      "connection", "keep-alive", "proxy-connection", "proxy-authorization",
-      "proxy-authenticate", "te", "upgrade", "transfer-encoding"};
+      "connection",         "keep-alive", "proxy-connection", "proxy-authorization",
+      "proxy-authenticate", "te",         "upgrade",          "transfer-encoding"};
   for (auto f : fixed) {
     if (iequals(name, f)) {
       return true;

@@ -16,10 +16,10 @@ enum class body_kind : std::uint8_t { none, length, chunked, until_close };
 struct request_info {
   body_kind body = body_kind::none;
   std::uint64_t content_length = 0;
-  bool keep_alive = true;       // the client allows another request on this connection
+  bool keep_alive = true;  // the client allows another request on this connection
   bool expect_continue = false;
-  bool upgrade = false;         // "Connection: upgrade" with an Upgrade field
-  const header* host = nullptr;  // the single Host field, if any
+  bool upgrade = false;                             // "Connection: upgrade" with an Upgrade field
+  const header* host = nullptr;                     // the single Host field, if any
   std::vector<std::string_view> connection_tokens;  // lowercase not guaranteed
 };
 

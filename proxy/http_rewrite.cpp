@@ -72,12 +72,11 @@ void write_client_response(std::string& out, const response_head& head, const re
   out.append(head.reason);
   out.append("\r\n");
 
-  const bool no_body = info.body == body_kind::none;
   for (const auto& h : head.headers) {
-    const bool framing = iequals(h.name, "transfer-encoding");
-    // A body-less response (HEAD, 304) keeps its framing fields: they describe the
-    // representation, and the client frames nothing from them.
-    if (framing && no_body) {
+    // The body is relayed byte for byte, so its codings (say "gzip, chunked") stay as
+    // the upstream wrote them; on a body-less response (HEAD, 304) they describe the
+    // representation and frame nothing.
+    if (iequals(h.name, "transfer-encoding")) {
       append_field(out, h.name, h.value);
       continue;
     }
@@ -92,9 +91,6 @@ void write_client_response(std::string& out, const response_head& head, const re
       continue;
     }
     append_field(out, h.name, h.value);
-  }
-  if (info.body == body_kind::chunked) {
-    append_field(out, "Transfer-Encoding", "chunked");
   }
   if (status == 101) {
     append_field(out, "Connection", "upgrade");

@@ -35,11 +35,11 @@ void append_json_string(spdlog::memory_buf_t& dest, std::string_view text) {
 class json_formatter final : public spdlog::formatter {
  public:
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
-    const auto secs = std::chrono::duration_cast<std::chrono::milliseconds>(
-        msg.time.time_since_epoch());
+    const auto secs =
+        std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch());
     const auto level = spdlog::level::to_string_view(msg.level);
-    fmt::format_to(std::back_inserter(dest), R"({{"ts":{}.{:03},"level":")",
-                   secs.count() / 1000, secs.count() % 1000);
+    fmt::format_to(std::back_inserter(dest), R"({{"ts":{}.{:03},"level":")", secs.count() / 1000,
+                   secs.count() % 1000);
     dest.append(level.data(), level.data() + level.size());
     dest.append(std::string_view(R"(","msg":)"));
     append_json_string(dest, std::string_view(msg.payload.data(), msg.payload.size()));
@@ -54,8 +54,8 @@ class json_formatter final : public spdlog::formatter {
 }  // namespace
 
 void setup_logging(const config::log_config& cfg) {
-  auto logger = std::make_shared<spdlog::logger>(
-      "airlock", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  auto logger = std::make_shared<spdlog::logger>("airlock",
+                                                 std::make_shared<spdlog::sinks::stderr_sink_mt>());
   if (cfg.format == config::log_format::json) {
     logger->set_formatter(std::make_unique<json_formatter>());
   } else {

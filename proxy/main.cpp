@@ -18,7 +18,8 @@
 
 namespace {
 
-constexpr std::string_view usage = R"(usage: airlock [--config FILE]        run (no --config: the embedded default)
+constexpr std::string_view usage =
+    R"(usage: airlock [--config FILE]        run (no --config: the embedded default)
        airlock --check-config FILE    validate FILE, print FILE:LINE:COL: message on error
        airlock --print-default-config print the embedded default config
        airlock --version
@@ -73,11 +74,11 @@ std::optional<options> parse_args(int argc, char** argv) {
 
 void print_banner(const airlock::proxy::server& srv) {
   const auto ep = srv.endpoint();
-  const std::string host = ep.address().is_v6() ? "[" + ep.address().to_string() + "]"
-                                                : ep.address().to_string();
+  const std::string host =
+      ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string();
   const std::string url = "http://" + host + ":" + std::to_string(ep.port());
-  std::cout << "airlock " << airlock::version << ": proxy listening on " << host << ":"
-            << ep.port() << "\n"
+  std::cout << "airlock " << airlock::version << ": proxy listening on " << host << ":" << ep.port()
+            << "\n"
             << "  point an agent at it:  export HTTPS_PROXY=" << url << " HTTP_PROXY=" << url
             << "\n"
             << "  CA: none needed yet: no host is intercepted, CONNECT is relayed as a blind "
@@ -136,8 +137,8 @@ int run(const airlock::config::config& cfg, bool allow_core_dumps) {
   }
   srv->stop();
   const auto& c = srv->counters();
-  spdlog::info("stopped: {} connections, {} requests, {} tunnels",
-               c.connections_total.load(), c.requests_total.load(), c.tunnels_total.load());
+  spdlog::info("stopped: {} connections, {} requests, {} tunnels", c.connections_total.load(),
+               c.requests_total.load(), c.tunnels_total.load());
   return 0;
 }
 

@@ -34,12 +34,14 @@ std::string_view reason_phrase(int status) {
 }
 
 std::string make_error_response(const refusal& r, bool close) {
-  std::string body = fmt::format("airlock: {} {}: {}\n", r.status, reason_phrase(r.status), r.detail);
+  std::string body =
+      fmt::format("airlock: {} {}: {}\n", r.status, reason_phrase(r.status), r.detail);
   // The detail goes into a quoted sf-string: drop what could break out of it.
   std::string quoted;
   quoted.reserve(r.detail.size());
   for (char c : r.detail) {
-    if (c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20 && c != 0x7f) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c != '"' && c != '\\' && u >= 0x20 && u < 0x7f) {
       quoted.push_back(c);
     }
   }

@@ -54,7 +54,9 @@ server::server(config::config cfg) : cfg_(std::move(cfg)) {
   endpoint_ = at;
 }
 
-server::~server() { stop(); }
+server::~server() {
+  stop();
+}
 
 void server::start() {
   running_ = workers_.size();

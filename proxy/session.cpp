@@ -38,11 +38,14 @@ void session::start() {
   error_code ignored;
   client_.set_option(tcp::no_delay(true), ignored);
   auto self = shared_from_this();
-  asio::co_spawn(client_.get_executor(), [self]() -> awaitable<void> { co_await self->run(); },
-                 asio::detached);
+  asio::co_spawn(
+      client_.get_executor(), [self]() -> awaitable<void> { co_await self->run(); },
+      asio::detached);
   asio::co_spawn(
       client_.get_executor(),
-      [self]() -> awaitable<void> { co_await self->deadline_.watch([&self] { self->on_deadline(); }); },
+      [self]() -> awaitable<void> {
+        co_await self->deadline_.watch([&self] { self->on_deadline(); });
+      },
       asio::detached);
 }
 
@@ -53,7 +56,9 @@ void session::drain() {
   }
 }
 
-void session::abort() { close_all(); }
+void session::abort() {
+  close_all();
+}
 
 void session::on_deadline() {
   // Cancel, not close: the session still answers 504/408 where it can.

@@ -13,8 +13,8 @@ struct stats {
   std::atomic<std::int64_t> connections_active{0};
   std::atomic<std::uint64_t> connections_refused{0};  // over max_connections
   std::atomic<std::uint64_t> requests_total{0};
-  std::atomic<std::uint64_t> requests_rejected{0};    // 4xx answered by airlock itself
-  std::atomic<std::uint64_t> upstream_errors{0};      // 502/504 answered by airlock
+  std::atomic<std::uint64_t> requests_rejected{0};  // 4xx answered by airlock itself
+  std::atomic<std::uint64_t> upstream_errors{0};    // 502/504 answered by airlock
   std::atomic<std::uint64_t> upstream_connects{0};
   std::atomic<std::uint64_t> upstream_reuses{0};
   std::atomic<std::uint64_t> tunnels_total{0};

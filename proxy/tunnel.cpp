@@ -20,23 +20,21 @@ constexpr std::string_view established = "HTTP/1.1 200 Connection established\r\
 awaitable<void> session::serve_connect(std::size_t head_len) {
   auto target = parse_authority_form(req_.target);
   if (!target) {
-    co_await respond_error(refusal{400, "http_request_error",
-                                   "CONNECT target must be host:port"},
+    co_await respond_error(refusal{400, "http_request_error", "CONNECT target must be host:port"},
                            true);
     co_return;
   }
   if (req_info_.host != nullptr) {
     auto host = parse_host_header(req_info_.host->value, target->port);
     if (!host || *host != *target) {
-      co_await respond_error(refusal{400, "http_request_error",
-                                     "Host header disagrees with the CONNECT target"},
-                             true);
+      co_await respond_error(
+          refusal{400, "http_request_error", "Host header disagrees with the CONNECT target"},
+          true);
       co_return;
     }
   }
   if (req_info_.body != http::body_kind::none) {
-    co_await respond_error(refusal{400, "http_request_error", "CONNECT request with a body"},
-                           true);
+    co_await respond_error(refusal{400, "http_request_error", "CONNECT request with a body"}, true);
     co_return;
   }
   in_.consume(head_len);  // bytes after the head are the client's first tunnel bytes
@@ -66,7 +64,8 @@ awaitable<void> session::tunnel(tcp::socket& upstream) {
 
 awaitable<void> session::pump(tcp::socket& from, byte_buffer& buf, tcp::socket& to, bool upward) {
   const auto idle = worker_.cfg().proxy.timeouts.idle;
-  auto& counter = upward ? worker_.counters().tunnel_bytes_up : worker_.counters().tunnel_bytes_down;
+  auto& counter =
+      upward ? worker_.counters().tunnel_bytes_up : worker_.counters().tunnel_bytes_down;
   for (;;) {
     if (!buf.empty()) {
       deadline_.arm(idle);

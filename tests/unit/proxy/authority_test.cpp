@@ -1,0 +1,220 @@
+#include "proxy/authority.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace airlock::proxy {
+namespace {
+
+using namespace std::string_view_literals;
+
+struct good_case {
+  std::string_view text;
+  std::string_view host;
+  std::uint16_t port;
+  bool ipv6;
+  std::string_view to_string;
+};
+
+// ---------------------------------------------------------------------------------------------
+// parse_authority_form (CONNECT targets)
+
+TEST(parse_authority_form, accepts_and_normalises) {
+  for (const auto& c : std::vector<good_case>{
+           {"example.com:443", "example.com", 443, false, "example.com:443"},
+           {"EXAMPLE.Com:443", "example.com", 443, false, "example.com:443"},
+           {"Api.Anthropic.COM:8443", "api.anthropic.com", 8443, false, "api.anthropic.com:8443"},
+           {"example.com.:443", "example.com", 443, false, "example.com:443"},
+           {"localhost:1", "localhost", 1, false, "localhost:1"},
+           {"h:65535", "h", 65535, false, "h:65535"},
+           {"127.0.0.1:80", "127.0.0.1", 80, false, "127.0.0.1:80"},
+           {"under_score-dash.x:80", "under_score-dash.x", 80, false, "under_score-dash.x:80"},
+           {"[::1]:443", "::1", 443, true, "[::1]:443"},
+           {"[2001:DB8::A]:8443", "2001:db8::a", 8443, true, "[2001:db8::a]:8443"},
+           {"[::ffff:127.0.0.1]:80", "::ffff:127.0.0.1", 80, true, "[::ffff:127.0.0.1]:80"},
+       }) {
+    const auto a = parse_authority_form(c.text);
+    ASSERT_TRUE(a.has_value()) << c.text;
+    EXPECT_EQ(a->host, c.host) << c.text;
+    EXPECT_EQ(a->port, c.port) << c.text;
+    EXPECT_EQ(a->ipv6, c.ipv6) << c.text;
+    EXPECT_EQ(a->to_string(), c.to_string) << c.text;
+  }
+}
+
+TEST(parse_authority_form, spellings_of_one_name_compare_equal) {
+  EXPECT_EQ(parse_authority_form("Example.COM.:443"), parse_authority_form("example.com:443"));
+  EXPECT_EQ(parse_authority_form("[::A]:1"), parse_authority_form("[::a]:1"));
+  EXPECT_NE(parse_authority_form("example.com:443"), parse_authority_form("example.com:444"));
+  EXPECT_NE(parse_authority_form("example.com:443"), parse_authority_form("example.org:443"));
+}
+
+class parse_authority_form_refuses : public testing::TestWithParam<std::string_view> {};
+
+TEST_P(parse_authority_form_refuses, target) {
+  EXPECT_EQ(parse_authority_form(GetParam()), std::nullopt);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    all, parse_authority_form_refuses,
+    testing::Values(
+        // The port is required, and must be 1..65535 in plain decimal.
+        ""sv, "example.com"sv, "example.com:"sv, ":443"sv, "example.com:0"sv, "example.com:00"sv,
+        "example.com:65536"sv, "example.com:99999"sv, "example.com:4294967297"sv,
+        "example.com:+1"sv, "example.com:-1"sv, "example.com:+443"sv, "example.com: 443"sv,
+        "example.com:443 "sv, "example.com:44 3"sv, "example.com:0x1bb"sv, "example.com:443:443"sv,
+        "example.com:1e3"sv,
+        // Hosts.
+        ".example.com:443"sv, ".:443"sv, "..:443"sv, "exa mple.com:443"sv, "user@example.com:443"sv,
+        "user:pw@example.com:443"sv, "example.com/x:443"sv, "http://example.com:443"sv,
+        "exa%6dple.com:443"sv, "ex\xc3\xa4mple.com:443"sv, "example.com\0.evil:443"sv,
+        "*.example.com:443"sv,
+        // IPv6.
+        "::1:443"sv, "[::1]"sv, "[::1]:"sv, "[]:443"sv, "[::1:443"sv, "[::1]443"sv, "[::1]x:443"sv,
+        "[v1.x]:443"sv, "[abc]:443"sv, "[127.0.0.1]:443"sv, "[fe80::1%25eth0]:443"sv, "[::g]:443"sv,
+        "[[::1]]:443"sv, "[::1]:0"sv, "[::1]:65536"sv));
+
+// RFC 3986 allows one trailing dot; "example.com.." is not a name, yet it comes back as
+// "example.com." — a spelling that no longer equals "example.com" but resolves to it, so a
+// deny rule for example.com would not match while the connection still reaches it.
+TEST(parse_authority_form, two_trailing_dots_are_refused) {
+  EXPECT_EQ(parse_authority_form("example.com..:443"), std::nullopt);
+  EXPECT_EQ(parse_host_header("example.com..", 80), std::nullopt);
+  EXPECT_EQ(parse_absolute_http("http://example.com../"), std::nullopt);
+}
+
+// The bracket contents are only checked for hex digits, ':' and '.', so strings that are no
+// IPv6 address at all come back as hosts (the header promises malformed hosts are refused).
+TEST(parse_authority_form, bracketed_host_must_be_an_ipv6_address) {
+  for (std::string_view text : {"[:]:443"sv, "[:::::]:443"sv, "[::1::2]:443"sv, "[1.2.3.4:]:443"sv,
+                                "[12345::1]:443"sv, "[.:]:443"sv}) {
+    EXPECT_EQ(parse_authority_form(text), std::nullopt) << text;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// parse_host_header
+
+TEST(parse_host_header, default_port_fills_a_missing_one) {
+  struct row {
+    std::string_view value;
+    std::uint16_t default_port;
+    std::string_view host;
+    std::uint16_t port;
+  };
+  for (const auto& r : std::vector<row>{
+           {"example.com", 80, "example.com", 80},
+           {"example.com:", 80, "example.com", 80},
+           {"Example.com:8080", 80, "example.com", 8080},
+           {"example.com.", 443, "example.com", 443},
+           {"[::1]", 80, "::1", 80},
+           {"[::1]:", 80, "::1", 80},
+           {"[::1]:81", 80, "::1", 81},
+       }) {
+    const auto a = parse_host_header(r.value, r.default_port);
+    ASSERT_TRUE(a.has_value()) << r.value;
+    EXPECT_EQ(a->host, r.host) << r.value;
+    EXPECT_EQ(a->port, r.port) << r.value;
+  }
+}
+
+TEST(parse_host_header, refuses_malformed_values) {
+  for (std::string_view v : {""sv, ":80"sv, "h:0"sv, "h:65536"sv, "h:+80"sv, "h:8o"sv, "u@h"sv,
+                             "h h"sv, "h,h2"sv, "h\t"sv, "[::1"sv, "[::1]x"sv, "[]"sv}) {
+    EXPECT_EQ(parse_host_header(v, 80), std::nullopt) << testing::PrintToString(v);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// parse_absolute_http
+
+TEST(parse_absolute_http, splits_authority_and_origin_form) {
+  struct row {
+    std::string_view target;
+    std::string_view host;
+    std::uint16_t port;
+    std::string_view authority_text;
+    std::string_view origin_form;
+  };
+  for (const auto& r : std::vector<row>{
+           {"http://example.com/path?q=1", "example.com", 80, "example.com", "/path?q=1"},
+           {"http://example.com", "example.com", 80, "example.com", "/"},
+           {"http://example.com:8080", "example.com", 8080, "example.com:8080", "/"},
+           {"HTTP://Example.COM:8080/A", "example.com", 8080, "Example.COM:8080", "/A"},
+           {"hTtP://h/", "h", 80, "h", "/"},
+           {"http://h?q", "h", 80, "h", "?q"},
+           {"http://h:81?q=/x", "h", 81, "h:81", "?q=/x"},
+           {"http://h:/", "h", 80, "h:", "/"},
+           {"http://h./x", "h", 80, "h.", "/x"},
+           {"http://[::1]:8080/x", "::1", 8080, "[::1]:8080", "/x"},
+           {"http://[::1]/", "::1", 80, "[::1]", "/"},
+           {"http://h/p@x:1", "h", 80, "h", "/p@x:1"},
+           {"http://h//", "h", 80, "h", "//"},
+       }) {
+    const auto t = parse_absolute_http(r.target);
+    ASSERT_TRUE(t.has_value()) << r.target;
+    EXPECT_EQ(t->auth.host, r.host) << r.target;
+    EXPECT_EQ(t->auth.port, r.port) << r.target;
+    EXPECT_EQ(t->authority_text, r.authority_text) << r.target;
+    EXPECT_EQ(t->origin_form, r.origin_form) << r.target;
+  }
+}
+
+TEST(parse_absolute_http, views_point_into_the_target) {
+  const std::string target = "http://h:81/p";
+  const auto t = parse_absolute_http(target);
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(t->authority_text.data(), target.data() + 7);
+  EXPECT_EQ(t->origin_form.data(), target.data() + 11);
+}
+
+class parse_absolute_http_refuses : public testing::TestWithParam<std::string_view> {};
+
+TEST_P(parse_absolute_http_refuses, target) {
+  EXPECT_EQ(parse_absolute_http(GetParam()), std::nullopt);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    all, parse_absolute_http_refuses,
+    testing::Values(
+        // Schemes and shapes.
+        ""sv, "/"sv, "/path"sv, "*"sv, "example.com:80"sv, "//example.com/"sv, "http:"sv,
+        "http:/"sv, "http://"sv, "http:/h/"sv, "http:h/"sv, "https://example.com/"sv,
+        "HTTPS://example.com/"sv, "ftp://example.com/"sv, "ws://example.com/"sv,
+        "httpx://example.com/"sv, " http://example.com/"sv,
+        // Authority.
+        "http:///path"sv, "http://?q"sv, "http://#f"sv, "http://:80/"sv,
+        "http://user@example.com/"sv, "http://user:pw@example.com/"sv, "http://@example.com/"sv,
+        "http://a@b@example.com/"sv, "http://example.com@evil.com/"sv, "http://example.com:0/"sv,
+        "http://example.com:65536/"sv, "http://example.com:+1/"sv, "http://example.com:-1/"sv,
+        "http://example.com:8o/"sv, "http://example.com:80:80/"sv, "http://exa mple.com/"sv,
+        "http://exa%6dple.com/"sv, "http://[::1/"sv, "http://[::1]x/"sv, "http://::1/"sv,
+        "http://.example.com/"sv,
+        // Fragments, anywhere.
+        "http://example.com/#frag"sv, "http://example.com#frag"sv, "http://example.com/p?q#f"sv,
+        "http://example.com/p#"sv));
+
+// ---------------------------------------------------------------------------------------------
+// authority
+
+TEST(authority, to_string_brackets_ipv6_only) {
+  EXPECT_EQ((authority{"example.com", 443, false}).to_string(), "example.com:443");
+  EXPECT_EQ((authority{"::1", 80, true}).to_string(), "[::1]:80");
+  EXPECT_EQ((authority{"10.0.0.1", 65535, false}).to_string(), "10.0.0.1:65535");
+}
+
+TEST(authority, equality_covers_every_field) {
+  const authority a{"h", 1, false};
+  EXPECT_EQ(a, (authority{"h", 1, false}));
+  EXPECT_NE(a, (authority{"h", 2, false}));
+  EXPECT_NE(a, (authority{"g", 1, false}));
+  EXPECT_NE(a, (authority{"h", 1, true}));
+}
+
+}  // namespace
+}  // namespace airlock::proxy
