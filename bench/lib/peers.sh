@@ -1,0 +1,188 @@
+# shellcheck shell=bash disable=SC2034,SC2153  # sets and reads variables shared with run.sh
+# Starting and stopping the processes bench/run.sh measures. Sourced, not run.
+# Every process is started in the background with its PID recorded in BENCH_PIDS so that
+# stop_all (run.sh's EXIT trap) ends exactly those. Everything listens on 127.0.0.1 only.
+# Needs: BENCH_TMP (a private temp dir), AIRLOCK_BIN.
+
+BENCH_PIDS=()
+
+free_port() { # prints a port the kernel considers free on 127.0.0.1
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+wait_port() { # wait_port PORT PID SECONDS: until something accepts on 127.0.0.1:PORT
+  local port=$1 pid=$2 deadline=$((SECONDS + $3))
+  while ((SECONDS < deadline)); do
+    kill -0 "$pid" 2>/dev/null || return 1
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+spawn() { # spawn LOGFILE CMD...: background CMD, output to LOGFILE, PID in SPAWNED_PID
+  local log=$1
+  shift
+  "$@" >"$log" 2>&1 </dev/null &
+  SPAWNED_PID=$!
+  BENCH_PIDS+=("$SPAWNED_PID")
+}
+
+stop_pid() { # TERM, then KILL after 3 s; only a PID this file started
+  local pid=$1 _
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 30); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+stop_all() {
+  local pid
+  for pid in "${BENCH_PIDS[@]}"; do stop_pid "$pid"; done
+}
+
+# --- nginx: the upstream. One worker, no access log, /small (100 B) and /16k. ---------
+start_nginx() {
+  local d=$BENCH_TMP/nginx
+  mkdir -p "$d/www" "$d/tmp"
+  head -c 99 /dev/zero | tr '\0' 'a' >"$d/www/small" && echo >>"$d/www/small"
+  head -c 16384 /dev/zero | tr '\0' 'b' >"$d/www/16k"
+  NGINX_PORT=$(free_port)
+  cat >"$d/nginx.conf" <<CONF
+daemon off;
+master_process off;
+worker_processes 1;
+worker_rlimit_nofile 16384;
+pid $d/nginx.pid;
+error_log $d/error.log warn;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  keepalive_requests 100000000;
+  keepalive_timeout 300s;
+  default_type application/octet-stream;
+  client_body_temp_path $d/tmp/body;
+  proxy_temp_path $d/tmp/proxy;
+  fastcgi_temp_path $d/tmp/fastcgi;
+  uwsgi_temp_path $d/tmp/uwsgi;
+  scgi_temp_path $d/tmp/scgi;
+  server { listen 127.0.0.1:$NGINX_PORT; root $d/www; }
+}
+CONF
+  spawn "$d/stdout.log" nginx -p "$d" -e "$d/error.log" -c "$d/nginx.conf"
+  NGINX_PID=$SPAWNED_PID
+  wait_port "$NGINX_PORT" "$NGINX_PID" 10
+}
+
+# --- Squid: forward proxy, one process (-N), no cache, no access log. -----------------
+start_squid() {
+  local d=$BENCH_TMP/squid
+  mkdir -p "$d"
+  SQUID_PORT=$(free_port)
+  local user_line=""
+  if [ "$(id -u)" -eq 0 ]; then # squid refuses to keep root; it drops to this user
+    user_line="cache_effective_user proxy"
+    chown proxy "$d" && chmod 755 "$BENCH_TMP"
+  fi
+  cat >"$d/squid.conf" <<CONF
+http_port 127.0.0.1:$SQUID_PORT
+$user_line
+acl bench_client src 127.0.0.1/32
+http_access allow bench_client
+http_access deny all
+cache deny all
+cache_mem 0 MB
+access_log none
+cache_store_log none
+cache_log $d/cache.log
+pid_filename $d/squid.pid
+coredump_dir $d
+netdb_filename none
+pinger_enable off
+max_filedescriptors 16384
+shutdown_lifetime 0 seconds
+CONF
+  spawn "$d/stdout.log" squid -N -f "$d/squid.conf"
+  SQUID_PID=$SPAWNED_PID
+  wait_port "$SQUID_PORT" "$SQUID_PID" 20
+}
+
+# --- HAProxy: reverse proxy to nginx that sets one request header. ---------------------
+start_haproxy() {
+  local d=$BENCH_TMP/haproxy
+  mkdir -p "$d"
+  HAPROXY_PORT=$(free_port)
+  cat >"$d/haproxy.cfg" <<CONF
+global
+  nbthread 1
+  maxconn 4000
+defaults
+  mode http
+  option http-keep-alive
+  timeout connect 5s
+  timeout client 300s
+  timeout server 300s
+  timeout http-keep-alive 300s
+frontend bench
+  bind 127.0.0.1:$HAPROXY_PORT
+  http-request set-header X-Api-Key bench
+  default_backend upstream
+backend upstream
+  server nginx 127.0.0.1:$NGINX_PORT
+CONF
+  spawn "$d/stdout.log" haproxy -db -f "$d/haproxy.cfg"
+  HAPROXY_PID=$SPAWNED_PID
+  wait_port "$HAPROXY_PORT" "$HAPROXY_PID" 10
+}
+
+# --- airlock: one worker. Ready when it prints "proxy listening on 127.0.0.1:PORT". ----
+# On failure returns 1 with the reason in AIRLOCK_ERR.
+start_airlock() {
+  local d=$BENCH_TMP/airlock deadline
+  AIRLOCK_PID=""
+  mkdir -p "$d"
+  AIRLOCK_ERR=""
+  if [ ! -x "$AIRLOCK_BIN" ]; then
+    AIRLOCK_ERR="binary $AIRLOCK_BIN not built"
+    return 1
+  fi
+  AIRLOCK_PORT=$(free_port)
+  cat >"$d/airlock.yaml" <<CONF
+proxy: { listen: "127.0.0.1:$AIRLOCK_PORT", workers: 1 }
+log: { level: warn }
+CONF
+  spawn "$d/stdout.log" "$AIRLOCK_BIN" --config "$d/airlock.yaml"
+  AIRLOCK_PID=$SPAWNED_PID
+  deadline=$((SECONDS + 10))
+  while ((SECONDS < deadline)); do
+    grep -q "proxy listening on 127.0.0.1:$AIRLOCK_PORT" "$d/stdout.log" && return 0
+    if ! kill -0 "$AIRLOCK_PID" 2>/dev/null; then
+      local rc=0
+      wait "$AIRLOCK_PID" 2>/dev/null || rc=$?
+      AIRLOCK_ERR="exited at startup with status $rc: $(tail -n 3 "$d/stdout.log" | tr '\n' ' ')"
+      return 1
+    fi
+    sleep 0.1
+  done
+  AIRLOCK_ERR="no 'proxy listening on 127.0.0.1:$AIRLOCK_PORT' within 10 s"
+  return 1
+}
+
+versions() { # one "name=version" per line, for the peers
+  echo "nginx=$(nginx -v 2>&1 | sed 's|.*nginx/||')"
+  echo "squid=$(squid -v | sed -n 's/.*Version //p' | head -n1)"
+  echo "haproxy=$(haproxy -v | sed -n 's/^HAProxy version \([^ ]*\).*/\1/p')"
+  echo "wrk=$(wrk -v 2>&1 | sed -n 's/^wrk \([^ ]*\).*/\1/p')"
+}
+
+airlock_version() { # after start_airlock: the binary that was actually measured
+  if [ -x "$AIRLOCK_BIN" ]; then
+    timeout 5 "$AIRLOCK_BIN" --version 2>/dev/null | head -n1 | sed 's/^airlock //' || true
+  else
+    echo "not built"
+  fi
+}
