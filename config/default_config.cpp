@@ -12,7 +12,7 @@ proxy:
   max_connections: 10000
   max_header_bytes: 64KiB
   timeouts: { header: 10s, idle: 300s, connect: 10s, drain: 30s }
-  pool: { max_idle_per_host: 32, idle: 60s }
+  pool: { max_idle_per_host: 1024, idle: 60s }
 log:
   level: info
   format: text

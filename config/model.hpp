@@ -30,7 +30,9 @@ struct timeouts_config {
 };
 
 struct pool_config {
-  std::size_t max_idle_per_host = 32;
+  // Per worker. High enough that every busy client connection can keep its upstream
+  // one: a low cap turns steady load into a new upstream connection per request.
+  std::size_t max_idle_per_host = 1024;
   duration idle{std::chrono::seconds(60)};  // below the usual 75 s server keep-alive
 };
 

@@ -80,7 +80,7 @@ TEST(embedded_default, parses_to_the_documented_values) {
   EXPECT_EQ(c.proxy.timeouts.idle, 300s);
   EXPECT_EQ(c.proxy.timeouts.connect, 10s);
   EXPECT_EQ(c.proxy.timeouts.drain, 30s);
-  EXPECT_EQ(c.proxy.pool.max_idle_per_host, 32u);
+  EXPECT_EQ(c.proxy.pool.max_idle_per_host, 1024u);
   EXPECT_EQ(c.proxy.pool.idle, 60s);
   EXPECT_EQ(c.log.level, "info");
   EXPECT_EQ(c.log.format, log_format::text);
@@ -141,7 +141,7 @@ INSTANTIATE_TEST_SUITE_P(
         default_value_case{"timeouts_connect", "connect: 10s", "10s", "0s",
                            "proxy.timeouts.connect"},
         default_value_case{"timeouts_drain", "drain: 30s", "30s", "30", "proxy.timeouts.drain"},
-        default_value_case{"pool_max_idle", "max_idle_per_host: 32", "32", "32KiB",
+        default_value_case{"pool_max_idle", "max_idle_per_host: 1024", "1024", "1KiB",
                            "proxy.pool.max_idle_per_host"},
         default_value_case{"pool_idle", "idle: 60s", "60s", "1d", "proxy.pool.idle"},
         default_value_case{"log_level", "level: info", "info", "loud", "log.level"},
