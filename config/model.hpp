@@ -6,7 +6,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace airlock::config {
 
@@ -53,9 +56,60 @@ struct log_config {
   log_format format = log_format::text;
 };
 
+// Where the workspace CA comes from and where the agent finds it.
+struct tls_config {
+  std::string ca_cert_file;  // both empty: an ephemeral CA generated at start
+  std::string ca_key_file;
+  std::string export_dir = "/run/airlock";  // ca.pem, ca-bundle.pem, ca.env for the agent
+  std::string upstream_ca_file;             // extra upstream trust; the system store always
+};
+
+// A secret's origin. Values never live in the config: only where to get them.
+struct secret_source {
+  enum class kind { file, env };
+  std::string name;
+  kind from = kind::file;
+  std::string location;  // file path or environment variable name
+  bool required = true;
+};
+
+// Text with {{secret}} references, split at load so rendering never parses.
+struct value_template {
+  struct part {
+    bool secret = false;
+    std::string text;  // literal text, or the secret's name
+  };
+  std::vector<part> parts;
+};
+
+// Which requests a rule applies to. host is lowercase; a leading "*." matches any
+// subdomain (not the bare suffix itself).
+struct request_match {
+  std::string host;
+  std::uint16_t port = 0;                  // 0: any port
+  std::vector<std::string> path_prefixes;  // empty: any path
+  std::vector<std::string> methods;        // uppercase; empty: any method
+};
+
+struct basic_auth_action {
+  std::string username;
+  value_template password;
+};
+
+struct credential_rule {
+  std::string name;  // for logs and metrics; defaults to the host pattern
+  request_match match;
+  std::vector<std::pair<std::string, value_template>> headers;  // field name, value
+  std::optional<basic_auth_action> basic_auth;                  // sets Authorization
+  std::vector<std::pair<std::string, value_template>> query;    // parameter, value
+};
+
 struct config {
   proxy_config proxy;
   log_config log;
+  tls_config tls;
+  std::vector<secret_source> secrets;
+  std::vector<credential_rule> credentials;  // first match wins, in file order
   // "host:port" (lowercase host) -> address to dial instead, like curl --resolve.
   std::map<std::string, endpoint> resolve;
 };

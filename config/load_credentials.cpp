@@ -1,0 +1,271 @@
+// tls:, secrets: and credentials: sections. Everything a rule could get wrong is
+// refused here, at load, so the data plane never meets a half-valid rule.
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+#include "config/sections.hpp"
+
+namespace airlock::config {
+
+namespace {
+
+bool is_tchar(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+}
+
+bool is_secret_name(std::string_view name) {
+  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-';
+  });
+}
+
+// Fields airlock frames or routes by itself; a rule setting them would break the message.
+bool is_reserved_field(std::string_view name) {
+  static constexpr std::array<std::string_view, 11> reserved = {
+      "host",    "content-length",   "transfer-encoding",   "connection", "keep-alive", "te",
+      "upgrade", "proxy-connection", "proxy-authorization", "trailer",    "expect"};
+  std::string lower(name);
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return std::find(reserved.begin(), reserved.end(), lower) != reserved.end();
+}
+
+// Splits "Bearer {{github}}" into literal and secret parts; refuses unknown secrets,
+// unbalanced braces and bytes that would let a value escape its header line.
+value_template parse_template(const reader& r, const YAML::Node& node, const std::string& path,
+                              const std::vector<secret_source>& secrets) {
+  const std::string text = r.scalar(node, path);
+  value_template out;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    const auto open = text.find("{{", pos);
+    const std::string literal = text.substr(pos, open == std::string::npos ? open : open - pos);
+    if (literal.find("}}") != std::string::npos) {
+      r.fail(node, path + ": \"}}\" without a matching \"{{\"");
+    }
+    for (char c : literal) {
+      const auto u = static_cast<unsigned char>(c);
+      if ((u < 0x20 && c != '\t') || u == 0x7f) {
+        r.fail(node, path + ": control characters are not allowed in a header value");
+      }
+    }
+    if (!literal.empty()) {
+      out.parts.push_back({false, literal});
+    }
+    if (open == std::string::npos) {
+      break;
+    }
+    const auto close = text.find("}}", open + 2);
+    if (close == std::string::npos) {
+      r.fail(node, path + ": \"{{\" without a matching \"}}\"");
+    }
+    std::string name = text.substr(open + 2, close - open - 2);
+    name.erase(0, name.find_first_not_of(' '));
+    name.erase(name.find_last_not_of(' ') + 1);
+    const bool declared = std::any_of(secrets.begin(), secrets.end(),
+                                      [&](const secret_source& s) { return s.name == name; });
+    if (!declared) {
+      r.fail(node, path + ": \"{{" + name + "}}\" names no secret declared under secrets:");
+    }
+    out.parts.push_back({true, name});
+    pos = close + 2;
+  }
+  return out;
+}
+
+std::string read_host_pattern(const reader& r, const YAML::Node& node, const std::string& path) {
+  std::string host = r.scalar(node, path);
+  std::transform(host.begin(), host.end(), host.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (!host.empty() && host.back() == '.') {
+    host.pop_back();
+  }
+  std::string_view name = host;
+  if (name.substr(0, 2) == "*.") {
+    name.remove_prefix(2);
+  }
+  const bool ok = !name.empty() && name.front() != '.' && name.back() != '.' &&
+                  name.find("..") == std::string_view::npos &&
+                  std::all_of(name.begin(), name.end(), [](char c) {
+                    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' ||
+                           c == '-' || c == '_' || c == ':';
+                  });
+  if (!ok) {
+    r.fail(node, path + ": expected a host name, an IP address or \"*.domain\", got \"" +
+                     r.scalar(node, path) + "\"");
+  }
+  return host;
+}
+
+std::vector<std::string> read_list(const reader& r, const YAML::Node& node,
+                                   const std::string& path) {
+  if (!node.IsSequence() || node.size() == 0) {
+    r.fail(node, path + ": expected a non-empty list");
+  }
+  std::vector<std::string> out;
+  for (const auto& item : node) {
+    out.push_back(r.scalar(item, path));
+  }
+  return out;
+}
+
+request_match read_match(const reader& r, const YAML::Node& node, const std::string& path) {
+  request_match m;
+  if (!node["host"]) {
+    r.fail(node, path + ": missing host");
+  }
+  m.host = read_host_pattern(r, node["host"], path + ".host");
+  if (node["port"]) {
+    m.port = static_cast<std::uint16_t>(r.integer(node["port"], path + ".port", 1, 65535));
+  }
+  if (node["paths"]) {
+    m.path_prefixes = read_list(r, node["paths"], path + ".paths");
+    for (const auto& p : m.path_prefixes) {
+      if (p.empty() || p.front() != '/') {
+        r.fail(node["paths"], path + ".paths: each prefix starts with \"/\", got \"" + p + "\"");
+      }
+    }
+  }
+  if (node["methods"]) {
+    m.methods = read_list(r, node["methods"], path + ".methods");
+    for (auto& method : m.methods) {
+      if (method.empty() || !std::all_of(method.begin(), method.end(), is_tchar)) {
+        r.fail(node["methods"], path + ".methods: \"" + method + "\" is not a method");
+      }
+      std::transform(method.begin(), method.end(), method.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    }
+  }
+  return m;
+}
+
+}  // namespace
+
+void read_tls(const reader& r, const YAML::Node& node, tls_config& out) {
+  r.expect_map(node, "tls", {"ca", "upstream"});
+  if (const auto ca = node["ca"]) {
+    r.expect_map(ca, "tls.ca", {"cert_file", "key_file", "export_dir"});
+    if (ca["cert_file"]) {
+      out.ca_cert_file = r.scalar(ca["cert_file"], "tls.ca.cert_file");
+    }
+    if (ca["key_file"]) {
+      out.ca_key_file = r.scalar(ca["key_file"], "tls.ca.key_file");
+    }
+    if (out.ca_cert_file.empty() != out.ca_key_file.empty()) {
+      r.fail(ca, "tls.ca: cert_file and key_file go together (neither: an ephemeral CA)");
+    }
+    if (ca["export_dir"]) {
+      out.export_dir = r.scalar(ca["export_dir"], "tls.ca.export_dir");
+    }
+  }
+  if (const auto upstream = node["upstream"]) {
+    r.expect_map(upstream, "tls.upstream", {"ca_file"});
+    if (upstream["ca_file"]) {
+      out.upstream_ca_file = r.scalar(upstream["ca_file"], "tls.upstream.ca_file");
+    }
+  }
+}
+
+void read_secrets(const reader& r, const YAML::Node& node, std::vector<secret_source>& out) {
+  r.expect_any_map(node, "secrets");
+  for (const auto& kv : node) {
+    secret_source s;
+    s.name = kv.first.Scalar();
+    const std::string path = "secrets." + s.name;
+    if (!is_secret_name(s.name)) {
+      r.fail(kv.first,
+             "secrets: \"" + s.name + "\" is not a secret name (letters, digits, _ and -)");
+    }
+    const YAML::Node& src = kv.second;
+    r.expect_map(src, path, {"file", "env", "required"});
+    if (static_cast<bool>(src["file"]) == static_cast<bool>(src["env"])) {
+      r.fail(src, path + ": give exactly one source, file or env");
+    }
+    if (src["file"]) {
+      s.from = secret_source::kind::file;
+      s.location = r.scalar(src["file"], path + ".file");
+    } else {
+      s.from = secret_source::kind::env;
+      s.location = r.scalar(src["env"], path + ".env");
+    }
+    if (s.location.empty()) {
+      r.fail(src, path + ": empty source");
+    }
+    if (src["required"]) {
+      s.required = r.boolean(src["required"], path + ".required");
+    }
+    out.push_back(std::move(s));
+  }
+}
+
+void read_credentials(const reader& r, const YAML::Node& node,
+                      const std::vector<secret_source>& secrets,
+                      std::vector<credential_rule>& out) {
+  if (!node.IsSequence()) {
+    r.fail(node, "credentials: expected a list of rules");
+  }
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const YAML::Node& item = node[i];
+    const std::string path = "credentials[" + std::to_string(i) + "]";
+    r.expect_map(item, path,
+                 {"name", "host", "port", "paths", "methods", "headers", "basic_auth", "query"});
+    credential_rule rule;
+    rule.match = read_match(r, item, path);
+    rule.name = item["name"] ? r.scalar(item["name"], path + ".name") : rule.match.host;
+    if (const auto headers = item["headers"]) {
+      r.expect_any_map(headers, path + ".headers");
+      for (const auto& kv : headers) {
+        const std::string field = kv.first.Scalar();
+        if (field.empty() || !std::all_of(field.begin(), field.end(), is_tchar)) {
+          r.fail(kv.first, path + ".headers: \"" + field + "\" is not a header name");
+        }
+        if (is_reserved_field(field)) {
+          r.fail(kv.first, path + ".headers: airlock sets \"" + field + "\" itself");
+        }
+        rule.headers.emplace_back(
+            field, parse_template(r, kv.second, path + ".headers." + field, secrets));
+      }
+    }
+    if (const auto basic = item["basic_auth"]) {
+      r.expect_map(basic, path + ".basic_auth", {"username", "password"});
+      if (!basic["username"] || !basic["password"]) {
+        r.fail(basic, path + ".basic_auth: needs username and password");
+      }
+      basic_auth_action action;
+      action.username = r.scalar(basic["username"], path + ".basic_auth.username");
+      if (action.username.find(':') != std::string::npos) {
+        r.fail(basic["username"], path + ".basic_auth.username: must not contain \":\"");
+      }
+      action.password =
+          parse_template(r, basic["password"], path + ".basic_auth.password", secrets);
+      const bool sets_authorization =
+          std::any_of(rule.headers.begin(), rule.headers.end(), [](const auto& h) {
+            std::string lower = h.first;
+            std::transform(lower.begin(), lower.end(), lower.begin(),
+                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+            return lower == "authorization";
+          });
+      if (sets_authorization) {
+        r.fail(basic, path + ": basic_auth and an Authorization header both set Authorization");
+      }
+      rule.basic_auth = std::move(action);
+    }
+    if (const auto query = item["query"]) {
+      r.expect_any_map(query, path + ".query");
+      for (const auto& kv : query) {
+        rule.query.emplace_back(
+            kv.first.Scalar(),
+            parse_template(r, kv.second, path + ".query." + kv.first.Scalar(), secrets));
+      }
+    }
+    if (rule.headers.empty() && !rule.basic_auth && rule.query.empty()) {
+      r.fail(item, path + ": a rule needs headers, basic_auth or query");
+    }
+    out.push_back(std::move(rule));
+  }
+}
+
+}  // namespace airlock::config

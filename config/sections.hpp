@@ -1,0 +1,17 @@
+#pragma once
+// Internal to config/: readers for the config's sections beyond proxy and log.
+
+#include <yaml-cpp/yaml.h>
+
+#include "config/model.hpp"
+#include "config/yaml_reader.hpp"
+
+namespace airlock::config {
+
+void read_tls(const reader& r, const YAML::Node& node, tls_config& out);
+void read_secrets(const reader& r, const YAML::Node& node, std::vector<secret_source>& out);
+// Needs the secrets already read: templates may only name declared secrets.
+void read_credentials(const reader& r, const YAML::Node& node,
+                      const std::vector<secret_source>& secrets, std::vector<credential_rule>& out);
+
+}  // namespace airlock::config
