@@ -107,6 +107,13 @@ void harden(bool allow_core_dumps) {
 
 int run(const airlock::config::config& cfg, bool allow_core_dumps) {
   airlock::proxy::setup_logging(cfg.log);
+  if (!cfg.credentials.empty()) {
+    // Fail closed: running would forward the agent's requests without the credentials
+    // the config promises, which looks like working until the API answers 401.
+    spdlog::critical("credentials: TLS interception and injection are not in this build yet; "
+                     "refusing to start rather than forward requests without them");
+    return 1;
+  }
   harden(allow_core_dumps);
   // Signals are taken synchronously by this thread, so workers never see them.
   sigset_t signals;
