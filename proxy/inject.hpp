@@ -1,0 +1,51 @@
+#pragma once
+// Credential injection decisions: which rule applies to a request, which client
+// fields it replaces, and the fields it adds. Pure functions over plain values; the
+// secret values come through a lookup the caller provides, and the caller wipes the
+// output buffer once it is sent.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/model.hpp"
+
+namespace airlock::proxy {
+
+// Lowercase host against a rule pattern: exact, or "*.suffix" for any subdomain of
+// suffix (not suffix itself). Both sides lowercase, without a trailing dot.
+bool host_matches(std::string_view pattern, std::string_view host);
+
+// True when some rule names this host and port: the CONNECT must be intercepted so
+// the rule can see the requests. Paths and methods are not known yet at CONNECT time.
+bool has_rule_for(const std::vector<config::credential_rule>& rules, std::string_view host,
+                  std::uint16_t port);
+
+// The first rule, in file order, that matches host, port, method and the path of
+// origin-form target (query ignored). A path with dot-segments or encoded dots or
+// slashes never matches a rule with path prefixes: the server would read it as another
+// path than the one the rule allowed.
+const config::credential_rule* find_rule(const std::vector<config::credential_rule>& rules,
+                                         std::string_view host, std::uint16_t port,
+                                         std::string_view method, std::string_view target);
+
+// Whether the rule sets this field (case-insensitive); such client fields are removed.
+bool rule_sets_field(const config::credential_rule& rule, std::string_view field);
+
+// Returns a secret's current value, or nullopt when it is not present.
+using secret_lookup = std::function<std::optional<std::string_view>(std::string_view name)>;
+
+// Appends "Name: value\r\n" for each field the rule sets (basic_auth as Authorization:
+// Basic base64(user:password)). On a missing secret appends nothing and returns its name.
+std::optional<std::string> append_injected_fields(std::string& out,
+                                                  const config::credential_rule& rule,
+                                                  const secret_lookup& lookup);
+
+// Renders a template into out; returns the name of the first missing secret instead.
+std::optional<std::string> render(std::string& out, const config::value_template& t,
+                                  const secret_lookup& lookup);
+
+}  // namespace airlock::proxy

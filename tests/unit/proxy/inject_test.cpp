@@ -1,0 +1,119 @@
+// Who gets a credential: every case here is a security decision, so each has the
+// attacker's variant beside the legitimate one.
+
+#include "proxy/inject.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "config/load.hpp"
+
+namespace airlock::proxy {
+namespace {
+
+config::config load(const std::string& yaml) {
+  return config::load_string(yaml, "test.yaml");
+}
+
+const std::string rules_yaml = R"(
+secrets:
+  anthropic: { env: ANTHROPIC_KEY }
+  github: { env: GITHUB_TOKEN }
+credentials:
+  - { name: messages, host: api.anthropic.com, paths: [/v1], methods: [post], headers: { x-api-key: "{{anthropic}}" } }
+  - { host: "*.githubusercontent.com", port: 443, headers: { Authorization: "Bearer {{github}}" } }
+  - { host: github.com, basic_auth: { username: x-access-token, password: "{{github}}" } }
+)";
+
+secret_lookup lookup_from(std::map<std::string, std::string>& values) {
+  return [&values](std::string_view name) -> std::optional<std::string_view> {
+    auto it = values.find(std::string(name));
+    if (it == values.end()) {
+      return std::nullopt;
+    }
+    return std::string_view(it->second);
+  };
+}
+
+TEST(host_matches, exact_and_wildcard) {
+  EXPECT_TRUE(host_matches("api.example.com", "api.example.com"));
+  EXPECT_FALSE(host_matches("api.example.com", "api.example.com.evil.net"));
+  EXPECT_FALSE(host_matches("api.example.com", "evilapi.example.com"));
+  EXPECT_TRUE(host_matches("*.example.com", "a.example.com"));
+  EXPECT_TRUE(host_matches("*.example.com", "a.b.example.com"));
+  EXPECT_FALSE(host_matches("*.example.com", "example.com"));
+  EXPECT_FALSE(host_matches("*.example.com", "badexample.com"));
+  EXPECT_FALSE(host_matches("*.example.com", ".example.com"));
+}
+
+TEST(find_rule, matches_host_port_method_and_path_segments) {
+  const auto cfg = load(rules_yaml);
+  const auto& rules = cfg.credentials;
+  const auto* r = find_rule(rules, "api.anthropic.com", 443, "POST", "/v1/messages?beta=1");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->name, "messages");
+  EXPECT_NE(find_rule(rules, "api.anthropic.com", 443, "POST", "/v1"), nullptr);
+  EXPECT_EQ(find_rule(rules, "api.anthropic.com", 443, "GET", "/v1/messages"), nullptr);
+  EXPECT_EQ(find_rule(rules, "api.anthropic.com", 443, "POST", "/v1beta/messages"), nullptr);
+  EXPECT_EQ(find_rule(rules, "api.anthropic.com", 443, "POST", "/v2/messages"), nullptr);
+  EXPECT_EQ(find_rule(rules, "api.anthropic.com.evil.net", 443, "POST", "/v1/x"), nullptr);
+  ASSERT_NE(find_rule(rules, "raw.githubusercontent.com", 443, "GET", "/"), nullptr);
+  EXPECT_EQ(find_rule(rules, "raw.githubusercontent.com", 8443, "GET", "/"), nullptr);
+  EXPECT_EQ(find_rule(rules, "githubusercontent.com", 443, "GET", "/"), nullptr);
+}
+
+TEST(find_rule, ambiguous_paths_never_match_a_path_rule) {
+  const auto cfg = load(rules_yaml);
+  for (const char* target : {"/v1/../admin", "/v1/./x", "/v1/..", "/v1%2F..%2Fadmin",
+                             "/v1/%2e%2e/admin", "/v1\\..\\admin", "/v1/%2E/x"}) {
+    EXPECT_EQ(find_rule(cfg.credentials, "api.anthropic.com", 443, "POST", target), nullptr)
+        << target;
+  }
+}
+
+TEST(has_rule_for, decides_interception_by_host_and_port_only) {
+  const auto cfg = load(rules_yaml);
+  EXPECT_TRUE(has_rule_for(cfg.credentials, "api.anthropic.com", 443));
+  EXPECT_TRUE(has_rule_for(cfg.credentials, "api.anthropic.com", 8443));  // rule has no port
+  EXPECT_TRUE(has_rule_for(cfg.credentials, "x.githubusercontent.com", 443));
+  EXPECT_FALSE(has_rule_for(cfg.credentials, "x.githubusercontent.com", 80));
+  EXPECT_FALSE(has_rule_for(cfg.credentials, "example.com", 443));
+}
+
+TEST(rule_sets_field, covers_headers_and_basic_auth) {
+  const auto cfg = load(rules_yaml);
+  EXPECT_TRUE(rule_sets_field(cfg.credentials[0], "X-API-KEY"));
+  EXPECT_FALSE(rule_sets_field(cfg.credentials[0], "authorization"));
+  EXPECT_TRUE(rule_sets_field(cfg.credentials[1], "authorization"));
+  EXPECT_TRUE(rule_sets_field(cfg.credentials[2], "Authorization"));
+}
+
+TEST(append_injected_fields, renders_templates_and_basic_auth) {
+  const auto cfg = load(rules_yaml);
+  std::map<std::string, std::string> secrets{{"anthropic", "sk-ant-123"}, {"github", "ghp_abc"}};
+  const auto lookup = lookup_from(secrets);
+  std::string out = "GET / HTTP/1.1\r\n";
+  EXPECT_FALSE(append_injected_fields(out, cfg.credentials[0], lookup));
+  EXPECT_EQ(out, "GET / HTTP/1.1\r\nx-api-key: sk-ant-123\r\n");
+  out.clear();
+  EXPECT_FALSE(append_injected_fields(out, cfg.credentials[1], lookup));
+  EXPECT_EQ(out, "Authorization: Bearer ghp_abc\r\n");
+  out.clear();
+  EXPECT_FALSE(append_injected_fields(out, cfg.credentials[2], lookup));
+  // base64("x-access-token:ghp_abc")
+  EXPECT_EQ(out, "Authorization: Basic eC1hY2Nlc3MtdG9rZW46Z2hwX2FiYw==\r\n");
+}
+
+TEST(append_injected_fields, missing_secret_adds_nothing_and_names_it) {
+  const auto cfg = load(rules_yaml);
+  std::map<std::string, std::string> secrets{{"anthropic", "sk-ant-123"}};
+  std::string out = "head\r\n";
+  const auto missing = append_injected_fields(out, cfg.credentials[1], lookup_from(secrets));
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(*missing, "github");
+  EXPECT_EQ(out, "head\r\n");
+}
+
+}  // namespace
+}  // namespace airlock::proxy
