@@ -96,7 +96,7 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
     deadline_.arm(worker_.cfg().proxy.timeouts.idle);
     const std::string_view first_body =
         expect_pending ? std::string_view{} : in_.data().substr(0, buffered);
-    if (!co_await write_all(*upstream_, out_, first_body)) {
+    if (!co_await write_all(upstream(), out_, first_body)) {
       release_upstream(false);
       if (reused && attempt == 0) {
         continue;
@@ -110,7 +110,7 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
     if (!body_complete && !expect_pending) {
       in_.consume(buffered);
       const auto st =
-          co_await relay_body(client_, in_, *upstream_, req_info_.body, remaining, {}, false);
+          co_await relay_body(client(), in_, upstream(), req_info_.body, remaining, {}, false);
       if (st != relay_status::done) {
         release_upstream(false);
         if (st == relay_status::bad_framing) {
@@ -162,7 +162,7 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
           } else {
             http::write_client_response(out_, resp_, resp_info_, client_version, true);
           }
-          if (!co_await write_all(client_, out_)) {
+          if (!co_await write_all(client(), out_)) {
             release_upstream(false);
             co_return false;
           }
@@ -172,7 +172,7 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
           expect_pending = false;
           in_.consume(buffered);
           const auto body =
-              co_await relay_body(client_, in_, *upstream_, req_info_.body, remaining, {}, false);
+              co_await relay_body(client(), in_, upstream(), req_info_.body, remaining, {}, false);
           if (body != relay_status::done) {
             release_upstream(false);
             co_return false;
@@ -206,8 +206,8 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
     }
     http::write_client_response(out_, resp_, resp_info_, client_version, false);
     up_in_.consume(resp_head_len);
-    if (co_await write_all(client_, out_)) {
-      co_await tunnel(*upstream_);
+    if (co_await write_all(client(), out_)) {
+      co_await tunnel(upstream());
     }
     co_return false;
   }
@@ -231,7 +231,7 @@ awaitable<bool> session::relay_response(std::size_t head_len, bool client_keep_a
   http::write_client_response(out_, resp_, resp_info_, client_version_, keep);
   up_in_.consume(head_len);
   chunks_.reset();
-  const auto st = co_await relay_body(*upstream_, up_in_, client_, resp_info_.body,
+  const auto st = co_await relay_body(upstream(), up_in_, client(), resp_info_.body,
                                       resp_info_.content_length, out_, true);
   if (st == relay_status::done) {
     release_upstream(upstream_reusable && resp_info_.keep_alive && !until_close);
@@ -276,7 +276,7 @@ awaitable<session::upstream_head> session::read_response_head(std::size_t& head_
       }
       resume = scan.scanned;
     }
-    auto [ec, n] = co_await upstream_->async_read_some(up_in_.prepare(read_chunk), use_tuple);
+    auto [ec, n] = co_await upstream().read_some(up_in_.prepare(read_chunk));
     if (ec) {
       if (deadline_.fired()) {
         co_return upstream_head::timed_out;
@@ -289,8 +289,8 @@ awaitable<session::upstream_head> session::read_response_head(std::size_t& head_
   }
 }
 
-awaitable<session::relay_status> session::relay_body(tcp::socket& src, byte_buffer& buf,
-                                                     tcp::socket& dst, http::body_kind kind,
+awaitable<session::relay_status> session::relay_body(stream_ref src, byte_buffer& buf,
+                                                     stream_ref dst, http::body_kind kind,
                                                      std::uint64_t length, std::string_view prefix,
                                                      bool to_client) {
   const auto idle = worker_.cfg().proxy.timeouts.idle;
@@ -333,7 +333,7 @@ awaitable<session::relay_status> session::relay_body(tcp::socket& src, byte_buff
       co_return relay_status::done;
     }
     deadline_.arm(idle);
-    auto [ec, n] = co_await src.async_read_some(buf.prepare(read_chunk), use_tuple);
+    auto [ec, n] = co_await src.read_some(buf.prepare(read_chunk));
     if (ec) {
       if (ec == asio::error::eof && kind == http::body_kind::until_close) {
         co_return relay_status::done;
@@ -352,8 +352,8 @@ awaitable<refusal> session::connect_upstream(const authority& target, bool allow
   reused = false;
   up_in_.consume(up_in_.size());
   if (allow_pooled) {
-    if (auto sock = worker_.pool().take(key_)) {
-      upstream_.emplace(std::move(*sock));
+    if (auto conn = worker_.pool().take(key_)) {
+      upstream_ = std::move(conn);
       reused = true;
       stats::add(worker_.counters().upstream_reuses);
       co_return refusal{};
@@ -371,11 +371,11 @@ awaitable<refusal> session::dial(const authority& target) {
     host = it->second.host;
     port = it->second.port;
   }
-  upstream_.emplace(client_.get_executor());
+  upstream_ = std::make_unique<upstream_conn>(tcp::socket(client_.get_executor()));
   error_code ec;
   const auto literal = asio::ip::make_address(host, ec);
   if (!ec) {
-    auto [cec] = co_await upstream_->async_connect(tcp::endpoint(literal, port), use_tuple);
+    auto [cec] = co_await upstream_->sock.async_connect(tcp::endpoint(literal, port), use_tuple);
     ec = cec;
   } else {
     if (!resolver_) {
@@ -389,7 +389,7 @@ awaitable<refusal> session::dial(const authority& target) {
       }
       co_return refusal{502, "dns_error", "cannot resolve " + target.host};
     }
-    auto [cec, endpoint] = co_await asio::async_connect(*upstream_, results, use_tuple);
+    auto [cec, endpoint] = co_await asio::async_connect(upstream_->sock, results, use_tuple);
     ec = cec;
   }
   if (ec) {
@@ -405,7 +405,7 @@ awaitable<refusal> session::dial(const authority& target) {
                       "cannot connect to " + where + ": " + ec.message()};
   }
   error_code ignored;
-  upstream_->set_option(tcp::no_delay(true), ignored);
+  upstream_->sock.set_option(tcp::no_delay(true), ignored);
   stats::add(worker_.counters().upstream_connects);
   co_return refusal{};
 }

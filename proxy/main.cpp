@@ -110,8 +110,9 @@ int run(const airlock::config::config& cfg, bool allow_core_dumps) {
   if (!cfg.credentials.empty()) {
     // Fail closed: running would forward the agent's requests without the credentials
     // the config promises, which looks like working until the API answers 401.
-    spdlog::critical("credentials: TLS interception and injection are not in this build yet; "
-                     "refusing to start rather than forward requests without them");
+    spdlog::critical(
+        "credentials: TLS interception and injection are not in this build yet; "
+        "refusing to start rather than forward requests without them");
     return 1;
   }
   harden(allow_core_dumps);

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
-#include <boost/asio/write.hpp>
 
 #include "proxy/responses.hpp"
 #include "proxy/worker.hpp"
@@ -65,7 +64,7 @@ void session::on_deadline() {
   error_code ignored;
   client_.cancel(ignored);
   if (upstream_) {
-    upstream_->cancel(ignored);
+    upstream_->sock.cancel(ignored);
   }
   if (resolver_) {
     resolver_->cancel();
@@ -76,7 +75,7 @@ void session::close_all() {
   error_code ignored;
   client_.close(ignored);
   if (upstream_) {
-    upstream_->close(ignored);
+    upstream_->sock.close(ignored);
   }
   if (resolver_) {
     resolver_->cancel();
@@ -151,7 +150,7 @@ awaitable<session::head_status> session::read_request_head(std::size_t& head_len
         header_clock_started = true;
       }
     }
-    auto [ec, n] = co_await client_.async_read_some(in_.prepare(read_chunk), use_tuple);
+    auto [ec, n] = co_await client().read_some(in_.prepare(read_chunk));
     if (ec) {
       if (deadline_.fired() && !in_.empty()) {
         co_await reject_request(408, "request head not received in time");
@@ -185,14 +184,14 @@ awaitable<void> session::respond_error(const refusal& r, bool close) {
   const std::string response = make_error_response(r, close);
   // A client that does not read its error gets the short header deadline, not idle.
   deadline_.arm(worker_.cfg().proxy.timeouts.header);
-  co_await write_all(client_, response);
+  co_await write_all(client(), response);
 }
 
-awaitable<bool> session::write_all(tcp::socket& to, std::string_view a, std::string_view b) {
+awaitable<bool> session::write_all(stream_ref to, std::string_view a, std::string_view b) {
   const std::array<asio::const_buffer, 2> bufs{asio::buffer(a.data(), a.size()),
                                                asio::buffer(b.data(), b.size())};
-  auto [ec, n] = co_await asio::async_write(to, bufs, use_tuple);
-  if (&to == &client_) {
+  auto [ec, n] = co_await to.write(bufs);
+  if (&to.socket() == &client_) {
     stats::add(worker_.counters().bytes_to_client, n);
   }
   co_return !ec;
@@ -203,10 +202,10 @@ void session::release_upstream(bool reusable) {
     return;
   }
   if (reusable && up_in_.empty() && !draining_) {
-    worker_.pool().put(key_, std::move(*upstream_));
+    worker_.pool().put(key_, std::move(upstream_));
   } else {
     error_code ignored;
-    upstream_->close(ignored);
+    upstream_->sock.close(ignored);
   }
   upstream_.reset();
   up_in_.consume(up_in_.size());

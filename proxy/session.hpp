@@ -16,6 +16,7 @@
 #include "proxy/http_message.hpp"
 #include "proxy/io_deadline.hpp"
 #include "proxy/responses.hpp"
+#include "proxy/stream.hpp"
 
 namespace airlock::proxy {
 
@@ -65,16 +66,19 @@ class session : public std::enable_shared_from_this<session> {
 
   // Copies one message body of the given framing from src (starting with the bytes in
   // src_buf) to dst; prefix (a head) is written together with the first bytes.
-  awaitable<relay_status> relay_body(tcp::socket& src, byte_buffer& src_buf, tcp::socket& dst,
+  awaitable<relay_status> relay_body(stream_ref src, byte_buffer& src_buf, stream_ref dst,
                                      http::body_kind kind, std::uint64_t length,
                                      std::string_view prefix, bool to_client);
 
   // Relays bytes both ways until both directions have ended (CONNECT, Upgrade).
-  awaitable<void> tunnel(tcp::socket& upstream);
-  awaitable<void> pump(tcp::socket& from, byte_buffer& buf, tcp::socket& to, bool upward);
+  awaitable<void> tunnel(stream_ref upstream);
+  awaitable<void> pump(stream_ref from, byte_buffer& buf, stream_ref to, bool upward);
 
   // Writes a then b completely; counts bytes sent to the client.
-  awaitable<bool> write_all(tcp::socket& to, std::string_view a, std::string_view b = {});
+  awaitable<bool> write_all(stream_ref to, std::string_view a, std::string_view b = {});
+
+  stream_ref client() { return stream_ref(client_, client_tls_ ? &*client_tls_ : nullptr); }
+  stream_ref upstream() { return upstream_->stream(); }
 
   // Answers with an error airlock generated; the body says why, for the agent.
   awaitable<void> respond_error(const refusal& r, bool close);
@@ -92,9 +96,10 @@ class session : public std::enable_shared_from_this<session> {
   bool draining_ = false;
   bool first_request_ = true;
 
-  byte_buffer in_;     // from the client
-  byte_buffer up_in_;  // from the upstream
-  std::optional<tcp::socket> upstream_;
+  byte_buffer in_;                        // from the client
+  byte_buffer up_in_;                     // from the upstream
+  std::optional<tls_stream> client_tls_;  // set once a CONNECT is intercepted
+  upstream_ptr upstream_;
   std::optional<tcp::resolver> resolver_;
   std::string out_;  // the head being sent, reused across requests
   std::string key_;  // pool key of upstream_

@@ -45,24 +45,24 @@ awaitable<void> session::serve_connect(std::size_t head_len) {
     co_return;
   }
   deadline_.arm(worker_.cfg().proxy.timeouts.idle);
-  if (!co_await write_all(client_, established)) {
+  if (!co_await write_all(client(), established)) {
     co_return;
   }
-  co_await tunnel(*upstream_);
+  co_await tunnel(upstream());
 }
 
-awaitable<void> session::tunnel(tcp::socket& upstream) {
+awaitable<void> session::tunnel(stream_ref upstream) {
   using namespace asio::experimental::awaitable_operators;
   auto& counters = worker_.counters();
   stats::add(counters.tunnels_total);
   stats::add(counters.tunnels_active);
-  co_await (pump(client_, in_, upstream, true) && pump(upstream, up_in_, client_, false));
+  co_await (pump(client(), in_, upstream, true) && pump(upstream, up_in_, client(), false));
   stats::add(counters.tunnels_active, -1);
   error_code ignored;
-  upstream.close(ignored);
+  upstream.socket().close(ignored);
 }
 
-awaitable<void> session::pump(tcp::socket& from, byte_buffer& buf, tcp::socket& to, bool upward) {
+awaitable<void> session::pump(stream_ref from, byte_buffer& buf, stream_ref to, bool upward) {
   const auto idle = worker_.cfg().proxy.timeouts.idle;
   auto& counter =
       upward ? worker_.counters().tunnel_bytes_up : worker_.counters().tunnel_bytes_down;
@@ -77,11 +77,11 @@ awaitable<void> session::pump(tcp::socket& from, byte_buffer& buf, tcp::socket& 
       buf.consume(n);
     }
     deadline_.arm(idle);
-    auto [ec, n] = co_await from.async_read_some(buf.prepare(read_chunk), use_tuple);
-    if (ec == asio::error::eof) {
+    auto [ec, n] = co_await from.read_some(buf.prepare(read_chunk));
+    if (ec == asio::error::eof && !from.is_tls() && !to.is_tls()) {
       // Half-close: the peer finished sending; the other direction may still be busy.
       error_code ignored;
-      to.shutdown(tcp::socket::shutdown_send, ignored);
+      to.socket().shutdown(tcp::socket::shutdown_send, ignored);
       co_return;
     }
     if (ec) {
@@ -92,10 +92,10 @@ awaitable<void> session::pump(tcp::socket& from, byte_buffer& buf, tcp::socket& 
       stats::add(worker_.counters().bytes_from_client, n);
     }
   }
-  // A reset, a timeout or a failed write ends both directions.
+  // A reset, a timeout, a failed write or the end of a TLS leg ends both directions.
   error_code ignored;
-  from.close(ignored);
-  to.close(ignored);
+  from.socket().close(ignored);
+  to.socket().close(ignored);
 }
 
 }  // namespace airlock::proxy

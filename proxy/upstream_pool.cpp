@@ -18,29 +18,29 @@ bool still_idle(tcp::socket& sock) {
 
 }  // namespace
 
-std::optional<tcp::socket> upstream_pool::take(std::string_view key) {
+upstream_ptr upstream_pool::take(std::string_view key) {
   auto it = idle_.find(key);
   if (it == idle_.end()) {
-    return std::nullopt;
+    return nullptr;
   }
   auto& list = it->second;
   const auto now = clock::now();
   while (!list.empty()) {
     entry e = std::move(list.back());
     list.pop_back();
-    if (now - e.since < max_age_ && still_idle(e.sock)) {
-      return std::move(e.sock);
+    if (now - e.since < max_age_ && still_idle(e.conn->sock)) {
+      return std::move(e.conn);
     }
     error_code ignored;
-    e.sock.close(ignored);
+    e.conn->sock.close(ignored);
   }
-  return std::nullopt;
+  return nullptr;
 }
 
-void upstream_pool::put(std::string_view key, tcp::socket sock) {
+void upstream_pool::put(std::string_view key, upstream_ptr conn) {
   if (closed_ || max_per_key_ == 0) {
     error_code ignored;
-    sock.close(ignored);
+    conn->sock.close(ignored);
     return;
   }
   auto it = idle_.find(key);
@@ -51,10 +51,10 @@ void upstream_pool::put(std::string_view key, tcp::socket sock) {
   if (list.size() >= max_per_key_) {
     // Drop the oldest: the newest connections are the ones least likely to be timed out.
     error_code ignored;
-    list.front().sock.close(ignored);
+    list.front().conn->sock.close(ignored);
     list.erase(list.begin());
   }
-  list.push_back(entry{std::move(sock), clock::now()});
+  list.push_back(entry{std::move(conn), clock::now()});
 }
 
 void upstream_pool::sweep(clock::time_point now) {
@@ -65,7 +65,7 @@ void upstream_pool::sweep(clock::time_point now) {
         return false;
       }
       error_code ignored;
-      e.sock.close(ignored);
+      e.conn->sock.close(ignored);
       return true;
     });
     it = list.empty() ? idle_.erase(it) : std::next(it);
@@ -77,7 +77,7 @@ void upstream_pool::close() {
   for (auto& [key, list] : idle_) {
     for (auto& e : list) {
       error_code ignored;
-      e.sock.close(ignored);
+      e.conn->sock.close(ignored);
     }
   }
   idle_.clear();

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "proxy/asio.hpp"
+#include "proxy/stream.hpp"
 
 namespace airlock::proxy {
 
@@ -19,11 +20,11 @@ class upstream_pool {
   upstream_pool(std::size_t max_idle_per_key, clock::duration max_idle_age)
       : max_per_key_(max_idle_per_key), max_age_(max_idle_age) {}
 
-  // The most recently returned live connection for key, if any.
-  std::optional<tcp::socket> take(std::string_view key);
+  // The most recently returned live connection for key, or nullptr.
+  upstream_ptr take(std::string_view key);
 
-  // Keeps sock for reuse; closes it instead when the key is full or the pool is closed.
-  void put(std::string_view key, tcp::socket sock);
+  // Keeps conn for reuse; closes it instead when the key is full or the pool is closed.
+  void put(std::string_view key, upstream_ptr conn);
 
   // Closes connections idle longer than the age limit.
   void sweep(clock::time_point now);
@@ -35,7 +36,7 @@ class upstream_pool {
 
  private:
   struct entry {
-    tcp::socket sock;
+    upstream_ptr conn;
     clock::time_point since;
   };
   struct key_hash {

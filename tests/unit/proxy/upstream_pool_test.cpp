@@ -77,7 +77,7 @@ class upstream_pool_test : public testing::Test {
 
 TEST_F(upstream_pool_test, empty_pool_has_nothing) {
   upstream_pool pool(4, 60s);
-  EXPECT_FALSE(pool.take("a:80").has_value());
+  EXPECT_FALSE((pool.take("a:80") != nullptr));
   EXPECT_EQ(pool.idle_count(), 0u);
 }
 
@@ -85,15 +85,15 @@ TEST_F(upstream_pool_test, put_then_take_returns_the_same_live_socket) {
   upstream_pool pool(4, 60s);
   auto c = connect();
   const auto port = port_of(c.pooled);
-  pool.put("example.com:80", std::move(c.pooled));
+  pool.put("example.com:80", std::make_unique<upstream_conn>(std::move(c.pooled)));
   EXPECT_EQ(pool.idle_count(), 1u);
 
   auto taken = pool.take("example.com:80");
-  ASSERT_TRUE(taken.has_value());
-  EXPECT_EQ(port_of(*taken), port);
+  ASSERT_TRUE(taken != nullptr);
+  EXPECT_EQ(port_of(taken->sock), port);
   EXPECT_EQ(pool.idle_count(), 0u);
-  expect_usable(*taken, c.server);
-  EXPECT_FALSE(pool.take("example.com:80").has_value());
+  expect_usable(taken->sock, c.server);
+  EXPECT_FALSE((pool.take("example.com:80") != nullptr));
 }
 
 TEST_F(upstream_pool_test, take_returns_the_most_recent_first) {
@@ -103,14 +103,14 @@ TEST_F(upstream_pool_test, take_returns_the_most_recent_first) {
   for (int i = 0; i < 3; ++i) {
     conns.push_back(connect());
     ports.push_back(port_of(conns.back().pooled));
-    pool.put("h:80", std::move(conns.back().pooled));
+    pool.put("h:80", std::make_unique<upstream_conn>(std::move(conns.back().pooled)));
   }
   for (int i = 2; i >= 0; --i) {
     auto taken = pool.take("h:80");
-    ASSERT_TRUE(taken.has_value()) << i;
-    EXPECT_EQ(port_of(*taken), ports[static_cast<std::size_t>(i)]);
+    ASSERT_TRUE(taken != nullptr) << i;
+    EXPECT_EQ(port_of(taken->sock), ports[static_cast<std::size_t>(i)]);
   }
-  EXPECT_FALSE(pool.take("h:80").has_value());
+  EXPECT_FALSE((pool.take("h:80") != nullptr));
 }
 
 TEST_F(upstream_pool_test, keys_are_separate) {
@@ -119,27 +119,27 @@ TEST_F(upstream_pool_test, keys_are_separate) {
   auto b = connect();
   const auto port_a = port_of(a.pooled);
   const auto port_b = port_of(b.pooled);
-  pool.put("a:80", std::move(a.pooled));
-  pool.put("b:443", std::move(b.pooled));
-  EXPECT_FALSE(pool.take("a:443").has_value());
-  EXPECT_FALSE(pool.take("c:80").has_value());
-  EXPECT_FALSE(pool.take("A:80").has_value());
+  pool.put("a:80", std::make_unique<upstream_conn>(std::move(a.pooled)));
+  pool.put("b:443", std::make_unique<upstream_conn>(std::move(b.pooled)));
+  EXPECT_FALSE((pool.take("a:443") != nullptr));
+  EXPECT_FALSE((pool.take("c:80") != nullptr));
+  EXPECT_FALSE((pool.take("A:80") != nullptr));
   auto tb = pool.take("b:443");
-  ASSERT_TRUE(tb.has_value());
-  EXPECT_EQ(port_of(*tb), port_b);
+  ASSERT_NE(tb, nullptr);
+  EXPECT_EQ(port_of(tb->sock), port_b);
   auto ta = pool.take(std::string("a:80"));
-  ASSERT_TRUE(ta.has_value());
-  EXPECT_EQ(port_of(*ta), port_a);
+  ASSERT_NE(ta, nullptr);
+  EXPECT_EQ(port_of(ta->sock), port_a);
 }
 
 TEST_F(upstream_pool_test, socket_whose_peer_closed_is_dropped) {
   upstream_pool pool(4, 60s);
   auto c = connect();
-  pool.put("h:80", std::move(c.pooled));
+  pool.put("h:80", std::make_unique<upstream_conn>(std::move(c.pooled)));
   c.server.close();
   // Let the FIN arrive; take must see it and not hand the socket out.
   std::this_thread::sleep_for(20ms);
-  EXPECT_FALSE(pool.take("h:80").has_value());
+  EXPECT_FALSE((pool.take("h:80") != nullptr));
   EXPECT_EQ(pool.idle_count(), 0u);
 }
 
@@ -148,26 +148,26 @@ TEST_F(upstream_pool_test, dead_newest_is_skipped_for_an_older_live_one) {
   auto live = connect();
   auto dead = connect();
   const auto live_port = port_of(live.pooled);
-  pool.put("h:80", std::move(live.pooled));
-  pool.put("h:80", std::move(dead.pooled));
+  pool.put("h:80", std::make_unique<upstream_conn>(std::move(live.pooled)));
+  pool.put("h:80", std::make_unique<upstream_conn>(std::move(dead.pooled)));
   dead.server.close();
   std::this_thread::sleep_for(20ms);
 
   auto taken = pool.take("h:80");
-  ASSERT_TRUE(taken.has_value());
-  EXPECT_EQ(port_of(*taken), live_port);
+  ASSERT_TRUE(taken != nullptr);
+  EXPECT_EQ(port_of(taken->sock), live_port);
   EXPECT_EQ(pool.idle_count(), 0u);
-  expect_usable(*taken, live.server);
+  expect_usable(taken->sock, live.server);
 }
 
 TEST_F(upstream_pool_test, socket_with_unsolicited_bytes_is_dropped_and_closed) {
   upstream_pool pool(4, 60s);
   auto c = connect();
-  pool.put("h:80", std::move(c.pooled));
+  pool.put("h:80", std::make_unique<upstream_conn>(std::move(c.pooled)));
   const std::string unsolicited = "HTTP/1.1 408 Request Timeout\r\n\r\n";
   asio::write(c.server, asio::buffer(unsolicited));
   std::this_thread::sleep_for(20ms);
-  EXPECT_FALSE(pool.take("h:80").has_value());
+  EXPECT_FALSE((pool.take("h:80") != nullptr));
   // The pool closed its end: the server sees EOF (or a reset, as unread bytes were pending).
   pollfd p{c.server.native_handle(), POLLIN, 0};
   ASSERT_EQ(::poll(&p, 1, 2000), 1);
@@ -182,9 +182,9 @@ TEST_F(upstream_pool_test, bound_per_key_evicts_the_oldest) {
   auto c = connect();
   const auto port_b = port_of(b.pooled);
   const auto port_c = port_of(c.pooled);
-  pool.put("h:80", std::move(a.pooled));
-  pool.put("h:80", std::move(b.pooled));
-  pool.put("h:80", std::move(c.pooled));
+  pool.put("h:80", std::make_unique<upstream_conn>(std::move(a.pooled)));
+  pool.put("h:80", std::make_unique<upstream_conn>(std::move(b.pooled)));
+  pool.put("h:80", std::make_unique<upstream_conn>(std::move(c.pooled)));
   EXPECT_EQ(pool.idle_count(), 2u);
   // The evicted connection was closed, not leaked.
   EXPECT_TRUE(sees_eof(a.server));
@@ -193,31 +193,31 @@ TEST_F(upstream_pool_test, bound_per_key_evicts_the_oldest) {
 
   auto first = pool.take("h:80");
   auto second = pool.take("h:80");
-  ASSERT_TRUE(first.has_value());
-  ASSERT_TRUE(second.has_value());
-  EXPECT_EQ(port_of(*first), port_c);
-  EXPECT_EQ(port_of(*second), port_b);
-  EXPECT_FALSE(pool.take("h:80").has_value());
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(port_of(first->sock), port_c);
+  EXPECT_EQ(port_of(second->sock), port_b);
+  EXPECT_FALSE((pool.take("h:80") != nullptr));
 }
 
 TEST_F(upstream_pool_test, bound_is_per_key) {
   upstream_pool pool(1, 60s);
   auto a = connect();
   auto b = connect();
-  pool.put("a:80", std::move(a.pooled));
-  pool.put("b:80", std::move(b.pooled));
+  pool.put("a:80", std::make_unique<upstream_conn>(std::move(a.pooled)));
+  pool.put("b:80", std::make_unique<upstream_conn>(std::move(b.pooled)));
   EXPECT_EQ(pool.idle_count(), 2u);
-  EXPECT_TRUE(pool.take("a:80").has_value());
-  EXPECT_TRUE(pool.take("b:80").has_value());
+  EXPECT_TRUE((pool.take("a:80") != nullptr));
+  EXPECT_TRUE((pool.take("b:80") != nullptr));
 }
 
 TEST_F(upstream_pool_test, zero_bound_keeps_nothing) {
   upstream_pool pool(0, 60s);
   auto c = connect();
-  pool.put("h:80", std::move(c.pooled));
+  pool.put("h:80", std::make_unique<upstream_conn>(std::move(c.pooled)));
   EXPECT_EQ(pool.idle_count(), 0u);
   EXPECT_TRUE(sees_eof(c.server));
-  EXPECT_FALSE(pool.take("h:80").has_value());
+  EXPECT_FALSE((pool.take("h:80") != nullptr));
 }
 
 TEST_F(upstream_pool_test, sweep_drops_aged_entries_and_keeps_fresh_ones) {
@@ -225,10 +225,10 @@ TEST_F(upstream_pool_test, sweep_drops_aged_entries_and_keeps_fresh_ones) {
   auto old_conn = connect();
   auto new_conn = connect();
   const auto new_port = port_of(new_conn.pooled);
-  pool.put("h:80", std::move(old_conn.pooled));
+  pool.put("h:80", std::make_unique<upstream_conn>(std::move(old_conn.pooled)));
   const auto after_old = clock::now();
   std::this_thread::sleep_for(30ms);
-  pool.put("h:80", std::move(new_conn.pooled));
+  pool.put("h:80", std::make_unique<upstream_conn>(std::move(new_conn.pooled)));
 
   pool.sweep(clock::now());
   EXPECT_EQ(pool.idle_count(), 2u);
@@ -240,33 +240,33 @@ TEST_F(upstream_pool_test, sweep_drops_aged_entries_and_keeps_fresh_ones) {
   EXPECT_FALSE(sees_eof(new_conn.server, 0ms));
 
   auto taken = pool.take("h:80");
-  ASSERT_TRUE(taken.has_value());
-  EXPECT_EQ(port_of(*taken), new_port);
+  ASSERT_TRUE(taken != nullptr);
+  EXPECT_EQ(port_of(taken->sock), new_port);
 }
 
 TEST_F(upstream_pool_test, sweep_empties_every_key) {
   upstream_pool pool(8, 1s);
   auto a = connect();
   auto b = connect();
-  pool.put("a:80", std::move(a.pooled));
-  pool.put("b:80", std::move(b.pooled));
+  pool.put("a:80", std::make_unique<upstream_conn>(std::move(a.pooled)));
+  pool.put("b:80", std::make_unique<upstream_conn>(std::move(b.pooled)));
   pool.sweep(clock::now() + 2s);
   EXPECT_EQ(pool.idle_count(), 0u);
   EXPECT_TRUE(sees_eof(a.server));
   EXPECT_TRUE(sees_eof(b.server));
-  EXPECT_FALSE(pool.take("a:80").has_value());
+  EXPECT_FALSE((pool.take("a:80") != nullptr));
   // The pool stays usable after a sweep.
   auto c = connect();
-  pool.put("a:80", std::move(c.pooled));
-  EXPECT_TRUE(pool.take("a:80").has_value());
+  pool.put("a:80", std::make_unique<upstream_conn>(std::move(c.pooled)));
+  EXPECT_TRUE((pool.take("a:80") != nullptr));
 }
 
 TEST_F(upstream_pool_test, take_refuses_entries_past_the_age_limit) {
   upstream_pool pool(8, 5ms);
   auto c = connect();
-  pool.put("h:80", std::move(c.pooled));
+  pool.put("h:80", std::make_unique<upstream_conn>(std::move(c.pooled)));
   std::this_thread::sleep_for(30ms);
-  EXPECT_FALSE(pool.take("h:80").has_value());
+  EXPECT_FALSE((pool.take("h:80") != nullptr));
   EXPECT_EQ(pool.idle_count(), 0u);
   EXPECT_TRUE(sees_eof(c.server));
 }
@@ -275,19 +275,19 @@ TEST_F(upstream_pool_test, close_closes_everything_and_refuses_puts) {
   upstream_pool pool(8, 60s);
   auto a = connect();
   auto b = connect();
-  pool.put("a:80", std::move(a.pooled));
-  pool.put("b:80", std::move(b.pooled));
+  pool.put("a:80", std::make_unique<upstream_conn>(std::move(a.pooled)));
+  pool.put("b:80", std::make_unique<upstream_conn>(std::move(b.pooled)));
   pool.close();
   EXPECT_EQ(pool.idle_count(), 0u);
   EXPECT_TRUE(sees_eof(a.server));
   EXPECT_TRUE(sees_eof(b.server));
-  EXPECT_FALSE(pool.take("a:80").has_value());
+  EXPECT_FALSE((pool.take("a:80") != nullptr));
 
   auto c = connect();
-  pool.put("a:80", std::move(c.pooled));
+  pool.put("a:80", std::make_unique<upstream_conn>(std::move(c.pooled)));
   EXPECT_EQ(pool.idle_count(), 0u);
   EXPECT_TRUE(sees_eof(c.server));
-  EXPECT_FALSE(pool.take("a:80").has_value());
+  EXPECT_FALSE((pool.take("a:80") != nullptr));
 }
 
 }  // namespace

@@ -1,0 +1,76 @@
+#pragma once
+// Ready server SSL_CTXs for intercepted hosts, one per host, minted on first use and kept in
+// a bounded LRU. Shared by all workers (one mutex; a hit holds it for a hash lookup and a
+// list splice). Minting runs outside the lock, so a slow mint never stalls other hosts.
+//
+// Measured on the development machine (g++ 12 -O2, OpenSSL 3.0, see leaf_cache_test
+// MeanMintTime): a miss (leaf signed by a P-256 CA plus a new SSL_CTX) takes about
+// MINT_MICROS us; a hit well under a microsecond. 10,000 distinct names through a
+// 1000-entry cache grow RSS by RSS_NOTE.
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "proxy/intercept/leaf_minter.hpp"
+#include "proxy/intercept/workspace_ca.hpp"
+
+namespace airlock::proxy::intercept {
+
+class leaf_cache {
+ public:
+  // Pre-generates the one leaf key. The cache keeps its own references to ca's certificate
+  // and key, so `ca` may go away first. Throws ca_error when the key or extensions cannot be
+  // built, std::invalid_argument when capacity is 0.
+  explicit leaf_cache(const workspace_ca& ca, std::size_t capacity = 1000);
+
+  leaf_cache(const leaf_cache&) = delete;
+  leaf_cache& operator=(const leaf_cache&) = delete;
+
+  // The server context for host (matched case-insensitively), minting it on a miss and
+  // evicting the least recently used one past capacity. Evicted contexts stay alive while a
+  // caller or an SSL object (SSL_new takes a reference) still uses them. nullptr, never a
+  // throw, when host cannot be a certificate name (see leaf_name()) or minting fails; the
+  // caller logs and refuses the connection.
+  std::shared_ptr<SSL_CTX> server_context(std::string_view host) noexcept;
+
+  // Lookups answered from the cache.
+  std::uint64_t hits() const noexcept { return hits_.load(std::memory_order_relaxed); }
+  // Leaves minted. Two threads missing on one host at once both mint and one result is
+  // dropped (both callers get the kept one), so this can exceed size() + evictions().
+  std::uint64_t misses() const noexcept { return misses_.load(std::memory_order_relaxed); }
+  std::uint64_t evictions() const noexcept { return evictions_.load(std::memory_order_relaxed); }
+  std::size_t size() const;
+  std::size_t capacity() const noexcept { return capacity_; }
+
+  // The key every leaf is signed for (tests compare it across hosts).
+  EVP_PKEY* leaf_key() const { return minter_.leaf_key(); }
+
+ private:
+  struct entry {
+    std::string host;
+    std::shared_ptr<SSL_CTX> ctx;
+  };
+  using lru_list = std::list<entry>;
+
+  std::shared_ptr<SSL_CTX> lookup(const std::string& name);
+  std::shared_ptr<SSL_CTX> insert(std::string name, std::shared_ptr<SSL_CTX> ctx);
+
+  const leaf_minter minter_;
+  const std::size_t capacity_;
+  mutable std::mutex mutex_;
+  lru_list lru_;  // most recently used first; guarded by mutex_
+  // Keys view the host strings inside lru_ nodes, which never move. Guarded by mutex_.
+  std::unordered_map<std::string_view, lru_list::iterator> index_;
+  std::atomic<std::uint64_t> hits_{0};
+  std::atomic<std::uint64_t> misses_{0};
+  std::atomic<std::uint64_t> evictions_{0};
+};
+
+}  // namespace airlock::proxy::intercept

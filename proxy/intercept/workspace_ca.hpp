@@ -1,0 +1,68 @@
+#pragma once
+// The certificate authority that signs airlock's intercepted-host leaves. Either ephemeral
+// (generated at start, key only in this process's memory, short-lived) or loaded from the
+// operator's PEM files. The agent trusts it through the files export_to() writes.
+
+#include <chrono>
+#include <stdexcept>
+#include <string>
+
+#include "proxy/intercept/openssl_ptr.hpp"
+
+namespace airlock::proxy::intercept {
+
+// Startup failure of the CA: the message names the file or directory and the reason.
+class ca_error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+class workspace_ca {
+ public:
+  using time_point = std::chrono::system_clock::time_point;
+
+  // A fresh ECDSA P-256 CA valid from an hour ago (client clock skew) until now + validity.
+  // Throws ca_error if validity is not positive or OpenSSL fails to build or sign it.
+  static workspace_ca generate(std::chrono::hours validity = std::chrono::hours(7 * 24));
+
+  // Loads a PEM certificate and PEM private key (EC P-256/P-384 or RSA >= 2048; the two may
+  // be one file). Throws ca_error naming the file when either is unreadable or unparsable, the
+  // key is encrypted (there is nobody to ask for a passphrase), the certificate is not a CA
+  // (basicConstraints CA:TRUE, and keyCertSign when keyUsage is present), is expired or not
+  // yet valid, or the key does not belong to the certificate.
+  static workspace_ca load(const std::string& cert_file, const std::string& key_file);
+
+  workspace_ca(workspace_ca&&) noexcept = default;
+  workspace_ca& operator=(workspace_ca&&) noexcept = default;
+
+  // Borrowed pointers, valid while this object lives; X509_up_ref/EVP_PKEY_up_ref to keep
+  // them longer (leaf_cache does).
+  X509* cert() const { return cert_.get(); }
+  EVP_PKEY* key() const { return key_.get(); }
+
+  // The certificate alone in PEM form; throws ca_error if encoding fails (out of memory).
+  std::string cert_pem() const;
+
+  time_point not_after() const { return not_after_; }
+
+  // Writes, each atomically (temp file + rename) with mode 0644, creating `dir` with 0755:
+  //   ca.pem         this CA's certificate only (never the key);
+  //   ca-bundle.pem  system_bundle's contents when that file exists, then ca.pem, for tools
+  //                  whose variable replaces the system store;
+  //   ca.env         `export` lines pointing SSL_CERT_FILE, REQUESTS_CA_BUNDLE,
+  //                  CURL_CA_BUNDLE and GIT_SSL_CAINFO at the bundle and NODE_EXTRA_CA_CERTS
+  //                  at ca.pem (node adds those to its own store).
+  // Paths in ca.env are absolute. Throws ca_error naming the path on any failure, including
+  // a system bundle that exists but cannot be read.
+  void export_to(const std::string& dir,
+                 const std::string& system_bundle = "/etc/ssl/certs/ca-certificates.crt") const;
+
+ private:
+  workspace_ca(x509_ptr cert, pkey_ptr key, time_point not_after);
+
+  x509_ptr cert_;
+  pkey_ptr key_;
+  time_point not_after_;
+};
+
+}  // namespace airlock::proxy::intercept
