@@ -5,8 +5,14 @@
 
 #include <boost/asio/connect.hpp>
 
+#include <openssl/crypto.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
 #include "proxy/http_rewrite.hpp"
+#include "proxy/inject.hpp"
 #include "proxy/session.hpp"
+#include "proxy/tls_state.hpp"
 #include "proxy/worker.hpp"
 
 namespace airlock::proxy {
@@ -19,6 +25,12 @@ constexpr std::size_t read_chunk = 16 * 1024;
 constexpr auto expect_window = std::chrono::milliseconds(1000);
 constexpr std::string_view continue_100 = "HTTP/1.1 100 Continue\r\n\r\n";
 
+bool is_ipv4_literal(std::string_view host) {
+  error_code ec;
+  asio::ip::make_address_v4(std::string(host), ec);
+  return !ec;
+}
+
 refusal bad_request(std::string detail) {
   return refusal{400, "http_request_error", std::move(detail)};
 }
@@ -26,35 +38,100 @@ refusal bad_request(std::string detail) {
 }  // namespace
 
 awaitable<bool> session::serve_forward(std::size_t head_len) {
-  auto target = parse_absolute_http(req_.target);
-  if (!target) {
-    std::string detail = "malformed request target";
-    if (!req_.target.empty() && req_.target.front() == '/') {
-      detail =
-          "airlock is a forward proxy: send absolute-form requests (http://host/path) "
-          "or use CONNECT";
-    } else if (req_.target.size() > 8 && http::iequals(req_.target.substr(0, 8), "https://")) {
-      detail = "https:// URLs must be requested through CONNECT";
-    }
-    co_await respond_error(bad_request(std::move(detail)), true);
-    co_return false;
-  }
-  // The credential and routing decision follows the URI; a Host field saying
-  // something else is an attempt to make two parsers disagree.
-  if (req_info_.host != nullptr) {
-    auto host = parse_host_header(req_info_.host->value, 80);
-    if (!host || *host != target->auth) {
-      co_await respond_error(bad_request("Host header disagrees with the request target"), true);
+  std::optional<absolute_target> target;
+  tls_state* tls = worker_.tls();
+  bool upstream_tls = false;
+  if (intercepted_) {
+    // Inside an intercepted tunnel the authority is the CONNECT's; the Host field may
+    // only repeat it, never redirect the request (and its credential) elsewhere.
+    if (req_.target.empty() || req_.target.front() != '/') {
+      refusal_ = bad_request("requests inside a CONNECT tunnel use origin-form");
+      co_await respond_error(true);
       co_return false;
     }
+    if (req_info_.host != nullptr) {
+      auto host = parse_host_header(req_info_.host->value, intercepted_->port);
+      if (!host || *host != *intercepted_) {
+        refusal_ = refusal{
+            421, "http_request_denied",
+            "Host header does not match the CONNECT authority " + intercepted_->to_string()};
+        co_await respond_error(true);
+        co_return false;
+      }
+    }
+    host_text_ = intercepted_->ipv6 ? "[" + intercepted_->host + "]" : intercepted_->host;
+    if (intercepted_->port != 443) {
+      host_text_ += ":" + std::to_string(intercepted_->port);
+    }
+    target = absolute_target{*intercepted_, host_text_, req_.target};
+    upstream_tls = true;
+  } else {
+    target = parse_absolute_http(req_.target);
+    if (!target) {
+      std::string detail = "malformed request target";
+      if (!req_.target.empty() && req_.target.front() == '/') {
+        detail =
+            "airlock is a forward proxy: send absolute-form requests (http://host/path) "
+            "or use CONNECT";
+      } else if (req_.target.size() > 8 && http::iequals(req_.target.substr(0, 8), "https://")) {
+        detail = "https:// URLs must be requested through CONNECT";
+      }
+      refusal_ = bad_request(std::move(detail));
+      co_await respond_error(true);
+      co_return false;
+    }
+    // The credential and routing decision follows the URI; a Host field saying
+    // something else is an attempt to make two parsers disagree.
+    if (req_info_.host != nullptr) {
+      auto host = parse_host_header(req_info_.host->value, 80);
+      if (!host || *host != target->auth) {
+        refusal_ = bad_request("Host header disagrees with the request target");
+        co_await respond_error(true);
+        co_return false;
+      }
+    }
+    // A credential only travels over verified TLS: plain http:// to a credential host
+    // goes upstream as https (port 80 becomes 443).
+    if (tls != nullptr &&
+        has_rule_for(worker_.cfg().credentials, target->auth.host, target->auth.port)) {
+      upstream_tls = true;
+      if (target->auth.port == 80) {
+        target->auth.port = 443;
+        host_text_ = target->auth.ipv6 ? "[" + target->auth.host + "]" : target->auth.host;
+        target->authority_text = host_text_;
+      }
+    }
+  }
+
+  const config::credential_rule* rule =
+      upstream_tls ? find_rule(worker_.cfg().credentials, target->auth.host, target->auth.port,
+                               req_.method, target->origin_form)
+                   : nullptr;
+  struct wipe_guard {
+    std::string& s;
+    ~wipe_guard() { OPENSSL_cleanse(s.data(), s.size()); }
+  } wipe{req_out_};
+  const secret_lookup lookup = [tls](std::string_view name) { return tls->secrets.lookup(name); };
+  if (auto missing = http::write_upstream_request(req_out_, req_, req_info_, *target, rule,
+                                                  rule != nullptr ? &lookup : nullptr)) {
+    refusal_ = refusal{503, "destination_unavailable",
+                       "secret \"" + *missing + "\" needed by credential rule \"" + rule->name +
+                           "\" is not present"};
+    co_await respond_error(true);
+    co_return false;
+  }
+  if (rule != nullptr) {
+    spdlog::debug("inject: rule {} for {}", rule->name, target->auth.to_string());
   }
 
   const bool is_head = http::iequals(req_.method, "HEAD");
   const http::version client_version = req_.ver;
   const authority auth = std::move(target->auth);
-  http::write_upstream_request(out_, req_, req_info_, *target);
   key_.clear();
-  key_ = auth.to_string();
+  if (upstream_tls) {
+    key_ = "tls:";
+  }
+  key_ += auth.to_string();
   in_.consume(head_len);  // req_ and target point into in_: unusable from here on
 
   // How much of the body arrived with the head.
@@ -70,7 +147,8 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
     chunks_.reset();
     const auto r = chunks_.feed(in_.data());
     if (r.error) {
-      co_await respond_error(bad_request("malformed chunked request body"), true);
+      refusal_ = bad_request("malformed chunked request body");
+      co_await respond_error(true);
       co_return false;
     }
     buffered = r.consumed;
@@ -85,26 +163,27 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
   std::size_t resp_head_len = 0;
   for (int attempt = 0;; ++attempt) {
     bool reused = false;
-    const refusal failed = co_await connect_upstream(auth, attempt == 0, reused);
+    const refusal failed = co_await connect_upstream(auth, attempt == 0, reused, upstream_tls);
     if (failed.status != 0) {
       if (body_complete) {
         in_.consume(buffered);
       }
-      co_await respond_error(failed, !body_complete || !client_keep_alive);
+      refusal_ = failed;
+      co_await respond_error(!body_complete || !client_keep_alive);
       co_return body_complete&& client_keep_alive;
     }
     deadline_.arm(worker_.cfg().proxy.timeouts.idle);
     const std::string_view first_body =
         expect_pending ? std::string_view{} : in_.data().substr(0, buffered);
-    if (!co_await write_all(upstream(), out_, first_body)) {
+    if (!co_await write_all(upstream(), req_out_, first_body)) {
       release_upstream(false);
       if (reused && attempt == 0) {
         continue;
       }
-      co_await respond_error(refusal{502, "connection_terminated",
-                                     "upstream closed the "
-                                     "connection while the request was sent"},
-                             true);
+      refusal_ = refusal{502, "connection_terminated",
+                         "upstream closed the "
+                         "connection while the request was sent"};
+      co_await respond_error(true);
       co_return false;
     }
     if (!body_complete && !expect_pending) {
@@ -114,11 +193,12 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
       if (st != relay_status::done) {
         release_upstream(false);
         if (st == relay_status::bad_framing) {
-          co_await respond_error(bad_request("malformed chunked request body"), true);
+          refusal_ = bad_request("malformed chunked request body");
+          co_await respond_error(true);
         } else if (st == relay_status::sink_failed) {
-          co_await respond_error(refusal{502, "connection_terminated",
-                                         "upstream closed the connection during the request body"},
-                                 true);
+          refusal_ = refusal{502, "connection_terminated",
+                             "upstream closed the connection during the request body"};
+          co_await respond_error(true);
         }
         co_return false;
       }
@@ -151,7 +231,8 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
         if (body_complete) {
           in_.consume(buffered);
         }
-        co_await respond_error(r, true);
+        refusal_ = r;
+        co_await respond_error(true);
         co_return false;
       }
       const int status = resp_head_len == 0 ? 100 : resp_.status;
@@ -199,9 +280,9 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
   if (resp_.status == 101) {
     if (!req_info_.upgrade) {
       release_upstream(false);
-      co_await respond_error(
-          refusal{502, "http_protocol_error", "upstream switched protocols without being asked"},
-          true);
+      refusal_ =
+          refusal{502, "http_protocol_error", "upstream switched protocols without being asked"};
+      co_await respond_error(true);
       co_return false;
     }
     http::write_client_response(out_, resp_, resp_info_, client_version, false);
@@ -221,9 +302,9 @@ awaitable<bool> session::relay_response(std::size_t head_len, bool client_keep_a
   if (client_version_ == http::version::http10 && resp_info_.body == http::body_kind::chunked) {
     // airlock asked in HTTP/1.0, which rules chunked out; relaying it would garble the body.
     release_upstream(false);
-    co_await respond_error(refusal{502, "http_protocol_error",
-                                   "upstream answered an HTTP/1.0 request with chunked framing"},
-                           true);
+    refusal_ = refusal{502, "http_protocol_error",
+                       "upstream answered an HTTP/1.0 request with chunked framing"};
+    co_await respond_error(true);
     co_return false;
   }
   const bool until_close = resp_info_.body == http::body_kind::until_close;
@@ -348,7 +429,7 @@ awaitable<session::relay_status> session::relay_body(stream_ref src, byte_buffer
 }
 
 awaitable<refusal> session::connect_upstream(const authority& target, bool allow_pooled,
-                                             bool& reused) {
+                                             bool& reused, bool tls) {
   reused = false;
   up_in_.consume(up_in_.size());
   if (allow_pooled) {
@@ -359,10 +440,10 @@ awaitable<refusal> session::connect_upstream(const authority& target, bool allow
       co_return refusal{};
     }
   }
-  co_return co_await dial(target);
+  co_return co_await dial(target, tls);
 }
 
-awaitable<refusal> session::dial(const authority& target) {
+awaitable<refusal> session::dial(const authority& target, bool tls) {
   const auto& cfg = worker_.cfg();
   deadline_.arm(cfg.proxy.timeouts.connect);
   std::string host = target.host;
@@ -407,6 +488,35 @@ awaitable<refusal> session::dial(const authority& target) {
   error_code ignored;
   upstream_->sock.set_option(tcp::no_delay(true), ignored);
   stats::add(worker_.counters().upstream_connects);
+  if (tls) {
+    co_return co_await upstream_handshake(target);
+  }
+  co_return refusal{};
+}
+
+awaitable<refusal> session::upstream_handshake(const authority& target) {
+  upstream_->tls.emplace(upstream_->sock, worker_.tls()->upstream);
+  SSL* ssl = upstream_->tls->native_handle();
+  if (!prepare_upstream_tls(ssl, target.host, target.ipv6 || is_ipv4_literal(target.host))) {
+    upstream_.reset();
+    co_return refusal{502, "tls_protocol_error", "cannot verify the name " + target.host};
+  }
+  auto [ec] = co_await upstream_->tls->async_handshake(ssl::stream_base::client, use_tuple);
+  if (ec) {
+    const long verify = SSL_get_verify_result(ssl);
+    upstream_.reset();
+    if (deadline_.fired()) {
+      co_return refusal{504, "tls_protocol_error",
+                        "TLS handshake with " + target.to_string() + " timed out"};
+    }
+    if (verify != X509_V_OK) {
+      co_return refusal{502, "tls_certificate_error",
+                        "certificate of " + target.to_string() +
+                            " not trusted: " + X509_verify_cert_error_string(verify)};
+    }
+    co_return refusal{502, "tls_protocol_error",
+                      "TLS handshake with " + target.to_string() + " failed: " + ec.message()};
+  }
   co_return refusal{};
 }
 

@@ -11,11 +11,14 @@ void append_field(std::string& out, std::string_view name, std::string_view valu
   out.append("\r\n");
 }
 
-// Copies every end-to-end field; `skip_host` drops Host so the writer can set its own.
+// Copies every end-to-end field; `skip_host` drops Host so the writer can set its own,
+// and fields the credential rule sets are dropped so only airlock's value goes up.
 void append_end_to_end(std::string& out, const std::vector<header>& headers,
-                       const std::vector<std::string_view>& connection_tokens, bool skip_host) {
+                       const std::vector<std::string_view>& connection_tokens, bool skip_host,
+                       const config::credential_rule* rule = nullptr) {
   for (const auto& h : headers) {
-    if (is_hop_by_hop(h.name, connection_tokens) || (skip_host && iequals(h.name, "host"))) {
+    if (is_hop_by_hop(h.name, connection_tokens) || (skip_host && iequals(h.name, "host")) ||
+        (rule != nullptr && rule_sets_field(*rule, h.name))) {
       continue;
     }
     append_field(out, h.name, h.value);
@@ -33,8 +36,11 @@ const header* find(const std::vector<header>& headers, std::string_view name) {
 
 }  // namespace
 
-void write_upstream_request(std::string& out, const request_head& head, const request_info& info,
-                            const absolute_target& target) {
+std::optional<std::string> write_upstream_request(std::string& out, const request_head& head,
+                                                  const request_info& info,
+                                                  const absolute_target& target,
+                                                  const config::credential_rule* rule,
+                                                  const secret_lookup* lookup) {
   out.clear();
   out.append(head.method);
   out.push_back(' ');
@@ -44,7 +50,15 @@ void write_upstream_request(std::string& out, const request_head& head, const re
   out.append(target.origin_form);
   out.append(head.ver == version::http11 ? " HTTP/1.1\r\n" : " HTTP/1.0\r\n");
   append_field(out, "Host", target.authority_text);
-  append_end_to_end(out, head.headers, info.connection_tokens, true);
+  append_end_to_end(out, head.headers, info.connection_tokens, true, rule);
+  if (rule != nullptr && lookup != nullptr) {
+    // Room first, so appending the secret never moves it and leaves a copy behind.
+    out.reserve(out.size() + 4096);
+    if (auto missing = append_injected_fields(out, *rule, *lookup)) {
+      out.clear();
+      return missing;
+    }
+  }
   if (info.body == body_kind::chunked) {
     append_field(out, "Transfer-Encoding", "chunked");
   }
@@ -57,6 +71,7 @@ void write_upstream_request(std::string& out, const request_head& head, const re
     append_field(out, "Connection", "keep-alive");
   }
   out.append("\r\n");
+  return std::nullopt;
 }
 
 void write_client_response(std::string& out, const response_head& head, const response_info& info,

@@ -3,12 +3,14 @@
 // persistence stated by airlock itself. Pure functions appending to a string that
 // the session reuses, so the hot path does not allocate once it has warmed up.
 
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "proxy/authority.hpp"
 #include "proxy/http_head.hpp"
 #include "proxy/http_message.hpp"
+#include "proxy/inject.hpp"
 
 namespace airlock::proxy::http {
 
@@ -16,8 +18,15 @@ namespace airlock::proxy::http {
 // to the URI's authority, hop-by-hop fields (Proxy-Authorization among them) dropped.
 // HTTP/1.0 clients are forwarded as HTTP/1.0 with keep-alive asked for, so the
 // upstream never answers them with chunked framing.
-void write_upstream_request(std::string& out, const request_head& head, const request_info& info,
-                            const absolute_target& target);
+//
+// With a credential rule, every field the rule sets is dropped from the client's head
+// and the rule's fields are added from lookup (strip, then set: one value goes up).
+// Returns the name of a missing secret instead, leaving out empty.
+std::optional<std::string> write_upstream_request(std::string& out, const request_head& head,
+                                                  const request_info& info,
+                                                  const absolute_target& target,
+                                                  const config::credential_rule* rule = nullptr,
+                                                  const secret_lookup* lookup = nullptr);
 
 // The head for the client. `keep_alive` is whether airlock keeps the client connection
 // after this response; `client` is the client's HTTP version.

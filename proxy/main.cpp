@@ -12,6 +12,7 @@
 #include "config/load.hpp"
 #include "proxy/logging.hpp"
 #include "proxy/server.hpp"
+#include "proxy/tls_state.hpp"
 #include "proxy/version.hpp"
 #include "secrets/process_hardening.hpp"
 #include "secrets/secure_memory.hpp"
@@ -80,9 +81,13 @@ void print_banner(const airlock::proxy::server& srv) {
   std::cout << "airlock " << airlock::version << ": proxy listening on " << host << ":" << ep.port()
             << "\n"
             << "  point an agent at it:  export HTTPS_PROXY=" << url << " HTTP_PROXY=" << url
-            << "\n"
-            << "  CA: none needed yet: no host is intercepted, CONNECT is relayed as a blind "
-               "tunnel\n"
+            << "\n";
+  if (srv.tls() == nullptr) {
+    std::cout << "  CA: none needed: no credential rule, so no host is intercepted\n" << std::flush;
+    return;
+  }
+  const std::string& dir = srv.cfg().tls.export_dir;
+  std::cout << "  trust airlock's CA:    " << dir << "/ca.pem  (or: . " << dir << "/ca.env)\n"
             << std::flush;
 }
 
@@ -107,14 +112,6 @@ void harden(bool allow_core_dumps) {
 
 int run(const airlock::config::config& cfg, bool allow_core_dumps) {
   airlock::proxy::setup_logging(cfg.log);
-  if (!cfg.credentials.empty()) {
-    // Fail closed: running would forward the agent's requests without the credentials
-    // the config promises, which looks like working until the API answers 401.
-    spdlog::critical(
-        "credentials: TLS interception and injection are not in this build yet; "
-        "refusing to start rather than forward requests without them");
-    return 1;
-  }
   harden(allow_core_dumps);
   // Signals are taken synchronously by this thread, so workers never see them.
   sigset_t signals;
@@ -130,6 +127,17 @@ int run(const airlock::config::config& cfg, bool allow_core_dumps) {
   } catch (const boost::system::system_error& e) {
     spdlog::critical("cannot listen on {}: {}", cfg.proxy.listen.to_string(), e.code().message());
     return 1;
+  } catch (const std::exception& e) {
+    spdlog::critical("cannot start: {}", e.what());
+    return 1;
+  }
+  if (const auto* tls = srv->tls()) {
+    for (const auto& problem : tls->secrets.problems()) {
+      spdlog::error("{}", problem);
+    }
+    for (const auto& name : tls->secrets.missing_required()) {
+      spdlog::warn("secret {} is missing: requests that need it get 503", name);
+    }
   }
   srv->start();
   print_banner(*srv);

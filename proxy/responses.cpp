@@ -16,6 +16,8 @@ std::string_view reason_phrase(int status) {
       return "Request Timeout";
     case 417:
       return "Expectation Failed";
+    case 421:
+      return "Misdirected Request";
     case 431:
       return "Request Header Fields Too Large";
     case 501:

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "proxy/tls_state.hpp"
 #include "proxy/worker.hpp"
 
 namespace airlock::proxy {
@@ -41,13 +42,16 @@ tcp::endpoint claim_port(const tcp::endpoint& at) {
 }  // namespace
 
 server::server(config::config cfg) : cfg_(std::move(cfg)) {
+  if (!cfg_.credentials.empty()) {
+    tls_ = make_tls_state(cfg_);
+  }
   unsigned n = cfg_.proxy.workers;
   if (n == 0) {
     n = std::max(1u, std::thread::hardware_concurrency());
   }
   tcp::endpoint at = claim_port(resolve_listen(cfg_.proxy.listen));
   for (unsigned i = 0; i < n; ++i) {
-    workers_.push_back(std::make_unique<worker>(cfg_, stats_, connections_));
+    workers_.push_back(std::make_unique<worker>(cfg_, stats_, connections_, tls_.get()));
     // The first bind resolves port 0; the others join the same port.
     at = workers_.back()->listen(at);
   }

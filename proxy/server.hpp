@@ -14,6 +14,7 @@
 namespace airlock::proxy {
 
 class worker;
+struct tls_state;
 
 class server {
  public:
@@ -39,10 +40,13 @@ class server {
   const tcp::endpoint& endpoint() const { return endpoint_; }
   const stats& counters() const { return stats_; }
   const config::config& cfg() const { return cfg_; }
+  // Interception state (CA, leaf cache, secrets); nullptr without credential rules.
+  const tls_state* tls() const { return tls_.get(); }
 
  private:
   config::config cfg_;
   stats stats_;
+  std::unique_ptr<tls_state> tls_;
   std::atomic<std::size_t> connections_{0};
   std::vector<std::unique_ptr<worker>> workers_;
   std::vector<std::thread> threads_;

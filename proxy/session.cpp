@@ -93,8 +93,8 @@ awaitable<void> session::run() {
     client_version_ = req_.ver;
     stats::add(worker_.counters().requests_total);
     bool keep_going = false;
-    if (http::iequals(req_.method, "CONNECT")) {
-      co_await serve_connect(head_len);
+    if (http::iequals(req_.method, "CONNECT") && !intercepted_) {
+      keep_going = co_await serve_connect(head_len);
     } else {
       keep_going = co_await serve_forward(head_len);
     }
@@ -174,10 +174,12 @@ awaitable<void> session::reject_request(int status, std::string_view reason) {
   } else if (status == 408) {
     type = "http_request_error";
   }
-  co_await respond_error(refusal{status, type, std::string(reason)}, true);
+  refusal_ = refusal{status, type, std::string(reason)};
+  co_await respond_error(true);
 }
 
-awaitable<void> session::respond_error(const refusal& r, bool close) {
+awaitable<void> session::respond_error(bool close) {
+  const refusal& r = refusal_;
   stats::add(r.status < 500 ? worker_.counters().requests_rejected
                             : worker_.counters().upstream_errors);
   spdlog::debug("answered {} ({}): {}", r.status, r.error_type, r.detail);

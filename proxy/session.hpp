@@ -51,12 +51,16 @@ class session : public std::enable_shared_from_this<session> {
   awaitable<void> run();
   awaitable<head_status> read_request_head(std::size_t& head_len);
   awaitable<bool> serve_forward(std::size_t head_len);
-  awaitable<void> serve_connect(std::size_t head_len);
+  // Returns true when the tunnel was intercepted: requests then keep coming, over TLS.
+  awaitable<bool> serve_connect(std::size_t head_len);
+  awaitable<bool> intercept(const authority& target);
 
   // Tries a pooled connection for key (when allowed), else dials a new one into upstream_.
   // A refusal with status 0 means connected.
-  awaitable<refusal> connect_upstream(const authority& target, bool allow_pooled, bool& reused);
-  awaitable<refusal> dial(const authority& target);
+  awaitable<refusal> connect_upstream(const authority& target, bool allow_pooled, bool& reused,
+                                      bool tls);
+  awaitable<refusal> dial(const authority& target, bool tls);
+  awaitable<refusal> upstream_handshake(const authority& target);
 
   // Reads one response head into resp_/resp_info_; on invalid, upstream_error_ says why.
   awaitable<upstream_head> read_response_head(std::size_t& head_len, bool is_head_request);
@@ -80,8 +84,10 @@ class session : public std::enable_shared_from_this<session> {
   stream_ref client() { return stream_ref(client_, client_tls_ ? &*client_tls_ : nullptr); }
   stream_ref upstream() { return upstream_->stream(); }
 
-  // Answers with an error airlock generated; the body says why, for the agent.
-  awaitable<void> respond_error(const refusal& r, bool close);
+  // Answers with the error in refusal_; the body says why, for the agent. The refusal
+  // is a member, set by a plain statement first, because GCC 12 can destroy temporaries
+  // twice when they sit in a co_await full-expression.
+  awaitable<void> respond_error(bool close);
   awaitable<void> reject_request(int status, std::string_view reason);
 
   // Returns upstream_ to the pool when reusable, else closes it.
@@ -101,9 +107,13 @@ class session : public std::enable_shared_from_this<session> {
   std::optional<tls_stream> client_tls_;  // set once a CONNECT is intercepted
   upstream_ptr upstream_;
   std::optional<tcp::resolver> resolver_;
-  std::string out_;  // the head being sent, reused across requests
+  std::string out_;      // the head being sent, reused across requests
+  std::string req_out_;  // the upstream request head; wiped after use, it may hold a secret
+  std::string host_text_;
+  std::optional<authority> intercepted_;  // the CONNECT authority of an intercepted tunnel
   std::string key_;  // pool key of upstream_
   std::string_view upstream_error_;
+  refusal refusal_;
 
   http::version client_version_ = http::version::http11;
   http::request_head req_;

@@ -5,7 +5,9 @@
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
+#include "proxy/inject.hpp"
 #include "proxy/session.hpp"
+#include "proxy/tls_state.hpp"
 #include "proxy/worker.hpp"
 
 namespace airlock::proxy {
@@ -17,38 +19,75 @@ constexpr std::string_view established = "HTTP/1.1 200 Connection established\r\
 
 }  // namespace
 
-awaitable<void> session::serve_connect(std::size_t head_len) {
+awaitable<bool> session::serve_connect(std::size_t head_len) {
   auto target = parse_authority_form(req_.target);
   if (!target) {
-    co_await respond_error(refusal{400, "http_request_error", "CONNECT target must be host:port"},
-                           true);
-    co_return;
+    refusal_ = refusal{400, "http_request_error", "CONNECT target must be host:port"};
+    co_await respond_error(true);
+    co_return false;
   }
   if (req_info_.host != nullptr) {
     auto host = parse_host_header(req_info_.host->value, target->port);
     if (!host || *host != *target) {
-      co_await respond_error(
-          refusal{400, "http_request_error", "Host header disagrees with the CONNECT target"},
-          true);
-      co_return;
+      refusal_ =
+          refusal{400, "http_request_error", "Host header disagrees with the CONNECT target"};
+      co_await respond_error(true);
+      co_return false;
     }
   }
   if (req_info_.body != http::body_kind::none) {
-    co_await respond_error(refusal{400, "http_request_error", "CONNECT request with a body"}, true);
-    co_return;
+    refusal_ = refusal{400, "http_request_error", "CONNECT request with a body"};
+    co_await respond_error(true);
+    co_return false;
   }
   in_.consume(head_len);  // bytes after the head are the client's first tunnel bytes
+  tls_state* tls = worker_.tls();
+  if (tls != nullptr && has_rule_for(worker_.cfg().credentials, target->host, target->port)) {
+    co_return co_await intercept(*target);
+  }
   key_ = target->to_string();
-  const refusal failed = co_await dial(*target);
+  const refusal failed = co_await dial(*target, false);
   if (failed.status != 0) {
-    co_await respond_error(failed, true);
-    co_return;
+    refusal_ = failed;
+    co_await respond_error(true);
+    co_return false;
   }
   deadline_.arm(worker_.cfg().proxy.timeouts.idle);
   if (!co_await write_all(client(), established)) {
-    co_return;
+    co_return false;
   }
   co_await tunnel(upstream());
+  co_return false;
+}
+
+awaitable<bool> session::intercept(const authority& target) {
+  // The upstream is dialed per request, after the agent's request is known: a host
+  // that is down still gets its requests answered with a reason, inside the tunnel.
+  deadline_.arm(worker_.cfg().proxy.timeouts.header);
+  if (!co_await write_all(client(), established)) {
+    co_return false;
+  }
+  std::shared_ptr<SSL_CTX> ctx = worker_.tls()->leaves.server_context(target.host);
+  SSL* ssl = ctx ? SSL_new(ctx.get()) : nullptr;
+  if (ssl == nullptr) {
+    spdlog::warn("intercept {}: no certificate could be made", target.to_string());
+    co_return false;
+  }
+  client_tls_.emplace(client_, ssl);
+  // Bytes the client sent right after CONNECT (its ClientHello) are already buffered.
+  const std::string_view early = in_.data();
+  auto [ec, used] = co_await client_tls_->async_handshake(
+      ssl::stream_base::server, asio::buffer(early.data(), early.size()), use_tuple);
+  in_.consume(in_.size());
+  if (ec) {
+    spdlog::debug("intercept {}: client TLS handshake failed: {}", target.to_string(),
+                  ec.message());
+    co_return false;
+  }
+  intercepted_ = target;
+  first_request_ = true;  // the next head gets the header timeout, not idle
+  stats::add(worker_.counters().tunnels_total);
+  co_return true;
 }
 
 awaitable<void> session::tunnel(stream_ref upstream) {

@@ -15,10 +15,12 @@
 namespace airlock::proxy {
 
 class session;
+struct tls_state;
 
 class worker {
  public:
-  worker(const config::config& cfg, stats& counters, std::atomic<std::size_t>& connections);
+  worker(const config::config& cfg, stats& counters, std::atomic<std::size_t>& connections,
+         tls_state* tls);
   worker(const worker&) = delete;
   worker& operator=(const worker&) = delete;
 
@@ -38,6 +40,8 @@ class worker {
   stats& counters() { return stats_; }
   upstream_pool& pool() { return pool_; }
   bool draining() const { return draining_; }
+  // Interception state; nullptr when no credential rule is configured.
+  tls_state* tls() const { return tls_; }
 
   void add(session* s) { sessions_.insert(s); }
   void remove(session* s);
@@ -50,6 +54,7 @@ class worker {
   const config::config& cfg_;
   stats& stats_;
   std::atomic<std::size_t>& connections_;
+  tls_state* tls_;
   asio::io_context io_{1};
   tcp::acceptor acceptor_{io_};
   asio::steady_timer sweep_timer_{io_};

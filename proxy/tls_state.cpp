@@ -1,0 +1,60 @@
+#include "proxy/tls_state.hpp"
+
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <stdexcept>
+#include <string>
+
+namespace airlock::proxy {
+
+namespace {
+
+ssl::context make_upstream_context(const config::tls_config& cfg) {
+  ssl::context ctx(ssl::context::tls_client);
+  SSL_CTX* native = ctx.native_handle();
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  SSL_CTX_set_verify(native, SSL_VERIFY_PEER, nullptr);
+  if (SSL_CTX_set_default_verify_paths(native) != 1) {
+    throw std::runtime_error("tls: cannot load the system trust store");
+  }
+  if (!cfg.upstream_ca_file.empty() &&
+      SSL_CTX_load_verify_locations(native, cfg.upstream_ca_file.c_str(), nullptr) != 1) {
+    throw std::runtime_error("tls.upstream.ca_file: cannot load " + cfg.upstream_ca_file);
+  }
+  // airlock speaks HTTP/1.1 to upstreams; never let a server pick h2 under it.
+  static constexpr unsigned char alpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  SSL_CTX_set_alpn_protos(native, alpn, sizeof(alpn));
+  SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_CLIENT);
+  return ctx;
+}
+
+}  // namespace
+
+tls_state::tls_state(intercept::workspace_ca ca_in, const config::config& cfg)
+    : ca(std::move(ca_in)),
+      leaves(ca),
+      upstream(make_upstream_context(cfg.tls)),
+      secrets(secrets::store::load(cfg.secrets)) {}
+
+std::unique_ptr<tls_state> make_tls_state(const config::config& cfg) {
+  auto ca = cfg.tls.ca_cert_file.empty()
+                ? intercept::workspace_ca::generate()
+                : intercept::workspace_ca::load(cfg.tls.ca_cert_file, cfg.tls.ca_key_file);
+  auto state = std::make_unique<tls_state>(std::move(ca), cfg);
+  state->ca.export_to(cfg.tls.export_dir);
+  return state;
+}
+
+bool prepare_upstream_tls(SSL* ssl, std::string_view host, bool is_ip) {
+  const std::string name(host);
+  X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+  if (is_ip) {
+    return X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str()) == 1;
+  }
+  X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  return SSL_set_tlsext_host_name(ssl, name.c_str()) == 1 &&
+         X509_VERIFY_PARAM_set1_host(param, name.c_str(), name.size()) == 1;
+}
+
+}  // namespace airlock::proxy

@@ -1,0 +1,38 @@
+#pragma once
+// What interception needs, shared by every worker: the workspace CA and its leaf
+// cache, the one client-side SSL context for upstreams (trust store loaded once), and
+// the secret store. Built once at start; the leaf cache locks internally, everything
+// else is read-only afterwards.
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "config/model.hpp"
+#include "proxy/intercept/leaf_cache.hpp"
+#include "proxy/intercept/workspace_ca.hpp"
+#include "proxy/stream.hpp"
+#include "secrets/store.hpp"
+
+#include <boost/asio/ssl/context.hpp>
+
+namespace airlock::proxy {
+
+struct tls_state {
+  tls_state(intercept::workspace_ca ca_in, const config::config& cfg);
+
+  intercept::workspace_ca ca;
+  intercept::leaf_cache leaves;
+  ssl::context upstream;
+  secrets::store secrets;
+};
+
+// Loads or generates the CA, exports it for the agent, builds the upstream context
+// and loads the secrets. Throws (start-up only) with a message naming what failed.
+std::unique_ptr<tls_state> make_tls_state(const config::config& cfg);
+
+// Prepares an upstream TLS connection to host: SNI (names only) and certificate name
+// verification (DNS name or IP). False if OpenSSL refuses the name.
+bool prepare_upstream_tls(SSL* ssl, std::string_view host, bool is_ip);
+
+}  // namespace airlock::proxy
