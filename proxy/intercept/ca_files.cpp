@@ -83,8 +83,10 @@ std::string read_small_file(const std::string& path, const char* what, std::size
 
 void write_file_atomically(const std::string& path, const std::string& content, unsigned mode) {
   const std::filesystem::path target(path);
-  std::string tmp =
-      (target.parent_path() / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
+  std::string tmp_name = ".";  // hidden, and beside the target so rename() stays atomic
+  tmp_name += target.filename().string();
+  tmp_name += ".tmp-XXXXXX";
+  std::string tmp = (target.parent_path() / tmp_name).string();
   std::vector<char> tmpl(tmp.begin(), tmp.end());
   tmpl.push_back('\0');
   fd_guard fd(::mkostemp(tmpl.data(), O_CLOEXEC));
