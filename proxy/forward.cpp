@@ -25,6 +25,15 @@ constexpr std::size_t read_chunk = 16 * 1024;
 constexpr auto expect_window = std::chrono::milliseconds(1000);
 constexpr std::string_view continue_100 = "HTTP/1.1 100 Continue\r\n\r\n";
 
+bool is_idempotent(std::string_view method) {
+  for (std::string_view m : {"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"}) {
+    if (method == m) {
+      return true;
+    }
+  }
+  return false;
+}
+
 bool is_ipv4_literal(std::string_view host) {
   error_code ec;
   asio::ip::make_address_v4(std::string(host), ec);
@@ -125,6 +134,9 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
   }
 
   const bool is_head = http::iequals(req_.method, "HEAD");
+  // A request the upstream may have received whole is sent again only when repeating it
+  // is harmless (RFC 9110 9.2.2): a POST could charge the agent's account twice.
+  const bool idempotent = is_idempotent(req_.method);
   const http::version client_version = req_.ver;
   const authority auth = std::move(target->auth);
   key_.clear();
@@ -154,6 +166,8 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
     buffered = r.consumed;
     body_complete = r.done;
   }
+  // Body bytes that came with the head go up with it even when the client asked to
+  // wait for 100 Continue (RFC 9110 10.1.1 lets it send them anyway).
   bool expect_pending = req_info_.expect_continue && !body_complete;
   // A request held entirely in memory can be sent again if a pooled connection
   // turns out to be dead; one partly streamed from the client cannot.
@@ -170,12 +184,10 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
       }
       refusal_ = failed;
       co_await respond_error(!body_complete || !client_keep_alive);
-      co_return body_complete&& client_keep_alive;
+      co_return (body_complete && client_keep_alive);
     }
     deadline_.arm(worker_.cfg().proxy.timeouts.idle);
-    const std::string_view first_body =
-        expect_pending ? std::string_view{} : in_.data().substr(0, buffered);
-    if (!co_await write_all(upstream(), req_out_, first_body)) {
+    if (!co_await write_all(upstream(), req_out_, in_.data().substr(0, buffered))) {
       release_upstream(false);
       if (reused && attempt == 0) {
         continue;
@@ -186,8 +198,12 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
       co_await respond_error(true);
       co_return false;
     }
-    if (!body_complete && !expect_pending) {
+    if (!body_complete) {
+      // Streamed from here on: what was sent is gone from the buffer, and no retry.
       in_.consume(buffered);
+      buffered = 0;
+    }
+    if (!body_complete && !expect_pending) {
       const auto st =
           co_await relay_body(client(), in_, upstream(), req_info_.body, remaining, {}, false);
       if (st != relay_status::done) {
@@ -216,7 +232,8 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
         resp_head_len = 0;
       } else if (st != upstream_head::ok) {
         release_upstream(false);
-        if (st == upstream_head::closed_before_response && reused && attempt == 0 && replayable) {
+        if (st == upstream_head::closed_before_response && reused && attempt == 0 && replayable &&
+            idempotent) {
           retry = true;
           break;
         }
@@ -251,7 +268,6 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
         up_in_.consume(resp_head_len);
         if (expect_pending && status == 100) {
           expect_pending = false;
-          in_.consume(buffered);
           const auto body =
               co_await relay_body(client(), in_, upstream(), req_info_.body, remaining, {}, false);
           if (body != relay_status::done) {

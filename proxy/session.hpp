@@ -111,7 +111,7 @@ class session : public std::enable_shared_from_this<session> {
   std::string req_out_;  // the upstream request head; wiped after use, it may hold a secret
   std::string host_text_;
   std::optional<authority> intercepted_;  // the CONNECT authority of an intercepted tunnel
-  std::string key_;  // pool key of upstream_
+  std::string key_;                       // pool key of upstream_
   std::string_view upstream_error_;
   refusal refusal_;
 

@@ -1,0 +1,36 @@
+#include "tests/integration/proxy_fixture.hpp"
+
+#include <iostream>
+
+namespace airlock::test {
+
+namespace {
+
+std::string tail(const std::string& text, std::size_t max_bytes) {
+  return text.size() <= max_bytes ? text : "...\n" + text.substr(text.size() - max_bytes);
+}
+
+}  // namespace
+
+void proxy_test::TearDown() {
+  if (HasFailure() && airlock_) {
+    std::cerr << "---- airlock stderr (tail) ----\n"
+              << tail(airlock_->stderr_text(), 4000) << "---- end of airlock stderr ----\n";
+  }
+}
+
+airlock_process& proxy_test::start_airlock(const airlock_settings& settings) {
+  airlock_ = std::make_unique<airlock_process>(tmp_.path(), settings);
+  return *airlock_;
+}
+
+command_result proxy_test::curl(std::vector<std::string> args, std::chrono::milliseconds timeout) {
+  args.insert(args.begin(), {"-x", airlock_->proxy_url()});
+  return run_curl(tmp_.path(), std::move(args), timeout);
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace airlock::test

@@ -1,0 +1,46 @@
+#pragma once
+// The base of every integration test: a scratch directory, an airlock started on
+// demand with the test's settings, curl pointed at it, and on failure the tail of
+// airlock's log in the test output (the scratch directory is gone by then).
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tests/support/airlock_process.hpp"
+#include "tests/support/curl.hpp"
+#include "tests/support/files.hpp"
+#include "tests/support/raw_client.hpp"
+
+namespace airlock::test {
+
+using namespace std::chrono_literals;
+
+class proxy_test : public ::testing::Test {
+ protected:
+  void TearDown() override;
+
+  // Starts airlock (once per test) and returns it.
+  airlock_process& start_airlock(const airlock_settings& settings = {});
+  airlock_process& airlock() { return *airlock_; }
+
+  // curl through airlock: `-x PROXY` followed by args.
+  command_result curl(std::vector<std::string> args,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(90));
+
+  // A raw connection to airlock.
+  std::unique_ptr<raw_client> connect() { return std::make_unique<raw_client>(airlock_->port()); }
+
+  std::filesystem::path scratch(std::string_view name) const { return tmp_ / name; }
+
+  temp_dir tmp_;
+  std::unique_ptr<airlock_process> airlock_;  // after tmp_: stopped before it is removed
+};
+
+// Seconds since `start`, for timing assertions with readable failure messages.
+double seconds_since(std::chrono::steady_clock::time_point start);
+
+}  // namespace airlock::test

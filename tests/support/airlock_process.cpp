@@ -1,0 +1,108 @@
+#include "tests/support/airlock_process.hpp"
+
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "tests/support/files.hpp"
+
+namespace airlock::test {
+
+namespace {
+
+std::filesystem::path write_config(const std::filesystem::path& dir,
+                                   const airlock_settings& settings) {
+  const auto path = dir / "airlock.yaml";
+  write_file(path, settings.yaml());
+  return path;
+}
+
+}  // namespace
+
+std::string airlock_binary() {
+  return AIRLOCK_BINARY;
+}
+
+std::string airlock_settings::yaml() const {
+  std::ostringstream y;
+  y << "proxy:\n"
+    << "  listen: \"127.0.0.1:0\"\n"
+    << "  workers: " << workers << "\n";
+  if (max_header_bytes) {
+    y << "  max_header_bytes: " << *max_header_bytes << "\n";
+  }
+  if (max_header_count) {
+    y << "  max_header_count: " << *max_header_count << "\n";
+  }
+  if (max_connections) {
+    y << "  max_connections: " << *max_connections << "\n";
+  }
+  y << "  timeouts: { header: " << header_timeout << ", idle: " << idle_timeout
+    << ", connect: " << connect_timeout << ", drain: " << drain_timeout << " }\n"
+    << "log: { level: " << log_level << ", format: text }\n";
+  if (!resolve.empty()) {
+    y << "resolve:\n";
+    for (const auto& [from, to] : resolve) {
+      y << "  \"" << from << "\": \"" << to << "\"\n";
+    }
+  }
+  return y.str();
+}
+
+airlock_process::airlock_process(const std::filesystem::path& dir, const airlock_settings& settings)
+    : stdout_path_(dir / "airlock.stdout"),
+      stderr_path_(dir / "airlock.stderr"),
+      child_(spawn_options{{airlock_binary(), "--config", write_config(dir, settings).string()},
+                           stdout_path_,
+                           stderr_path_,
+                           {}}) {
+  // The banner line is flushed once the listeners are bound, so the port in it accepts.
+  static constexpr std::string_view banner = "proxy listening on 127.0.0.1:";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    const std::string out = stdout_text();
+    const auto at = out.find(banner);
+    const auto end = at == std::string::npos ? at : out.find('\n', at);
+    if (end != std::string::npos) {
+      port_ = static_cast<std::uint16_t>(std::stoul(out.substr(at + banner.size())));
+      return;
+    }
+    if (!child_.running() || std::chrono::steady_clock::now() >= deadline) {
+      child_.kill();
+      throw std::runtime_error("airlock did not start.\nconfig:\n" + settings.yaml() + "stdout:\n" +
+                               stdout_text() + "\nstderr:\n" + stderr_text());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+std::string airlock_process::proxy_url() const {
+  return "http://127.0.0.1:" + std::to_string(port_);
+}
+
+std::string airlock_process::stdout_text() const {
+  return read_file(stdout_path_);
+}
+
+std::string airlock_process::stderr_text() const {
+  return read_file(stderr_path_);
+}
+
+std::uint64_t airlock_process::rss_kib() const {
+  return proc_status_kib(pid(), "VmRSS");
+}
+
+std::uint64_t airlock_process::peak_rss_kib() const {
+  return proc_status_kib(pid(), "VmHWM");
+}
+
+std::uint64_t proc_status_kib(pid_t pid, const std::string& field) {
+  const std::string status = read_file("/proc/" + std::to_string(pid) + "/status");
+  const auto at = status.find("\n" + field + ":");
+  if (at == std::string::npos) {
+    return 0;
+  }
+  return std::stoull(status.substr(at + field.size() + 2));
+}
+
+}  // namespace airlock::test

@@ -1,0 +1,82 @@
+#include "tests/support/recording_server.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <thread>
+
+namespace airlock::test {
+
+recording_server::recording_server(recording_options opts)
+    : opts_(std::move(opts)), server_([this](tcp::socket s) { return serve(std::move(s)); }) {}
+
+std::string recording_server::received() const {
+  std::lock_guard lock(mutex_);
+  return received_;
+}
+
+std::vector<std::string> recording_server::requests() const {
+  std::lock_guard lock(mutex_);
+  return requests_;
+}
+
+bool recording_server::wait_for_requests(std::size_t count,
+                                         std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    {
+      std::lock_guard lock(mutex_);
+      if (requests_.size() >= count) {
+        return true;
+      }
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+asio::awaitable<void> recording_server::serve(tcp::socket sock) {
+  std::string buf;         // unparsed input
+  std::size_t served = 0;  // requests answered on this connection
+  for (;;) {
+    // Frame the next request if the buffer holds one; otherwise read more.
+    const auto head_end = buf.find("\r\n\r\n");
+    const std::size_t length = head_end == std::string::npos
+                                   ? 0
+                                   : head_end + 4 + content_length_of(buf.substr(0, head_end + 4));
+    if (head_end == std::string::npos || buf.size() < length) {
+      char chunk[16384];
+      auto [ec, n] = co_await sock.async_read_some(asio::buffer(chunk), use_tuple);
+      if (ec) {
+        co_return;
+      }
+      std::lock_guard lock(mutex_);
+      received_.append(chunk, n);
+      buf.append(chunk, n);
+      continue;
+    }
+    {
+      std::lock_guard lock(mutex_);
+      requests_.push_back(buf.substr(0, length));
+    }
+    buf.erase(0, length);
+    if (opts_.mode == keep_alive_mode::drop_reused && served > 0) {
+      co_return;  // like a server whose keep-alive timer fired just as the request came
+    }
+    if (opts_.delay.count() > 0) {
+      asio::steady_timer timer(sock.get_executor(), opts_.delay);
+      co_await timer.async_wait(use_tuple);
+    }
+    if (!co_await write_all(sock, opts_.response)) {
+      co_return;
+    }
+    ++served;
+    if (opts_.mode == keep_alive_mode::close_after_response) {
+      boost::system::error_code ignored;
+      sock.shutdown(tcp::socket::shutdown_both, ignored);
+      co_return;
+    }
+  }
+}
+
+}  // namespace airlock::test

@@ -1,0 +1,59 @@
+#pragma once
+// An upstream that keeps every byte it receives, so a test can assert what airlock
+// did and did not forward (smuggling tests expect nothing at all), and answers each
+// request it can frame with one fixed response.
+
+#include <chrono>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "tests/support/loopback_server.hpp"
+
+namespace airlock::test {
+
+// What happens to a connection after a response.
+enum class keep_alive_mode {
+  keep,                  // serve further requests on it
+  close_after_response,  // FIN right after each response (a server with a short keep-alive)
+  drop_reused,           // answer the first request; read the next one and close unanswered
+};
+
+struct recording_options {
+  std::string response = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+  keep_alive_mode mode = keep_alive_mode::keep;
+  std::chrono::milliseconds delay{0};  // before each response
+};
+
+class recording_server {
+ public:
+  explicit recording_server(recording_options opts = {});
+
+  // Closes the listener and every connection now (the destructor does it too).
+  void stop() { server_.stop(); }
+
+  std::uint16_t port() const { return server_.port(); }
+  std::string url(std::string_view path = "/") const { return server_.url(path); }
+  // "127.0.0.1:PORT", for Host fields and CONNECT targets.
+  std::string authority() const { return "127.0.0.1:" + std::to_string(port()); }
+
+  std::size_t connections() const { return server_.connections_accepted(); }
+  // Every byte received, connection after connection in order of arrival.
+  std::string received() const;
+  // Each request (head and Content-Length body) as received, in order.
+  std::vector<std::string> requests() const;
+
+  // Blocks until `count` requests have arrived or the timeout passes; true if they did.
+  bool wait_for_requests(std::size_t count, std::chrono::milliseconds timeout) const;
+
+ private:
+  asio::awaitable<void> serve(tcp::socket sock);
+
+  recording_options opts_;
+  mutable std::mutex mutex_;
+  std::string received_;
+  std::vector<std::string> requests_;
+  loopback_server server_;  // last: stops before the state above goes away
+};
+
+}  // namespace airlock::test
