@@ -44,10 +44,18 @@ std::optional<std::string> write_upstream_request(std::string& out, const reques
   out.clear();
   out.append(head.method);
   out.push_back(' ');
-  if (target.origin_form.front() == '?') {
-    out.push_back('/');
+  if (rule != nullptr && lookup != nullptr && !rule->query.empty()) {
+    out.reserve(out.size() + target.origin_form.size() + 4096);
+    if (auto missing = append_target_with_query(out, target.origin_form, *rule, *lookup)) {
+      out.clear();
+      return missing;
+    }
+  } else {
+    if (target.origin_form.front() == '?') {
+      out.push_back('/');
+    }
+    out.append(target.origin_form);
   }
-  out.append(target.origin_form);
   out.append(head.ver == version::http11 ? " HTTP/1.1\r\n" : " HTTP/1.0\r\n");
   append_field(out, "Host", target.authority_text);
   append_end_to_end(out, head.headers, info.connection_tokens, true, rule);

@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <cctype>
 
 #include "proxy/http_head.hpp"
 
@@ -64,6 +65,46 @@ bool port_matches(std::uint16_t rule_port, std::uint16_t port) {
   return rule_port == 0 || rule_port == port;
 }
 
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') {
+    return c - '0';
+  }
+  if (c >= 'a' && c <= 'f') {
+    return c - 'a' + 10;
+  }
+  if (c >= 'A' && c <= 'F') {
+    return c - 'A' + 10;
+  }
+  return -1;
+}
+
+std::string percent_decode(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hex_digit(s[i + 1]) >= 0 && hex_digit(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(s[i] == '+' ? ' ' : s[i]);
+    }
+  }
+  return out;
+}
+
+void append_percent_encoded(std::string& out, std::string_view s) {
+  static constexpr char hex[] = "0123456789ABCDEF";
+  for (char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) != 0 || ch == '-' || ch == '.' || ch == '_' || ch == '~') {
+      out.push_back(ch);
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
+  }
+}
+
 }  // namespace
 
 bool host_matches(std::string_view pattern, std::string_view host) {
@@ -100,6 +141,51 @@ bool rule_sets_field(const config::credential_rule& rule, std::string_view field
   }
   return std::any_of(rule.headers.begin(), rule.headers.end(),
                      [&](const auto& h) { return http::iequals(h.first, field); });
+}
+
+std::optional<std::string> append_target_with_query(std::string& out, std::string_view target,
+                                                    const config::credential_rule& rule,
+                                                    const secret_lookup& lookup) {
+  const std::size_t mark = out.size();
+  const auto q = target.find('?');
+  const std::string_view path = target.substr(0, q);
+  out.append(path.empty() ? "/" : path);
+  char sep = '?';
+  if (q != std::string_view::npos) {
+    std::string_view rest = target.substr(q + 1);
+    while (!rest.empty()) {
+      const auto amp = rest.find('&');
+      const std::string_view param = rest.substr(0, amp);
+      rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+      const std::string name = percent_decode(param.substr(0, param.find('=')));
+      const bool replaced = std::any_of(rule.query.begin(), rule.query.end(),
+                                        [&](const auto& p) { return p.first == name; });
+      if (param.empty() || replaced) {
+        continue;
+      }
+      out.push_back(sep);
+      out.append(param);
+      sep = '&';
+    }
+  }
+  std::string value;
+  value.reserve(1024);
+  for (const auto& [name, tmpl] : rule.query) {
+    value.clear();
+    if (auto missing = render(value, tmpl, lookup)) {
+      OPENSSL_cleanse(value.data(), value.size());
+      OPENSSL_cleanse(out.data() + mark, out.size() - mark);
+      out.resize(mark);
+      return missing;
+    }
+    out.push_back(sep);
+    append_percent_encoded(out, name);
+    out.push_back('=');
+    append_percent_encoded(out, value);
+    sep = '&';
+  }
+  OPENSSL_cleanse(value.data(), value.size());
+  return std::nullopt;
 }
 
 std::optional<std::string> render(std::string& out, const config::value_template& t,

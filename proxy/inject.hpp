@@ -44,6 +44,13 @@ std::optional<std::string> append_injected_fields(std::string& out,
                                                   const config::credential_rule& rule,
                                                   const secret_lookup& lookup);
 
+// Appends origin-form target with the rule's query parameters set: client parameters
+// of the same name (compared after percent-decoding, so "api%5Fkey" is "api_key") are
+// dropped, then name=value is added, percent-encoded. Returns a missing secret's name.
+std::optional<std::string> append_target_with_query(std::string& out, std::string_view target,
+                                                    const config::credential_rule& rule,
+                                                    const secret_lookup& lookup);
+
 // Renders a template into out; returns the name of the first missing secret instead.
 std::optional<std::string> render(std::string& out, const config::value_template& t,
                                   const secret_lookup& lookup);

@@ -117,3 +117,44 @@ TEST(append_injected_fields, missing_secret_adds_nothing_and_names_it) {
 
 }  // namespace
 }  // namespace airlock::proxy
+
+namespace airlock::proxy {
+namespace {
+
+const std::string query_yaml = R"(
+secrets:
+  maps: { env: MAPS_KEY }
+credentials:
+  - { host: maps.example.com, query: { api_key: "{{maps}}" } }
+)";
+
+TEST(append_target_with_query, replaces_client_parameters_of_the_same_name) {
+  const auto cfg = load(query_yaml);
+  std::map<std::string, std::string> secrets{{"maps", "k&y=1 2"}};
+  const auto lookup = lookup_from(secrets);
+  const auto rendered = [&](std::string_view target) {
+    std::string out;
+    EXPECT_FALSE(append_target_with_query(out, target, cfg.credentials[0], lookup));
+    return out;
+  };
+  EXPECT_EQ(rendered("/geo"), "/geo?api_key=k%26y%3D1%202");
+  EXPECT_EQ(rendered("/geo?q=x"), "/geo?q=x&api_key=k%26y%3D1%202");
+  // The agent's placeholder, in any spelling the server would decode to the same name.
+  EXPECT_EQ(rendered("/geo?api_key=PLACEHOLDER&q=x"), "/geo?q=x&api_key=k%26y%3D1%202");
+  EXPECT_EQ(rendered("/geo?api%5Fkey=evil&api_key=x"), "/geo?api_key=k%26y%3D1%202");
+  EXPECT_EQ(rendered("?api_key"), "/?api_key=k%26y%3D1%202");
+}
+
+TEST(append_target_with_query, missing_secret_leaves_nothing) {
+  const auto cfg = load(query_yaml);
+  std::map<std::string, std::string> none;
+  std::string out = "GET ";
+  const auto missing =
+      append_target_with_query(out, "/geo?q=1", cfg.credentials[0], lookup_from(none));
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(*missing, "maps");
+  EXPECT_EQ(out, "GET ");
+}
+
+}  // namespace
+}  // namespace airlock::proxy
