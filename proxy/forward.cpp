@@ -177,7 +177,8 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
   std::size_t resp_head_len = 0;
   for (int attempt = 0;; ++attempt) {
     bool reused = false;
-    const refusal failed = co_await connect_upstream(auth, attempt == 0, reused, upstream_tls);
+    const refusal failed = co_await connect_upstream(auth, attempt == 0, reused, upstream_tls,
+                                                     replayable && idempotent);
     if (failed.status != 0) {
       if (body_complete) {
         in_.consume(buffered);
@@ -445,11 +446,11 @@ awaitable<session::relay_status> session::relay_body(stream_ref src, byte_buffer
 }
 
 awaitable<refusal> session::connect_upstream(const authority& target, bool allow_pooled,
-                                             bool& reused, bool tls) {
+                                             bool& reused, bool tls, bool can_retry) {
   reused = false;
   up_in_.consume(up_in_.size());
   if (allow_pooled) {
-    if (auto conn = worker_.pool().take(key_)) {
+    if (auto conn = worker_.pool().take(key_, !can_retry)) {
       upstream_ = std::move(conn);
       reused = true;
       stats::add(worker_.counters().upstream_reuses);

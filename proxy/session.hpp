@@ -57,8 +57,10 @@ class session : public std::enable_shared_from_this<session> {
 
   // Tries a pooled connection for key (when allowed), else dials a new one into upstream_.
   // A refusal with status 0 means connected.
+  // can_retry: the request may be sent again on a fresh connection if a pooled one
+  // turns out dead, so the pool may skip its liveness probe.
   awaitable<refusal> connect_upstream(const authority& target, bool allow_pooled, bool& reused,
-                                      bool tls);
+                                      bool tls, bool can_retry);
   awaitable<refusal> dial(const authority& target, bool tls);
   awaitable<refusal> upstream_handshake(const authority& target);
 

@@ -18,7 +18,7 @@ bool still_idle(tcp::socket& sock) {
 
 }  // namespace
 
-upstream_ptr upstream_pool::take(std::string_view key) {
+upstream_ptr upstream_pool::take(std::string_view key, bool always_probe) {
   auto it = idle_.find(key);
   if (it == idle_.end()) {
     return nullptr;
@@ -28,7 +28,9 @@ upstream_ptr upstream_pool::take(std::string_view key) {
   while (!list.empty()) {
     entry e = std::move(list.back());
     list.pop_back();
-    if (now - e.since < max_age_ && still_idle(e.conn->sock)) {
+    const auto idle = now - e.since;
+    const bool probe = always_probe || idle >= probe_after_;
+    if (idle < max_age_ && (!probe || still_idle(e.conn->sock))) {
       return std::move(e.conn);
     }
     error_code ignored;

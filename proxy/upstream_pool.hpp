@@ -17,11 +17,17 @@ namespace airlock::proxy {
 
 class upstream_pool {
  public:
-  upstream_pool(std::size_t max_idle_per_key, clock::duration max_idle_age)
-      : max_per_key_(max_idle_per_key), max_age_(max_idle_age) {}
+  // probe_after: connections idle at least this long are probed for liveness when
+  // taken. The probe is a syscall, a fifth of a pooled request's; one back in the pool
+  // for under a second was answering a moment ago, and if it closed since, the retry
+  // of an idempotent request covers it.
+  upstream_pool(std::size_t max_idle_per_key, clock::duration max_idle_age,
+                clock::duration probe_after = std::chrono::seconds(1))
+      : max_per_key_(max_idle_per_key), max_age_(max_idle_age), probe_after_(probe_after) {}
 
-  // The most recently returned live connection for key, or nullptr.
-  upstream_ptr take(std::string_view key);
+  // The most recently returned live connection for key, or nullptr. always_probe is for
+  // requests that cannot be retried (a POST): they never get an unprobed connection.
+  upstream_ptr take(std::string_view key, bool always_probe = false);
 
   // Keeps conn for reuse; closes it instead when the key is full or the pool is closed.
   void put(std::string_view key, upstream_ptr conn);
@@ -47,6 +53,7 @@ class upstream_pool {
   std::unordered_map<std::string, std::vector<entry>, key_hash, std::equal_to<>> idle_;
   std::size_t max_per_key_;
   clock::duration max_age_;
+  clock::duration probe_after_;
   bool closed_ = false;
 };
 

@@ -76,13 +76,13 @@ class upstream_pool_test : public testing::Test {
 };
 
 TEST_F(upstream_pool_test, empty_pool_has_nothing) {
-  upstream_pool pool(4, 60s);
+  upstream_pool pool(4, 60s, 0s);
   EXPECT_FALSE((pool.take("a:80") != nullptr));
   EXPECT_EQ(pool.idle_count(), 0u);
 }
 
 TEST_F(upstream_pool_test, put_then_take_returns_the_same_live_socket) {
-  upstream_pool pool(4, 60s);
+  upstream_pool pool(4, 60s, 0s);
   auto c = connect();
   const auto port = port_of(c.pooled);
   pool.put("example.com:80", std::make_unique<upstream_conn>(std::move(c.pooled)));
@@ -97,7 +97,7 @@ TEST_F(upstream_pool_test, put_then_take_returns_the_same_live_socket) {
 }
 
 TEST_F(upstream_pool_test, take_returns_the_most_recent_first) {
-  upstream_pool pool(8, 60s);
+  upstream_pool pool(8, 60s, 0s);
   std::vector<connection> conns;
   std::vector<unsigned short> ports;
   for (int i = 0; i < 3; ++i) {
@@ -114,7 +114,7 @@ TEST_F(upstream_pool_test, take_returns_the_most_recent_first) {
 }
 
 TEST_F(upstream_pool_test, keys_are_separate) {
-  upstream_pool pool(4, 60s);
+  upstream_pool pool(4, 60s, 0s);
   auto a = connect();
   auto b = connect();
   const auto port_a = port_of(a.pooled);
@@ -133,7 +133,7 @@ TEST_F(upstream_pool_test, keys_are_separate) {
 }
 
 TEST_F(upstream_pool_test, socket_whose_peer_closed_is_dropped) {
-  upstream_pool pool(4, 60s);
+  upstream_pool pool(4, 60s, 0s);
   auto c = connect();
   pool.put("h:80", std::make_unique<upstream_conn>(std::move(c.pooled)));
   c.server.close();
@@ -143,8 +143,30 @@ TEST_F(upstream_pool_test, socket_whose_peer_closed_is_dropped) {
   EXPECT_EQ(pool.idle_count(), 0u);
 }
 
+// The probe is skipped for connections returned moments ago (it costs a syscall per
+// request); the session's retry covers the rare one that died in that window.
+TEST_F(upstream_pool_test, probe_applies_only_after_probe_after) {
+  upstream_pool pool(4, 60s, 50ms);
+  auto c = connect();
+  pool.put("h:80", std::make_unique<upstream_conn>(std::move(c.pooled)));
+  c.server.close();
+  std::this_thread::sleep_for(80ms);
+  EXPECT_EQ(pool.take("h:80"), nullptr);
+
+  auto fresh = connect();
+  pool.put("h:80", std::make_unique<upstream_conn>(std::move(fresh.pooled)));
+  EXPECT_NE(pool.take("h:80"), nullptr);  // within probe_after: handed out unprobed
+
+  // A request that cannot be retried (a POST) always gets a probed connection.
+  auto dead = connect();
+  pool.put("h:80", std::make_unique<upstream_conn>(std::move(dead.pooled)));
+  dead.server.close();
+  std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(pool.take("h:80", true), nullptr);
+}
+
 TEST_F(upstream_pool_test, dead_newest_is_skipped_for_an_older_live_one) {
-  upstream_pool pool(4, 60s);
+  upstream_pool pool(4, 60s, 0s);
   auto live = connect();
   auto dead = connect();
   const auto live_port = port_of(live.pooled);
@@ -161,7 +183,7 @@ TEST_F(upstream_pool_test, dead_newest_is_skipped_for_an_older_live_one) {
 }
 
 TEST_F(upstream_pool_test, socket_with_unsolicited_bytes_is_dropped_and_closed) {
-  upstream_pool pool(4, 60s);
+  upstream_pool pool(4, 60s, 0s);
   auto c = connect();
   pool.put("h:80", std::make_unique<upstream_conn>(std::move(c.pooled)));
   const std::string unsolicited = "HTTP/1.1 408 Request Timeout\r\n\r\n";
@@ -176,7 +198,7 @@ TEST_F(upstream_pool_test, socket_with_unsolicited_bytes_is_dropped_and_closed) 
 }
 
 TEST_F(upstream_pool_test, bound_per_key_evicts_the_oldest) {
-  upstream_pool pool(2, 60s);
+  upstream_pool pool(2, 60s, 0s);
   auto a = connect();
   auto b = connect();
   auto c = connect();
@@ -201,7 +223,7 @@ TEST_F(upstream_pool_test, bound_per_key_evicts_the_oldest) {
 }
 
 TEST_F(upstream_pool_test, bound_is_per_key) {
-  upstream_pool pool(1, 60s);
+  upstream_pool pool(1, 60s, 0s);
   auto a = connect();
   auto b = connect();
   pool.put("a:80", std::make_unique<upstream_conn>(std::move(a.pooled)));
@@ -212,7 +234,7 @@ TEST_F(upstream_pool_test, bound_is_per_key) {
 }
 
 TEST_F(upstream_pool_test, zero_bound_keeps_nothing) {
-  upstream_pool pool(0, 60s);
+  upstream_pool pool(0, 60s, 0s);
   auto c = connect();
   pool.put("h:80", std::make_unique<upstream_conn>(std::move(c.pooled)));
   EXPECT_EQ(pool.idle_count(), 0u);
@@ -221,7 +243,7 @@ TEST_F(upstream_pool_test, zero_bound_keeps_nothing) {
 }
 
 TEST_F(upstream_pool_test, sweep_drops_aged_entries_and_keeps_fresh_ones) {
-  upstream_pool pool(8, 1h);
+  upstream_pool pool(8, 1h, 0s);
   auto old_conn = connect();
   auto new_conn = connect();
   const auto new_port = port_of(new_conn.pooled);
@@ -245,7 +267,7 @@ TEST_F(upstream_pool_test, sweep_drops_aged_entries_and_keeps_fresh_ones) {
 }
 
 TEST_F(upstream_pool_test, sweep_empties_every_key) {
-  upstream_pool pool(8, 1s);
+  upstream_pool pool(8, 1s, 0s);
   auto a = connect();
   auto b = connect();
   pool.put("a:80", std::make_unique<upstream_conn>(std::move(a.pooled)));
@@ -262,7 +284,7 @@ TEST_F(upstream_pool_test, sweep_empties_every_key) {
 }
 
 TEST_F(upstream_pool_test, take_refuses_entries_past_the_age_limit) {
-  upstream_pool pool(8, 5ms);
+  upstream_pool pool(8, 5ms, 0s);
   auto c = connect();
   pool.put("h:80", std::make_unique<upstream_conn>(std::move(c.pooled)));
   std::this_thread::sleep_for(30ms);
@@ -272,7 +294,7 @@ TEST_F(upstream_pool_test, take_refuses_entries_past_the_age_limit) {
 }
 
 TEST_F(upstream_pool_test, close_closes_everything_and_refuses_puts) {
-  upstream_pool pool(8, 60s);
+  upstream_pool pool(8, 60s, 0s);
   auto a = connect();
   auto b = connect();
   pool.put("a:80", std::make_unique<upstream_conn>(std::move(a.pooled)));
