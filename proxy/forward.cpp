@@ -518,6 +518,9 @@ awaitable<refusal> session::upstream_handshake(const authority& target) {
     upstream_.reset();
     co_return refusal{502, "tls_protocol_error", "cannot verify the name " + target.host};
   }
+  // Sessions are cached by "tls:host:port" and only after a verified handshake, so a
+  // resumed session is one made for this very name.
+  worker_.tls_sessions().apply(key_, ssl);
   auto [ec] = co_await upstream_->tls->async_handshake(ssl::stream_base::client, use_tuple);
   if (ec) {
     const long verify = SSL_get_verify_result(ssl);
@@ -533,6 +536,10 @@ awaitable<refusal> session::upstream_handshake(const authority& target) {
     }
     co_return refusal{502, "tls_protocol_error",
                       "TLS handshake with " + target.to_string() + " failed: " + ec.message()};
+  }
+  stats::add(worker_.counters().upstream_tls_handshakes);
+  if (SSL_session_reused(ssl) == 1) {
+    stats::add(worker_.counters().upstream_tls_resumed);
   }
   co_return refusal{};
 }

@@ -153,8 +153,10 @@ int run(const airlock::config::config& cfg, bool allow_core_dumps) {
   }
   srv->stop();
   const auto& c = srv->counters();
-  spdlog::info("stopped: {} connections, {} requests, {} tunnels", c.connections_total.load(),
-               c.requests_total.load(), c.tunnels_total.load());
+  spdlog::info(
+      "stopped: {} connections, {} requests, {} tunnels, {} upstream TLS handshakes ({} resumed)",
+      c.connections_total.load(), c.requests_total.load(), c.tunnels_total.load(),
+      c.upstream_tls_handshakes.load(), c.upstream_tls_resumed.load());
   return 0;
 }
 

@@ -203,6 +203,9 @@ void session::release_upstream(bool reusable) {
   if (!upstream_) {
     return;
   }
+  if (upstream_->tls) {
+    worker_.tls_sessions().remember(key_, upstream_->tls->native_handle());
+  }
   if (reusable && up_in_.empty() && !draining_) {
     worker_.pool().put(key_, std::move(upstream_));
   } else {

@@ -10,6 +10,7 @@
 #include "config/model.hpp"
 #include "proxy/asio.hpp"
 #include "proxy/stats.hpp"
+#include "proxy/tls_session_cache.hpp"
 #include "proxy/upstream_pool.hpp"
 
 namespace airlock::proxy {
@@ -39,6 +40,7 @@ class worker {
   const config::config& cfg() const { return cfg_; }
   stats& counters() { return stats_; }
   upstream_pool& pool() { return pool_; }
+  tls_session_cache& tls_sessions() { return tls_sessions_; }
   bool draining() const { return draining_; }
   // Interception state; nullptr when no credential rule is configured.
   tls_state* tls() const { return tls_; }
@@ -59,6 +61,7 @@ class worker {
   tcp::acceptor acceptor_{io_};
   asio::steady_timer sweep_timer_{io_};
   upstream_pool pool_;
+  tls_session_cache tls_sessions_;
   std::unordered_set<session*> sessions_;
   bool draining_ = false;
 };
