@@ -59,7 +59,8 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
       co_return false;
     }
     if (req_info_.host != nullptr) {
-      auto host = parse_host_header(req_info_.host->value, intercepted_->port);
+      // A Host without a port names https's default, 443 (RFC 9110 4.2.2).
+      auto host = parse_host_header(req_info_.host->value, 443);
       if (!host || *host != *intercepted_) {
         refusal_ = refusal{
             421, "http_request_denied",
@@ -465,7 +466,8 @@ awaitable<refusal> session::dial(const authority& target, bool tls) {
   deadline_.arm(cfg.proxy.timeouts.connect);
   std::string host = target.host;
   std::uint16_t port = target.port;
-  if (auto it = cfg.resolve.find(key_); it != cfg.resolve.end()) {
+  // Overrides are keyed by the authority alone: a TLS upstream has the same one.
+  if (auto it = cfg.resolve.find(target.to_string()); it != cfg.resolve.end()) {
     host = it->second.host;
     port = it->second.port;
   }

@@ -3,12 +3,21 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 #include "tests/support/files.hpp"
 
 namespace airlock::test {
 
 namespace {
+
+std::vector<std::string> env_entries(const std::map<std::string, std::string>& env) {
+  std::vector<std::string> out;
+  for (const auto& [name, value] : env) {
+    out.push_back(name + "=" + value);
+  }
+  return out;
+}
 
 std::filesystem::path write_config(const std::filesystem::path& dir,
                                    const airlock_settings& settings) {
@@ -46,6 +55,7 @@ std::string airlock_settings::yaml() const {
       y << "  \"" << from << "\": \"" << to << "\"\n";
     }
   }
+  y << extra_yaml;
   return y.str();
 }
 
@@ -55,7 +65,8 @@ airlock_process::airlock_process(const std::filesystem::path& dir, const airlock
       child_(spawn_options{{airlock_binary(), "--config", write_config(dir, settings).string()},
                            stdout_path_,
                            stderr_path_,
-                           {}}) {
+                           {},
+                           env_entries(settings.env)}) {
   // The banner line is flushed once the listeners are bound, so the port in it accepts.
   static constexpr std::string_view banner = "proxy listening on 127.0.0.1:";
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);

@@ -32,6 +32,11 @@ struct airlock_settings {
   std::optional<unsigned> max_connections;
   std::map<std::string, std::string> resolve;  // "host:port" -> "127.0.0.1:port"
   std::string log_level = "debug";
+  // Appended to the generated config as is: top-level sections the fields above do
+  // not cover (tls, secrets, credentials).
+  std::string extra_yaml;
+  // Environment variables for the airlock process (env sources of secrets).
+  std::map<std::string, std::string> env;
 
   std::string yaml() const;
 };

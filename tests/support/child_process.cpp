@@ -95,6 +95,7 @@ child_process::child_process(const spawn_options& opts) {
   }
   std::vector<std::string> args = opts.argv;
   std::vector<std::string> env = child_environment();
+  env.insert(env.end(), opts.env.begin(), opts.env.end());
   std::vector<char*> argv = pointers(args);
   std::vector<char*> envp = pointers(env);
   const std::string cwd = opts.working_dir.string();
@@ -191,7 +192,7 @@ background_command::background_command(std::vector<std::string> argv,
     : out_path_(scratch_dir / (name + ".out")),
       err_path_(scratch_dir / (name + ".err")),
       started_(std::chrono::steady_clock::now()),
-      child_(spawn_options{std::move(argv), out_path_, err_path_, {}}) {}
+      child_(spawn_options{std::move(argv), out_path_, err_path_, {}, {}}) {}
 
 command_result background_command::finish(std::chrono::milliseconds timeout) {
   command_result r;

@@ -18,6 +18,8 @@ struct spawn_options {
   std::filesystem::path stdout_path = "/dev/null";
   std::filesystem::path stderr_path = "/dev/null";
   std::filesystem::path working_dir;  // empty: the test's own
+  // "NAME=value" entries added to the fixed environment (a secret's env source, say).
+  std::vector<std::string> env;
 };
 
 class child_process {

@@ -83,6 +83,7 @@ bool nginx_upstream::try_start() {
                      "-e", (dir_ / "error.log").string()},
                     dir_ / "nginx.stdout",
                     dir_ / "nginx.stderr",
+                    {},
                     {}});
   // nginx writes its pid file after binding every listener.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);

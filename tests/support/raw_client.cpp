@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -181,12 +183,33 @@ raw_client::raw_client(std::uint16_t port, milliseconds timeout) {
 }
 
 raw_client::~raw_client() {
+  if (ssl_ != nullptr) {
+    SSL_free(ssl_);
+  }
+  if (ctx_ != nullptr) {
+    SSL_CTX_free(ctx_);
+  }
   if (fd_ >= 0) {
     ::close(fd_);
   }
 }
 
 bool raw_client::send(std::string_view bytes) {
+  if (ssl_ != nullptr) {
+    // A stalled peer must not hang the test: the deadline bounds the whole send.
+    const auto deadline = clock::now() + milliseconds(10000);
+    while (!bytes.empty()) {
+      const int n = SSL_write(ssl_, bytes.data(), static_cast<int>(bytes.size()));
+      if (n > 0) {
+        bytes.remove_prefix(static_cast<std::size_t>(n));
+        continue;
+      }
+      if (!wait_ssl(SSL_get_error(ssl_, n), deadline)) {
+        return false;
+      }
+    }
+    return true;
+  }
   while (!bytes.empty()) {
     const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     if (n < 0) {
@@ -201,12 +224,90 @@ bool raw_client::send(std::string_view bytes) {
 }
 
 void raw_client::shutdown_send() {
+  if (ssl_ != nullptr) {
+    SSL_shutdown(ssl_);
+  }
   ::shutdown(fd_, SHUT_WR);
+}
+
+bool raw_client::wait_ssl(int ssl_error, clock::time_point deadline) {
+  short events = 0;
+  if (ssl_error == SSL_ERROR_WANT_READ) {
+    events = POLLIN;
+  } else if (ssl_error == SSL_ERROR_WANT_WRITE) {
+    events = POLLOUT;
+  } else {
+    return false;
+  }
+  pollfd p{fd_, events, 0};
+  int r = 0;
+  do {
+    r = ::poll(&p, 1, remaining_ms(deadline));
+  } while (r < 0 && errno == EINTR);
+  return r > 0;
+}
+
+std::string raw_client::start_tls(const std::string& host, const std::filesystem::path& ca_file,
+                                  milliseconds timeout) {
+  buffer_.clear();
+  ctx_ = SSL_CTX_new(TLS_client_method());
+  if (ctx_ == nullptr || SSL_CTX_load_verify_locations(ctx_, ca_file.c_str(), nullptr) != 1) {
+    return "cannot load " + ca_file.string();
+  }
+  SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
+  ssl_ = SSL_new(ctx_);
+  if (ssl_ == nullptr || SSL_set_fd(ssl_, fd_) != 1 ||
+      SSL_set_tlsext_host_name(ssl_, host.c_str()) != 1 || SSL_set1_host(ssl_, host.c_str()) != 1) {
+    return "cannot set up TLS for " + host;
+  }
+  // Non-blocking from here on, so every TLS read and write can honour a deadline.
+  ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) | O_NONBLOCK);
+  const auto deadline = clock::now() + timeout;
+  for (;;) {
+    ERR_clear_error();
+    const int r = SSL_connect(ssl_);
+    if (r == 1) {
+      return "";
+    }
+    const int err = SSL_get_error(ssl_, r);
+    if (!wait_ssl(err, deadline)) {
+      const long verify = SSL_get_verify_result(ssl_);
+      char reason[256] = "timed out";
+      if (const unsigned long code = ERR_get_error(); code != 0) {
+        ERR_error_string_n(code, reason, sizeof(reason));
+      }
+      return std::string("TLS handshake failed: ") + reason +
+             (verify != X509_V_OK ? std::string(" (") + X509_verify_cert_error_string(verify) + ")"
+                                  : std::string());
+    }
+  }
 }
 
 bool raw_client::fill(clock::time_point deadline) {
   if (closed_) {
     return false;
+  }
+  if (ssl_ != nullptr) {
+    char chunk[16384];
+    for (;;) {
+      ERR_clear_error();
+      const int n = SSL_read(ssl_, chunk, sizeof(chunk));
+      if (n > 0) {
+        buffer_.append(chunk, static_cast<std::size_t>(n));
+        return true;
+      }
+      const int err = SSL_get_error(ssl_, n);
+      if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+        if (!wait_ssl(err, deadline)) {
+          return false;
+        }
+        continue;
+      }
+      // close_notify is an orderly end; anything else (a bare FIN included) counts as a reset.
+      closed_ = true;
+      reset_ = err != SSL_ERROR_ZERO_RETURN;
+      return false;
+    }
   }
   pollfd p{fd_, POLLIN, 0};
   int r = 0;

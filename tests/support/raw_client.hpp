@@ -5,9 +5,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <string_view>
+
+// OpenSSL's types, so this header does not pull its headers into every test.
+struct ssl_st;
+struct ssl_ctx_st;
 
 namespace airlock::test {
 
@@ -34,8 +39,15 @@ class raw_client {
   // Sends every byte; false if the peer has closed or reset the connection.
   bool send(std::string_view bytes);
 
-  // Half-closes: the peer sees end of input.
+  // Half-closes: the peer sees end of input. Over TLS: close_notify, then the TCP half-close.
   void shutdown_send();
+
+  // Turns the connection into a TLS client from here on (after a CONNECT's 200, to speak
+  // exact bytes inside an intercepted tunnel): SNI and name verification for host,
+  // certificates verified against ca_file. Returns an empty string on success, else
+  // why the handshake failed. Bytes still buffered from before are discarded.
+  std::string start_tls(const std::string& host, const std::filesystem::path& ca_file,
+                        milliseconds timeout = milliseconds(5000));
 
   // Reads what arrives within timeout (at most one read). Empty when the timeout
   // passed or the connection ended; closed() tells which.
@@ -67,7 +79,12 @@ class raw_client {
   // One read into buffer_; false on timeout or end of input.
   bool fill(std::chrono::steady_clock::time_point deadline);
 
+  // Waits for the socket to become ready for what OpenSSL asked for; false on timeout.
+  bool wait_ssl(int ssl_error, std::chrono::steady_clock::time_point deadline);
+
   int fd_ = -1;
+  ssl_ctx_st* ctx_ = nullptr;
+  ssl_st* ssl_ = nullptr;
   bool closed_ = false;
   bool reset_ = false;
   std::string buffer_;

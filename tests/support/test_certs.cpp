@@ -20,35 +20,80 @@ void openssl(const std::filesystem::path& dir, const std::string& step,
   }
 }
 
+void make_key(const std::filesystem::path& dir, const std::string& step,
+              const std::filesystem::path& key) {
+  openssl(
+      dir, step,
+      {"genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key.string()});
+}
+
+std::string join_sans(const std::vector<std::string>& sans) {
+  std::string out;
+  for (const auto& san : sans) {
+    out += (out.empty() ? "" : ", ") + san;
+  }
+  return out;
+}
+
+// What a server certificate needs for OpenSSL, curl and Python to accept it.
+std::string leaf_extensions(const std::vector<std::string>& sans) {
+  return "basicConstraints = critical, CA:FALSE\n"
+         "keyUsage = critical, digitalSignature\n"
+         "extendedKeyUsage = serverAuth\n"
+         "subjectAltName = " +
+         join_sans(sans) + "\n";
+}
+
 }  // namespace
 
 test_certs make_test_certs(const std::filesystem::path& dir) {
-  test_certs out{dir / "ca.pem", dir / "leaf.pem", dir / "leaf.key"};
-  const auto ca_key = dir / "ca.key";
+  test_certs out{dir / "ca.pem", dir / "leaf.pem", dir / "leaf.key", dir / "ca.key"};
   const auto csr = dir / "leaf.csr";
   const auto ext = dir / "leaf.ext";
-  write_file(ext,
-             "basicConstraints = critical, CA:FALSE\n"
-             "keyUsage = critical, digitalSignature\n"
-             "extendedKeyUsage = serverAuth\n"
-             "subjectAltName = DNS:localhost, IP:127.0.0.1\n");
-  openssl(dir, "ca-key",
-          {"genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out",
-           ca_key.string()});
+  write_file(ext, leaf_extensions({"DNS:localhost", "IP:127.0.0.1"}));
+  make_key(dir, "ca-key", out.ca_key);
   openssl(dir, "ca-cert",
-          {"req", "-x509", "-new", "-key", ca_key.string(), "-subj", "/CN=airlock test CA", "-days",
-           "2", "-addext", "basicConstraints=critical,CA:TRUE", "-addext",
+          {"req", "-x509", "-new", "-key", out.ca_key.string(), "-subj", "/CN=airlock test CA",
+           "-days", "2", "-addext", "basicConstraints=critical,CA:TRUE", "-addext",
            "keyUsage=critical,keyCertSign,cRLSign", "-out", out.ca_cert.string()});
-  openssl(dir, "leaf-key",
-          {"genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out",
-           out.leaf_key.string()});
+  make_key(dir, "leaf-key", out.leaf_key);
   openssl(dir, "leaf-csr",
           {"req", "-new", "-key", out.leaf_key.string(), "-subj", "/CN=localhost", "-out",
            csr.string()});
-  openssl(
-      dir, "leaf-cert",
-      {"x509", "-req", "-in", csr.string(), "-CA", out.ca_cert.string(), "-CAkey", ca_key.string(),
-       "-set_serial", "2", "-days", "2", "-extfile", ext.string(), "-out", out.leaf_cert.string()});
+  openssl(dir, "leaf-cert",
+          {"x509", "-req", "-in", csr.string(), "-CA", out.ca_cert.string(), "-CAkey",
+           out.ca_key.string(), "-set_serial", "2", "-days", "2", "-extfile", ext.string(), "-out",
+           out.leaf_cert.string()});
+  return out;
+}
+
+cert_pair mint_leaf(const test_certs& ca, const std::string& name,
+                    const std::vector<std::string>& sans) {
+  const auto dir = ca.ca_cert.parent_path();
+  cert_pair out{dir / (name + ".pem"), dir / (name + ".key")};
+  const auto csr = dir / (name + ".csr");
+  const auto ext = dir / (name + ".ext");
+  write_file(ext, leaf_extensions(sans));
+  make_key(dir, name + "-key", out.key);
+  openssl(dir, name + "-csr",
+          {"req", "-new", "-key", out.key.string(), "-subj", "/CN=" + name, "-out", csr.string()});
+  // Random serials: two leaves from one CA must never share issuer and serial.
+  openssl(dir, name + "-cert",
+          {"x509", "-req", "-in", csr.string(), "-CA", ca.ca_cert.string(), "-CAkey",
+           ca.ca_key.string(), "-CAcreateserial", "-CAserial", (dir / "ca.srl").string(), "-days",
+           "2", "-extfile", ext.string(), "-out", out.cert.string()});
+  return out;
+}
+
+cert_pair make_self_signed(const std::filesystem::path& dir, const std::string& name,
+                           const std::vector<std::string>& sans) {
+  cert_pair out{dir / (name + ".pem"), dir / (name + ".key")};
+  make_key(dir, name + "-key", out.key);
+  openssl(dir, name + "-cert",
+          {"req", "-x509", "-new", "-key", out.key.string(), "-subj", "/CN=" + name, "-days", "2",
+           "-addext", "basicConstraints=critical,CA:FALSE", "-addext",
+           "keyUsage=critical,digitalSignature", "-addext", "extendedKeyUsage=serverAuth",
+           "-addext", "subjectAltName=" + join_sans(sans), "-out", out.cert.string()});
   return out;
 }
 

@@ -1,0 +1,161 @@
+#include "tests/support/tls_echo_server.hpp"
+
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/write.hpp>
+#include <cctype>
+#include <stdexcept>
+#include <thread>
+
+namespace airlock::test {
+
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+asio::ssl::context make_context(const cert_pair& cert) {
+  asio::ssl::context ctx(asio::ssl::context::tls_server);
+  boost::system::error_code ec;
+  ctx.use_certificate_chain_file(cert.cert.string(), ec);
+  if (!ec) {
+    ctx.use_private_key_file(cert.key.string(), asio::ssl::context::pem, ec);
+  }
+  if (ec) {
+    throw std::runtime_error("tls_echo_server: cannot load " + cert.cert.string() + ": " +
+                             ec.message());
+  }
+  return ctx;
+}
+
+}  // namespace
+
+std::string echo_response(const std::string& request) {
+  const auto end = request.find("\r\n\r\n");
+  const std::string head = request.substr(0, end == std::string::npos ? end : end + 4);
+  return "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " +
+         std::to_string(head.size()) + "\r\n\r\n" + head;
+}
+
+std::vector<std::string> field_values(std::string_view head, std::string_view name) {
+  std::vector<std::string> out;
+  std::size_t pos = head.find("\r\n");
+  while (pos != std::string_view::npos && pos + 2 < head.size()) {
+    const std::size_t start = pos + 2;
+    const std::size_t end = head.find("\r\n", start);
+    if (end == std::string_view::npos || end == start) {
+      break;
+    }
+    const std::string_view line = head.substr(start, end - start);
+    const auto colon = line.find(':');
+    if (colon != std::string_view::npos && iequals(line.substr(0, colon), name)) {
+      out.emplace_back(trim(line.substr(colon + 1)));
+    }
+    pos = end;
+  }
+  return out;
+}
+
+std::string request_line(std::string_view head) {
+  return std::string(head.substr(0, head.find("\r\n")));
+}
+
+tls_echo_server::tls_echo_server(tls_echo_options opts)
+    : opts_(std::move(opts)),
+      ctx_(make_context(opts_.cert)),
+      server_([this](tcp::socket s) { return serve(std::move(s)); }) {}
+
+std::size_t tls_echo_server::handshakes() const {
+  std::lock_guard lock(mutex_);
+  return handshakes_;
+}
+
+std::string tls_echo_server::received() const {
+  std::lock_guard lock(mutex_);
+  return received_;
+}
+
+std::vector<std::string> tls_echo_server::requests() const {
+  std::lock_guard lock(mutex_);
+  return requests_;
+}
+
+bool tls_echo_server::wait_for_requests(std::size_t count,
+                                        std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    {
+      std::lock_guard lock(mutex_);
+      if (requests_.size() >= count) {
+        return true;
+      }
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+asio::awaitable<void> tls_echo_server::serve(tcp::socket sock) {
+  asio::ssl::stream<tcp::socket> tls(std::move(sock), ctx_);
+  // A peer that stalls in the handshake is ended by stop(); tests never wait on it.
+  auto [hec] = co_await tls.async_handshake(asio::ssl::stream_base::server, use_tuple);
+  if (hec) {
+    co_return;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    ++handshakes_;
+  }
+  std::string buf;
+  for (;;) {
+    const auto head_end = buf.find("\r\n\r\n");
+    const std::size_t length = head_end == std::string::npos
+                                   ? 0
+                                   : head_end + 4 + content_length_of(buf.substr(0, head_end + 4));
+    if (head_end == std::string::npos || buf.size() < length) {
+      char chunk[16384];
+      auto [ec, n] = co_await tls.async_read_some(asio::buffer(chunk), use_tuple);
+      if (ec) {
+        co_return;
+      }
+      std::lock_guard lock(mutex_);
+      received_.append(chunk, n);
+      buf.append(chunk, n);
+      continue;
+    }
+    const std::string request = buf.substr(0, length);
+    buf.erase(0, length);
+    {
+      std::lock_guard lock(mutex_);
+      requests_.push_back(request);
+    }
+    const std::string response = opts_.respond ? opts_.respond(request) : echo_response(request);
+    auto [wec, written] = co_await asio::async_write(tls, asio::buffer(response), use_tuple);
+    if (wec) {
+      co_return;
+    }
+  }
+}
+
+}  // namespace airlock::test
