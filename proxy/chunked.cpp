@@ -103,8 +103,8 @@ chunked_scanner::result chunked_scanner::feed(std::string_view data) {
         if (c == '\r') {
           state_ = state::final_lf;
           ++i;
-        } else if (c == ' ' || c == '\t') {
-          state_ = state::error;  // obs-fold in trailers
+        } else if (c == ' ' || c == '\t' || reject_trailers_) {
+          state_ = state::error;  // obs-fold in trailers, or trailers refused
         } else {
           state_ = state::trailer;
         }

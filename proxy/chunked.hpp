@@ -25,6 +25,11 @@ class chunked_scanner {
   bool done() const { return state_ == state::done; }
   void reset() { *this = chunked_scanner{}; }
 
+  // Makes any trailer field an error, found before a byte of it is consumed: on a
+  // request that carries an injected credential, a trailer could repeat the field the
+  // rule set, after the head was checked.
+  void reject_trailers() { reject_trailers_ = true; }
+
  private:
   enum class state : std::uint8_t {
     size_start,
@@ -46,6 +51,7 @@ class chunked_scanner {
   std::uint64_t remaining_ = 0;
   std::size_t line_bytes_ = 0;     // bytes in the current size or trailer line
   std::size_t trailer_bytes_ = 0;  // all trailer bytes so far
+  bool reject_trailers_ = false;
 };
 
 }  // namespace airlock::proxy::http

@@ -158,6 +158,9 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
     body_complete = remaining == 0;
   } else if (req_info_.body == http::body_kind::chunked) {
     chunks_.reset();
+    if (rule != nullptr) {
+      chunks_.reject_trailers();
+    }
     const auto r = chunks_.feed(in_.data());
     if (r.error) {
       refusal_ = bad_request("malformed chunked request body");

@@ -115,6 +115,25 @@ TEST_F(intercept_attack_test, PipelinedRequestWithAnotherHostIsRefused) {
   EXPECT_EQ(request_line(up->requests()[0]), "GET /first HTTP/1.1");
 }
 
+// A chunked body's trailer section is a second place for fields, read after the head was
+// checked: on a request that carries a credential, a trailer repeating the injected field
+// would reach the upstream beside it. airlock refuses the body before the trailer's first
+// byte goes up.
+TEST_F(intercept_attack_test, TrailerRepeatingTheInjectedFieldNeverReachesTheUpstream) {
+  auto up = start_upstream();
+  start_intercepting(anthropic_secret, x_api_key_rule, {{"ANTHROPIC_KEY", api_key}});
+
+  auto tunnel = open_tunnel(up->port());
+  ASSERT_TRUE(tunnel);
+  ASSERT_TRUE(tunnel->send("POST /v1/x HTTP/1.1\r\nHost: localhost:" + std::to_string(up->port()) +
+                           "\r\nTransfer-Encoding: chunked\r\n\r\n"
+                           "5\r\nhello\r\n0\r\nx-api-key: attacker-chosen\r\n\r\n"));
+  const auto r = tunnel->read_response(5s);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(up->received().find("attacker-chosen"), std::string::npos) << up->received();
+}
+
 // An agent that rejects airlock's certificate never gets to send a request, and
 // airlock, which dials only once it has one, never contacts the upstream.
 TEST_F(intercept_attack_test, AgentThatDoesNotTrustTheCaCausesNoUpstreamContact) {

@@ -328,3 +328,29 @@ TEST(chunked_scanner, size_just_over_2_60_is_an_error) {
 
 }  // namespace
 }  // namespace airlock::proxy::http
+
+namespace airlock::proxy::http {
+namespace {
+
+// A request carrying an injected credential must not smuggle a second copy of the
+// field in a trailer: the scanner stops before the trailer's first byte.
+TEST(chunked_scanner_reject_trailers, trailer_is_an_error_before_it_is_consumed) {
+  const std::string body = "5\r\nhello\r\n0\r\n";
+  chunked_scanner sc;
+  sc.reject_trailers();
+  const auto r = sc.feed(body + "x-api-key: stolen\r\n\r\n");
+  EXPECT_TRUE(r.error);
+  EXPECT_EQ(r.consumed, body.size());
+}
+
+TEST(chunked_scanner_reject_trailers, body_without_trailers_is_fine) {
+  chunked_scanner sc;
+  sc.reject_trailers();
+  const auto r = sc.feed("5\r\nhello\r\n0\r\n\r\nNEXT");
+  EXPECT_FALSE(r.error);
+  EXPECT_TRUE(r.done);
+  EXPECT_EQ(r.consumed, 15u);
+}
+
+}  // namespace
+}  // namespace airlock::proxy::http
