@@ -1,0 +1,126 @@
+// Getting an upstream connection: from the worker's pool, or dialed (resolve override,
+// IP literal or asynchronous lookup, then connect) and, for TLS upstreams, a verified
+// handshake that resumes the last session for the same authority when it can.
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <boost/asio/connect.hpp>
+
+#include "proxy/session.hpp"
+#include "proxy/tls_state.hpp"
+#include "proxy/worker.hpp"
+
+namespace airlock::proxy {
+
+namespace {
+
+bool is_ipv4_literal(std::string_view host) {
+  error_code ec;
+  asio::ip::make_address_v4(std::string(host), ec);
+  return !ec;
+}
+
+}  // namespace
+
+awaitable<refusal> session::connect_upstream(const authority& target, bool allow_pooled,
+                                             bool& reused, bool tls, bool can_retry) {
+  reused = false;
+  up_in_.consume(up_in_.size());
+  if (allow_pooled) {
+    if (auto conn = worker_.pool().take(key_, !can_retry)) {
+      upstream_ = std::move(conn);
+      reused = true;
+      stats::add(worker_.counters().upstream_reuses);
+      co_return refusal{};
+    }
+  }
+  co_return co_await dial(target, tls);
+}
+
+awaitable<refusal> session::dial(const authority& target, bool tls) {
+  const auto& cfg = worker_.cfg();
+  deadline_.arm(cfg.proxy.timeouts.connect);
+  std::string host = target.host;
+  std::uint16_t port = target.port;
+  // Overrides are keyed by the authority alone: a TLS upstream has the same one.
+  if (auto it = cfg.resolve.find(target.to_string()); it != cfg.resolve.end()) {
+    host = it->second.host;
+    port = it->second.port;
+  }
+  upstream_ = std::make_unique<upstream_conn>(tcp::socket(client_.get_executor()));
+  error_code ec;
+  const auto literal = asio::ip::make_address(host, ec);
+  if (!ec) {
+    auto [cec] = co_await upstream_->sock.async_connect(tcp::endpoint(literal, port), use_tuple);
+    ec = cec;
+  } else {
+    if (!resolver_) {
+      resolver_.emplace(client_.get_executor());
+    }
+    auto [rec, results] = co_await resolver_->async_resolve(host, std::to_string(port), use_tuple);
+    if (rec) {
+      upstream_.reset();
+      if (deadline_.fired()) {
+        co_return refusal{504, "dns_timeout", "looking up " + target.host + " timed out"};
+      }
+      co_return refusal{502, "dns_error", "cannot resolve " + target.host};
+    }
+    auto [cec, endpoint] = co_await asio::async_connect(upstream_->sock, results, use_tuple);
+    ec = cec;
+  }
+  if (ec) {
+    upstream_.reset();
+    const std::string where = target.to_string();
+    if (deadline_.fired()) {
+      co_return refusal{504, "connection_timeout", "connecting to " + where + " timed out"};
+    }
+    if (ec == asio::error::connection_refused) {
+      co_return refusal{502, "connection_refused", "connection refused by " + where};
+    }
+    co_return refusal{502, "destination_unavailable",
+                      "cannot connect to " + where + ": " + ec.message()};
+  }
+  error_code ignored;
+  upstream_->sock.set_option(tcp::no_delay(true), ignored);
+  stats::add(worker_.counters().upstream_connects);
+  if (tls) {
+    co_return co_await upstream_handshake(target);
+  }
+  co_return refusal{};
+}
+
+awaitable<refusal> session::upstream_handshake(const authority& target) {
+  upstream_->tls.emplace(upstream_->sock, worker_.tls()->upstream);
+  SSL* ssl = upstream_->tls->native_handle();
+  if (!prepare_upstream_tls(ssl, target.host, target.ipv6 || is_ipv4_literal(target.host))) {
+    upstream_.reset();
+    co_return refusal{502, "tls_protocol_error", "cannot verify the name " + target.host};
+  }
+  // Sessions are cached by "tls:host:port" and only after a verified handshake, so a
+  // resumed session is one made for this very name.
+  worker_.tls_sessions().apply(key_, ssl);
+  auto [ec] = co_await upstream_->tls->async_handshake(ssl::stream_base::client, use_tuple);
+  if (ec) {
+    const long verify = SSL_get_verify_result(ssl);
+    upstream_.reset();
+    if (deadline_.fired()) {
+      co_return refusal{504, "tls_protocol_error",
+                        "TLS handshake with " + target.to_string() + " timed out"};
+    }
+    if (verify != X509_V_OK) {
+      co_return refusal{502, "tls_certificate_error",
+                        "certificate of " + target.to_string() +
+                            " not trusted: " + X509_verify_cert_error_string(verify)};
+    }
+    co_return refusal{502, "tls_protocol_error",
+                      "TLS handshake with " + target.to_string() + " failed: " + ec.message()};
+  }
+  stats::add(worker_.counters().upstream_tls_handshakes);
+  if (SSL_session_reused(ssl) == 1) {
+    stats::add(worker_.counters().upstream_tls_resumed);
+  }
+  co_return refusal{};
+}
+
+}  // namespace airlock::proxy
