@@ -125,6 +125,26 @@ TEST_F(intercept_test, SeveralFieldsAndTemplateText) {
   EXPECT_EQ(field_values(r.body, "x-other"), strings{"kept"});
 }
 
+// With pooling off every request needs a new upstream connection; all but the first
+// resume the TLS session airlock kept for that authority instead of a full handshake,
+// and every one of them still carries the credential.
+TEST_F(intercept_test, NewUpstreamConnectionsResumeTheTlsSession) {
+  auto up = start_upstream();
+  airlock_settings settings;
+  settings.pool_max_idle = 0;
+  start_intercepting(anthropic_secret, x_api_key_rule, {{"ANTHROPIC_KEY", api_key}}, settings);
+
+  for (int i = 0; i < 3; ++i) {
+    const auto r = fetch({"-H", std::string("x-api-key: ") + placeholder, https_url(*up, "/r")});
+    EXPECT_EQ(r.status, 200) << r.body;
+  }
+  EXPECT_EQ(up->handshakes(), 3u);
+  EXPECT_EQ(up->resumed(), 2u);
+  for (const auto& req : up->requests()) {
+    EXPECT_EQ(field_values(req, "x-api-key"), strings{api_key}) << req;
+  }
+}
+
 TEST_F(intercept_test, KeepAliveRequestsOnOneClientConnectionAreAllInjected) {
   auto up = start_upstream();
   start_intercepting(anthropic_secret, x_api_key_rule, {{"ANTHROPIC_KEY", api_key}});

@@ -46,6 +46,9 @@ std::string airlock_settings::yaml() const {
   if (max_connections) {
     y << "  max_connections: " << *max_connections << "\n";
   }
+  if (pool_max_idle) {
+    y << "  pool: { max_idle_per_host: " << *pool_max_idle << " }\n";
+  }
   y << "  timeouts: { header: " << header_timeout << ", idle: " << idle_timeout
     << ", connect: " << connect_timeout << ", drain: " << drain_timeout << " }\n"
     << "log: { level: " << log_level << ", format: text }\n";

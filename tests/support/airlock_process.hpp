@@ -30,6 +30,7 @@ struct airlock_settings {
   std::optional<std::string> max_header_bytes;
   std::optional<unsigned> max_header_count;
   std::optional<unsigned> max_connections;
+  std::optional<unsigned> pool_max_idle;       // proxy.pool.max_idle_per_host
   std::map<std::string, std::string> resolve;  // "host:port" -> "127.0.0.1:port"
   std::string log_level = "debug";
   // Appended to the generated config as is: top-level sections the fields above do

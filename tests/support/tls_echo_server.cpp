@@ -89,6 +89,11 @@ std::size_t tls_echo_server::handshakes() const {
   return handshakes_;
 }
 
+std::size_t tls_echo_server::resumed() const {
+  std::lock_guard lock(mutex_);
+  return resumed_;
+}
+
 std::string tls_echo_server::received() const {
   std::lock_guard lock(mutex_);
   return received_;
@@ -126,6 +131,9 @@ asio::awaitable<void> tls_echo_server::serve(tcp::socket sock) {
   {
     std::lock_guard lock(mutex_);
     ++handshakes_;
+    if (SSL_session_reused(tls.native_handle()) == 1) {
+      ++resumed_;
+    }
   }
   std::string buf;
   for (;;) {

@@ -38,8 +38,9 @@ class tls_echo_server {
   std::string address() const { return "127.0.0.1:" + std::to_string(port()); }
 
   std::size_t connections() const { return server_.connections_accepted(); }
-  // TLS handshakes that completed.
+  // TLS handshakes that completed, and how many of them resumed an earlier session.
   std::size_t handshakes() const;
+  std::size_t resumed() const;
   // Every decrypted byte, connection after connection in order of arrival.
   std::string received() const;
   // Each request as received, in order.
@@ -55,6 +56,7 @@ class tls_echo_server {
   asio::ssl::context ctx_;
   mutable std::mutex mutex_;
   std::size_t handshakes_ = 0;
+  std::size_t resumed_ = 0;
   std::string received_;
   std::vector<std::string> requests_;
   loopback_server server_;  // last: stops before the state above goes away
