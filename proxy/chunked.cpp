@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "proxy/http_head.hpp"
+
 namespace airlock::proxy::http {
 
 namespace {
@@ -9,19 +11,6 @@ namespace {
 constexpr std::size_t max_line = 4096;           // size line with extensions
 constexpr std::size_t max_trailers = 16 * 1024;  // all trailer fields together
 constexpr std::uint64_t max_chunk = 1ULL << 60;
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
 
 // Extension and trailer bytes: HTAB, SP, VCHAR and obs-text; never CR, LF or other controls.
 bool is_line_char(char ch) {

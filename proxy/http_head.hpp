@@ -69,4 +69,7 @@ bool iequals(std::string_view a, std::string_view b);
 // True for RFC 9110 tchar.
 bool is_tchar(unsigned char c);
 
+// The value of a hex digit (either case), -1 for anything else.
+int hex_value(char c);
+
 }  // namespace airlock::proxy::http
