@@ -8,33 +8,6 @@ namespace airlock::test {
 recording_server::recording_server(recording_options opts)
     : opts_(std::move(opts)), server_([this](tcp::socket s) { return serve(std::move(s)); }) {}
 
-std::string recording_server::received() const {
-  std::lock_guard lock(mutex_);
-  return received_;
-}
-
-std::vector<std::string> recording_server::requests() const {
-  std::lock_guard lock(mutex_);
-  return requests_;
-}
-
-bool recording_server::wait_for_requests(std::size_t count,
-                                         std::chrono::milliseconds timeout) const {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    {
-      std::lock_guard lock(mutex_);
-      if (requests_.size() >= count) {
-        return true;
-      }
-    }
-    if (std::chrono::steady_clock::now() >= deadline) {
-      return false;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-}
-
 asio::awaitable<void> recording_server::serve(tcp::socket sock) {
   std::string buf;         // unparsed input
   std::size_t served = 0;  // requests answered on this connection
@@ -50,15 +23,11 @@ asio::awaitable<void> recording_server::serve(tcp::socket sock) {
       if (ec) {
         co_return;
       }
-      std::lock_guard lock(mutex_);
-      received_.append(chunk, n);
+      log_.add_bytes(std::string_view(chunk, n));
       buf.append(chunk, n);
       continue;
     }
-    {
-      std::lock_guard lock(mutex_);
-      requests_.push_back(buf.substr(0, length));
-    }
+    log_.add_request(buf.substr(0, length));
     buf.erase(0, length);
     if (opts_.mode == keep_alive_mode::drop_reused && served > 0) {
       co_return;  // like a server whose keep-alive timer fired just as the request came

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "tests/support/loopback_server.hpp"
+#include "tests/support/request_log.hpp"
 
 namespace airlock::test {
 
@@ -39,20 +40,20 @@ class recording_server {
 
   std::size_t connections() const { return server_.connections_accepted(); }
   // Every byte received, connection after connection in order of arrival.
-  std::string received() const;
+  std::string received() const { return log_.received(); }
   // Each request (head and Content-Length body) as received, in order.
-  std::vector<std::string> requests() const;
+  std::vector<std::string> requests() const { return log_.requests(); }
 
   // Blocks until `count` requests have arrived or the timeout passes; true if they did.
-  bool wait_for_requests(std::size_t count, std::chrono::milliseconds timeout) const;
+  bool wait_for_requests(std::size_t count, std::chrono::milliseconds timeout) const {
+    return log_.wait_for_requests(count, timeout);
+  }
 
  private:
   asio::awaitable<void> serve(tcp::socket sock);
 
   recording_options opts_;
-  mutable std::mutex mutex_;
-  std::string received_;
-  std::vector<std::string> requests_;
+  request_log log_;
   loopback_server server_;  // last: stops before the state above goes away
 };
 

@@ -94,33 +94,6 @@ std::size_t tls_echo_server::resumed() const {
   return resumed_;
 }
 
-std::string tls_echo_server::received() const {
-  std::lock_guard lock(mutex_);
-  return received_;
-}
-
-std::vector<std::string> tls_echo_server::requests() const {
-  std::lock_guard lock(mutex_);
-  return requests_;
-}
-
-bool tls_echo_server::wait_for_requests(std::size_t count,
-                                        std::chrono::milliseconds timeout) const {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    {
-      std::lock_guard lock(mutex_);
-      if (requests_.size() >= count) {
-        return true;
-      }
-    }
-    if (std::chrono::steady_clock::now() >= deadline) {
-      return false;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-}
-
 asio::awaitable<void> tls_echo_server::serve(tcp::socket sock) {
   asio::ssl::stream<tcp::socket> tls(std::move(sock), ctx_);
   // A peer that stalls in the handshake is ended by stop(); tests never wait on it.
@@ -147,17 +120,13 @@ asio::awaitable<void> tls_echo_server::serve(tcp::socket sock) {
       if (ec) {
         co_return;
       }
-      std::lock_guard lock(mutex_);
-      received_.append(chunk, n);
+      log_.add_bytes(std::string_view(chunk, n));
       buf.append(chunk, n);
       continue;
     }
     const std::string request = buf.substr(0, length);
     buf.erase(0, length);
-    {
-      std::lock_guard lock(mutex_);
-      requests_.push_back(request);
-    }
+    log_.add_request(request);
     const std::string response = opts_.respond ? opts_.respond(request) : echo_response(request);
     auto [wec, written] = co_await asio::async_write(tls, asio::buffer(response), use_tuple);
     if (wec) {

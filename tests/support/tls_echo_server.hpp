@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "tests/support/loopback_server.hpp"
+#include "tests/support/request_log.hpp"
 #include "tests/support/test_certs.hpp"
 
 namespace airlock::test {
@@ -42,12 +43,14 @@ class tls_echo_server {
   std::size_t handshakes() const;
   std::size_t resumed() const;
   // Every decrypted byte, connection after connection in order of arrival.
-  std::string received() const;
+  std::string received() const { return log_.received(); }
   // Each request as received, in order.
-  std::vector<std::string> requests() const;
+  std::vector<std::string> requests() const { return log_.requests(); }
 
   // Blocks until `count` requests have arrived or the timeout passes; true if they did.
-  bool wait_for_requests(std::size_t count, std::chrono::milliseconds timeout) const;
+  bool wait_for_requests(std::size_t count, std::chrono::milliseconds timeout) const {
+    return log_.wait_for_requests(count, timeout);
+  }
 
  private:
   asio::awaitable<void> serve(tcp::socket sock);
@@ -57,8 +60,7 @@ class tls_echo_server {
   mutable std::mutex mutex_;
   std::size_t handshakes_ = 0;
   std::size_t resumed_ = 0;
-  std::string received_;
-  std::vector<std::string> requests_;
+  request_log log_;
   loopback_server server_;  // last: stops before the state above goes away
 };
 
