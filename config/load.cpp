@@ -57,7 +57,7 @@ void read_pool(const reader& r, const YAML::Node& node, pool_config& out) {
 void read_proxy(const reader& r, const YAML::Node& node, proxy_config& out) {
   r.expect_map(node, "proxy",
                {"listen", "workers", "max_connections", "max_header_bytes", "max_header_count",
-                "timeouts", "pool"});
+                "timeouts", "pool", "route_hosts"});
   if (node["listen"]) {
     out.listen = r.address(node["listen"], "proxy.listen", true);
   }
@@ -81,6 +81,20 @@ void read_proxy(const reader& r, const YAML::Node& node, proxy_config& out) {
   }
   if (node["pool"]) {
     read_pool(r, node["pool"], out.pool);
+  }
+  if (const auto hosts = node["route_hosts"]) {
+    if (!hosts.IsSequence()) {
+      r.fail(hosts, "proxy.route_hosts: expected a list of host names");
+    }
+    for (const auto& item : hosts) {
+      std::string name = r.scalar(item, "proxy.route_hosts");
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      if (name.find_first_of(":/[] ") != std::string::npos) {
+        r.fail(item, "proxy.route_hosts: \"" + name + "\" is not a host name (no port)");
+      }
+      out.route_hosts.push_back(std::move(name));
+    }
   }
 }
 
@@ -135,7 +149,8 @@ config read_root(const reader& r, const YAML::Node& root) {
   if (root.IsNull()) {
     return out;
   }
-  r.expect_map(root, "the top level", {"proxy", "log", "resolve", "tls", "secrets", "credentials"});
+  r.expect_map(root, "the top level",
+               {"proxy", "log", "resolve", "tls", "secrets", "credentials", "routes"});
   if (root["proxy"]) {
     read_proxy(r, root["proxy"], out.proxy);
   }
@@ -153,6 +168,9 @@ config read_root(const reader& r, const YAML::Node& root) {
   }
   if (root["credentials"]) {
     read_credentials(r, root["credentials"], out.secrets, out.credentials);
+  }
+  if (root["routes"]) {
+    read_routes(r, root["routes"], out.routes);
   }
   return out;
 }

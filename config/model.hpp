@@ -47,6 +47,10 @@ struct proxy_config {
   std::size_t max_header_count = 100;
   timeouts_config timeouts;
   pool_config pool;
+  // Names clients may use in Host to reach the reverse routes, besides IP literals and
+  // localhost (say a compose service name). Any other name is refused: a web page using
+  // DNS rebinding would otherwise read API answers made with the workspace's credentials.
+  std::vector<std::string> route_hosts;
 };
 
 enum class log_format { text, json };
@@ -104,12 +108,25 @@ struct credential_rule {
   std::vector<std::pair<std::string, value_template>> query;    // parameter, value
 };
 
+// A reverse route, for clients that take a base URL instead of a proxy:
+// http://airlock/PREFIX/rest goes to UPSTREAM_BASE/rest, credentials injected as for
+// any request to that upstream.
+struct route {
+  std::string prefix;  // "/anthropic": segments, no trailing "/"
+  bool tls = true;     // https:// upstream
+  std::string host;    // lowercase, IPv6 without brackets
+  bool ipv6 = false;
+  std::uint16_t port = 443;
+  std::string base_path;  // "" or "/v1", no trailing "/": put in front of the rest
+};
+
 struct config {
   proxy_config proxy;
   log_config log;
   tls_config tls;
   std::vector<secret_source> secrets;
   std::vector<credential_rule> credentials;  // first match wins, in file order
+  std::vector<route> routes;                 // the longest matching prefix wins
   // "host:port" (lowercase host) -> address to dial instead, like curl --resolve.
   std::map<std::string, endpoint> resolve;
 };

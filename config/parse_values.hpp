@@ -22,4 +22,14 @@ std::optional<std::uint64_t> parse_size(std::string_view text);
 // allow_zero_port admits port 0 (bind to any free port).
 std::variant<endpoint, std::string> parse_endpoint(std::string_view text, bool allow_zero_port);
 
+// A route's upstream, "https://host[:port][/base]" or "http://...": scheme, host (a
+// name or bracketed IPv6), port (default 443 or 80) and base path go into the route's
+// fields; its prefix is untouched. Userinfo, query, fragment, dot-segments and
+// percent-escapes are refused: the base is spliced in front of client paths.
+std::optional<std::string> parse_upstream_url(std::string_view text, route& out);
+
+// A route prefix: "/seg[/seg...]" of unreserved characters, no "." or ".." segment; one
+// trailing "/" is dropped. Returns the prefix, or an error.
+std::variant<std::string, std::string> parse_route_prefix(std::string_view text);
+
 }  // namespace airlock::config

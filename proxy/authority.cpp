@@ -7,6 +7,13 @@
 namespace airlock::proxy {
 
 std::string authority::to_string() const {
+  std::string out = host_text(port);
+  out += ':';
+  out += std::to_string(port);
+  return out;
+}
+
+std::string authority::host_text(std::uint16_t default_port) const {
   std::string out;
   out.reserve(host.size() + 8);
   if (ipv6) {
@@ -16,9 +23,16 @@ std::string authority::to_string() const {
   } else {
     out += host;
   }
-  out += ':';
-  out += std::to_string(port);
+  if (port != default_port) {
+    out += ':';
+    out += std::to_string(port);
+  }
   return out;
+}
+
+bool authority::is_ip() const {
+  in_addr v4{};
+  return ipv6 || inet_pton(AF_INET, host.c_str(), &v4) == 1;
 }
 
 namespace {

@@ -17,6 +17,10 @@ struct authority {
 
   // "host:port" with brackets for IPv6: the pool key and what logs show.
   std::string to_string() const;
+  // What a Host field says for it: "host", or "host:port" when port is not default_port.
+  std::string host_text(std::uint16_t default_port) const;
+  // An IPv4 or IPv6 literal rather than a name (no SNI, verified as an IP address).
+  bool is_ip() const;
   bool operator==(const authority&) const = default;
 };
 

@@ -7,6 +7,7 @@
 
 #include "proxy/http_rewrite.hpp"
 #include "proxy/inject.hpp"
+#include "proxy/routes.hpp"
 #include "proxy/session.hpp"
 #include "proxy/tls_state.hpp"
 #include "proxy/worker.hpp"
@@ -58,12 +59,35 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
         co_return false;
       }
     }
-    host_text_ = intercepted_->ipv6 ? "[" + intercepted_->host + "]" : intercepted_->host;
-    if (intercepted_->port != 443) {
-      host_text_ += ":" + std::to_string(intercepted_->port);
-    }
+    host_text_ = intercepted_->host_text(443);
     target = absolute_target{*intercepted_, host_text_, req_.target};
     upstream_tls = true;
+  } else if (!req_.target.empty() && req_.target.front() == '/' && !worker_.cfg().routes.empty()) {
+    const auto& routes = worker_.cfg().routes;
+    const auto routed = match_route(routes, req_.target);
+    if (!routed) {
+      refusal_ = refusal{404, "http_request_error",
+                         "no reverse route for this path; routes: " + list_prefixes(routes)};
+      co_await respond_error(true);
+      co_return false;
+    }
+    bool has_origin = false;
+    for (const auto& h : req_.headers) {
+      has_origin = has_origin || http::iequals(h.name, "origin");
+    }
+    refusal_ = check_routed_request(
+        routed->rest, req_info_.host != nullptr ? req_info_.host->value : std::string_view(),
+        req_info_.host != nullptr, has_origin, worker_.cfg().proxy.route_hosts);
+    if (refusal_.status != 0) {
+      co_await respond_error(true);
+      co_return false;
+    }
+    const config::route& rt = *routed->route;
+    route_path_ = route_origin_form(rt, routed->rest);
+    target = absolute_target{authority{rt.host, rt.port, rt.ipv6}, {}, route_path_};
+    host_text_ = target->auth.host_text(rt.tls ? 443 : 80);
+    target->authority_text = host_text_;
+    upstream_tls = rt.tls;  // the server builds the TLS state when any route is https
   } else {
     target = parse_absolute_http(req_.target);
     if (!target) {
@@ -89,16 +113,16 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
         co_return false;
       }
     }
-    // A credential only travels over verified TLS: plain http:// to a credential host
-    // goes upstream as https (port 80 becomes 443).
-    if (tls != nullptr &&
-        has_rule_for(worker_.cfg().credentials, target->auth.host, target->auth.port)) {
-      upstream_tls = true;
-      if (target->auth.port == 80) {
-        target->auth.port = 443;
-        host_text_ = target->auth.ipv6 ? "[" + target->auth.host + "]" : target->auth.host;
-        target->authority_text = host_text_;
-      }
+  }
+  // A credential only travels over verified TLS: plain http:// to a credential host
+  // goes upstream as https (port 80 becomes 443).
+  if (!upstream_tls && tls != nullptr &&
+      has_rule_for(worker_.cfg().credentials, target->auth.host, target->auth.port)) {
+    upstream_tls = true;
+    if (target->auth.port == 80) {
+      target->auth.port = 443;
+      host_text_ = target->auth.host_text(443);
+      target->authority_text = host_text_;
     }
   }
 

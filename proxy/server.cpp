@@ -1,5 +1,7 @@
 #include "proxy/server.hpp"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>
@@ -42,7 +44,9 @@ tcp::endpoint claim_port(const tcp::endpoint& at) {
 }  // namespace
 
 server::server(config::config cfg) : cfg_(std::move(cfg)) {
-  if (!cfg_.credentials.empty()) {
+  const bool https_route = std::any_of(cfg_.routes.begin(), cfg_.routes.end(),
+                                       [](const config::route& r) { return r.tls; });
+  if (!cfg_.credentials.empty() || https_route) {
     tls_ = make_tls_state(cfg_);
   }
   unsigned n = cfg_.proxy.workers;

@@ -112,6 +112,7 @@ class session : public std::enable_shared_from_this<session> {
   std::string out_;      // the head being sent, reused across requests
   std::string req_out_;  // the upstream request head; wiped after use, it may hold a secret
   std::string host_text_;
+  std::string route_path_;                // the upstream target of a routed request
   std::optional<authority> intercepted_;  // the CONNECT authority of an intercepted tunnel
   std::string key_;                       // pool key of upstream_
   std::string_view upstream_error_;

@@ -13,16 +13,6 @@
 
 namespace airlock::proxy {
 
-namespace {
-
-bool is_ipv4_literal(std::string_view host) {
-  error_code ec;
-  asio::ip::make_address_v4(std::string(host), ec);
-  return !ec;
-}
-
-}  // namespace
-
 awaitable<refusal> session::connect_upstream(const authority& target, bool allow_pooled,
                                              bool& reused, bool tls, bool can_retry) {
   reused = false;
@@ -93,7 +83,7 @@ awaitable<refusal> session::dial(const authority& target, bool tls) {
 awaitable<refusal> session::upstream_handshake(const authority& target) {
   upstream_->tls.emplace(upstream_->sock, worker_.tls()->upstream);
   SSL* ssl = upstream_->tls->native_handle();
-  if (!prepare_upstream_tls(ssl, target.host, target.ipv6 || is_ipv4_literal(target.host))) {
+  if (!prepare_upstream_tls(ssl, target.host, target.is_ip())) {
     upstream_.reset();
     co_return refusal{502, "tls_protocol_error", "cannot verify the name " + target.host};
   }

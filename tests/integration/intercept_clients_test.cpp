@@ -124,9 +124,8 @@ TEST_F(intercept_clients_test, PlainHttpToCredentialHostGoesUpstreamOverTls) {
   EXPECT_EQ(up->handshakes(), 1u);
 }
 
-// What the design promises for names: `resolve:` maps them like curl --resolve for
-// every upstream. Today airlock looks up "tls:api.test:PORT" (its pool key) in the
-// resolve map instead of "api.test:PORT", finds nothing and asks DNS: 502 dns_error.
+// `resolve:` maps names like curl --resolve for every upstream, TLS ones included (the
+// lookup uses "api.test:PORT", not the pool key "tls:api.test:PORT").
 TEST_F(intercept_clients_test, ResolveMapAppliesToInterceptedUpstreams) {
   auto up = start_upstream(mint_leaf(pki_, "api", {"DNS:api.test"}));
   const std::string authority = "api.test:" + std::to_string(up->port());
@@ -142,8 +141,7 @@ TEST_F(intercept_clients_test, ResolveMapAppliesToInterceptedUpstreams) {
   EXPECT_EQ(field_values(up->received(), "x-api-key"), strings{api_key});
 }
 
-// http://api.test/ (port 80) goes upstream as https://api.test/ (port 443). Blocked by
-// the same resolve-map lookup as above: "tls:api.test:443" is never found.
+// http://api.test/ (port 80) goes upstream as https://api.test/ (port 443).
 TEST_F(intercept_clients_test, PlainHttpOnPort80IsSentToPort443) {
   auto up = start_upstream(mint_leaf(pki_, "api", {"DNS:api.test"}));
   airlock_settings settings;

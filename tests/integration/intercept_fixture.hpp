@@ -3,10 +3,8 @@
 // airlock started with tls/secrets/credentials sections and its CA exported into the
 // scratch directory, curl trusting that CA, and HTTPS upstreams that echo what they got.
 //
-// Intercepted upstreams are named "localhost" (which the system resolver maps to
-// 127.0.0.1 by itself), not "api.test" through `resolve:`: airlock ignores the resolve
-// map for TLS upstreams (see ResolveMapAppliesToInterceptedUpstreams), so a
-// made-up name would fail with dns_error before any property could be checked.
+// Most upstreams are named "localhost" (the system resolver maps it to 127.0.0.1);
+// tests that need other names give them a `resolve:` entry and a leaf from mint_leaf.
 
 #include <map>
 #include <memory>

@@ -100,5 +100,42 @@ TEST_F(intercept_scope_test, ProxyAuthorizationIsDroppedOutsideTheRulesScope) {
   EXPECT_EQ(field_values(r.body, "x-api-key"), strings{});
 }
 
+// "*.api.test" covers every subdomain, however deep, and nothing else: not the bare
+// suffix, and not a name that merely ends in the same letters.
+TEST_F(intercept_scope_test, WildcardRuleCoversSubdomainsOnly) {
+  auto up = start_upstream(mint_leaf(
+      pki_, "wild", {"DNS:a.api.test", "DNS:b.c.api.test", "DNS:api.test", "DNS:evilapi.test"}));
+  const std::string port = std::to_string(up->port());
+  airlock_settings settings;
+  for (const std::string name : {"a.api.test", "b.c.api.test", "api.test", "evilapi.test"}) {
+    settings.resolve[name + ":" + port] = up->address();
+  }
+  start_intercepting("  anthropic: { env: ANTHROPIC_KEY }\n",
+                     "  - { host: \"*.api.test\", headers: { x-api-key: \"{{anthropic}}\" } }\n",
+                     {{"ANTHROPIC_KEY", api_key}}, settings);
+
+  for (const std::string name : {"a.api.test", "b.c.api.test", "A.API.TEST."}) {
+    const auto r = fetch({"https://" + name + ":" + port + "/v1/x"});
+    ASSERT_EQ(r.exit_code, 0) << name << ": " << r.err;
+    EXPECT_EQ(r.status, 200) << name;
+  }
+  // Hosts outside the pattern are blind tunnels: the client sees the upstream's own
+  // certificate (so it must trust the test CA) and its header goes through untouched.
+  for (const std::string name : {"api.test", "evilapi.test"}) {
+    const auto r = curl({"--cacert", pki_.ca_cert.string(), "-H", "x-api-key: agent-own", "-w",
+                         "\n%{http_code}", "https://" + name + ":" + port + "/v1/x"});
+    ASSERT_EQ(r.exit_code, 0) << name << ": " << r.err;
+    EXPECT_NE(r.out.find("\n200"), std::string::npos) << name;
+  }
+  const auto requests = up->requests();
+  ASSERT_EQ(requests.size(), 5u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(field_values(requests[i], "x-api-key"), strings{api_key}) << requests[i];
+  }
+  for (std::size_t i = 3; i < 5; ++i) {
+    EXPECT_EQ(field_values(requests[i], "x-api-key"), strings{"agent-own"}) << requests[i];
+  }
+}
+
 }  // namespace
 }  // namespace airlock::test

@@ -51,7 +51,7 @@ std::string airlock_settings::yaml() const {
   }
   y << "  timeouts: { header: " << header_timeout << ", idle: " << idle_timeout
     << ", connect: " << connect_timeout << ", drain: " << drain_timeout << " }\n"
-    << "log: { level: " << log_level << ", format: text }\n";
+    << proxy_yaml << "log: { level: " << log_level << ", format: text }\n";
   if (!resolve.empty()) {
     y << "resolve:\n";
     for (const auto& [from, to] : resolve) {

@@ -33,6 +33,8 @@ struct airlock_settings {
   std::optional<unsigned> pool_max_idle;       // proxy.pool.max_idle_per_host
   std::map<std::string, std::string> resolve;  // "host:port" -> "127.0.0.1:port"
   std::string log_level = "debug";
+  // Lines added inside proxy: (indented by two), for keys the fields here do not cover.
+  std::string proxy_yaml;
   // Appended to the generated config as is: top-level sections the fields above do
   // not cover (tls, secrets, credentials).
   std::string extra_yaml;

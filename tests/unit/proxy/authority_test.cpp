@@ -216,5 +216,21 @@ TEST(authority, equality_covers_every_field) {
   EXPECT_NE(a, (authority{"h", 1, true}));
 }
 
+TEST(authority, host_text_omits_the_default_port) {
+  EXPECT_EQ((authority{"api.example.com", 443, false}.host_text(443)), "api.example.com");
+  EXPECT_EQ((authority{"api.example.com", 8443, false}.host_text(443)), "api.example.com:8443");
+  EXPECT_EQ((authority{"::1", 443, true}.host_text(443)), "[::1]");
+  EXPECT_EQ((authority{"::1", 80, true}.host_text(443)), "[::1]:80");
+  EXPECT_EQ((authority{"::1", 80, true}.to_string()), "[::1]:80");
+}
+
+TEST(authority, is_ip_tells_literals_from_names) {
+  EXPECT_TRUE((authority{"127.0.0.1", 1, false}.is_ip()));
+  EXPECT_TRUE((authority{"::1", 1, true}.is_ip()));
+  EXPECT_FALSE((authority{"localhost", 1, false}.is_ip()));
+  EXPECT_FALSE((authority{"127.0.0.1.nip.io", 1, false}.is_ip()));
+  EXPECT_FALSE((authority{"1.2.3", 1, false}.is_ip()));
+}
+
 }  // namespace
 }  // namespace airlock::proxy
