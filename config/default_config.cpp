@@ -13,6 +13,10 @@ proxy:
   max_header_bytes: 64KiB
   timeouts: { header: 10s, idle: 300s, connect: 10s, drain: 30s }
   pool: { max_idle_per_host: 1024, idle: 60s }
+admin:
+  listen: "127.0.0.1:9901"  # PUT /v1/secrets/NAME, GET /v1/status, POST /v1/revoke
+metrics:
+  listen: "127.0.0.1:9464"  # /healthz, /readyz
 log:
   level: info
   format: text

@@ -144,15 +144,42 @@ void read_resolve(const reader& r, const YAML::Node& node, std::map<std::string,
   }
 }
 
+void read_admin(const reader& r, const YAML::Node& node, admin_config& out) {
+  r.expect_map(node, "admin", {"listen", "token_file"});
+  if (node["listen"]) {
+    out.listen = r.address(node["listen"], "admin.listen", true);
+  }
+  if (node["token_file"]) {
+    out.token_file = r.scalar(node["token_file"], "admin.token_file");
+  }
+  if (out.token_file.empty() && !is_loopback(out.listen.host)) {
+    r.fail(node, "admin: a listener outside loopback needs token_file");
+  }
+}
+
+void read_metrics(const reader& r, const YAML::Node& node, metrics_config& out) {
+  r.expect_map(node, "metrics", {"listen"});
+  if (node["listen"]) {
+    out.listen = r.address(node["listen"], "metrics.listen", true);
+  }
+}
+
 config read_root(const reader& r, const YAML::Node& root) {
   config out;
   if (root.IsNull()) {
     return out;
   }
-  r.expect_map(root, "the top level",
-               {"proxy", "log", "resolve", "tls", "secrets", "credentials", "routes"});
+  r.expect_map(
+      root, "the top level",
+      {"proxy", "admin", "metrics", "log", "resolve", "tls", "secrets", "credentials", "routes"});
   if (root["proxy"]) {
     read_proxy(r, root["proxy"], out.proxy);
+  }
+  if (root["admin"]) {
+    read_admin(r, root["admin"], out.admin);
+  }
+  if (root["metrics"]) {
+    read_metrics(r, root["metrics"], out.metrics);
   }
   if (root["log"]) {
     read_log(r, root["log"], out.log);

@@ -180,18 +180,26 @@ void read_secrets(const reader& r, const YAML::Node& node, std::vector<secret_so
              "secrets: \"" + s.name + "\" is not a secret name (letters, digits, _ and -)");
     }
     const YAML::Node& src = kv.second;
-    r.expect_map(src, path, {"file", "env", "required"});
-    if (static_cast<bool>(src["file"]) == static_cast<bool>(src["env"])) {
-      r.fail(src, path + ": give exactly one source, file or env");
+    r.expect_map(src, path, {"file", "env", "push", "required"});
+    const int given = static_cast<int>(static_cast<bool>(src["file"])) +
+                      static_cast<int>(static_cast<bool>(src["env"])) +
+                      static_cast<int>(static_cast<bool>(src["push"]));
+    if (given != 1) {
+      r.fail(src, path + ": give exactly one source: file, env or push");
     }
     if (src["file"]) {
       s.from = secret_source::kind::file;
       s.location = r.scalar(src["file"], path + ".file");
-    } else {
+    } else if (src["env"]) {
       s.from = secret_source::kind::env;
       s.location = r.scalar(src["env"], path + ".env");
+    } else {
+      s.from = secret_source::kind::push;
+      if (!r.boolean(src["push"], path + ".push")) {
+        r.fail(src["push"], path + ".push: only true makes sense; give file or env instead");
+      }
     }
-    if (s.location.empty()) {
+    if (s.location.empty() && s.from != secret_source::kind::push) {
       r.fail(src, path + ": empty source");
     }
     if (src["required"]) {

@@ -22,8 +22,8 @@ void read_routes(const reader& r, const YAML::Node& node, std::vector<route>& ou
     const std::string prefix_text = r.scalar(item["prefix"], path + ".prefix");
     auto prefix = parse_route_prefix(prefix_text);
     if (prefix.index() == 1) {
-      r.fail(item["prefix"], path + ".prefix: " + std::get<1>(prefix) + ", got \"" +
-                                 prefix_text + "\"");
+      r.fail(item["prefix"],
+             path + ".prefix: " + std::get<1>(prefix) + ", got \"" + prefix_text + "\"");
     }
     rt.prefix = std::get<0>(std::move(prefix));
     const bool taken = std::any_of(out.begin(), out.end(),

@@ -68,12 +68,25 @@ struct tls_config {
   std::string upstream_ca_file;             // extra upstream trust; the system store always
 };
 
+// The admin API: secrets pushed, status, revoke. Only bearer-token callers when
+// token_file is set; without one it must listen on loopback.
+struct admin_config {
+  endpoint listen{"127.0.0.1", 9901};
+  std::string token_file;
+};
+
+// /metrics, /healthz, /readyz: no secrets, no token.
+struct metrics_config {
+  endpoint listen{"127.0.0.1", 9464};
+};
+
 // A secret's origin. Values never live in the config: only where to get them.
 struct secret_source {
-  enum class kind { file, env };
+  // push: delivered through the admin API (PUT /v1/secrets/NAME) by the orchestrator.
+  enum class kind { file, env, push };
   std::string name;
   kind from = kind::file;
-  std::string location;  // file path or environment variable name
+  std::string location;  // file path or environment variable name; empty for push
   bool required = true;
 };
 
@@ -122,6 +135,8 @@ struct route {
 
 struct config {
   proxy_config proxy;
+  admin_config admin;
+  metrics_config metrics;
   log_config log;
   tls_config tls;
   std::vector<secret_source> secrets;

@@ -171,6 +171,19 @@ std::string quoted(std::string_view text, std::string_view tail) {
 
 }  // namespace
 
+bool is_loopback(std::string_view host) {
+  const std::string h(host);
+  in_addr v4{};
+  if (inet_pton(AF_INET, h.c_str(), &v4) == 1) {
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  }
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, h.c_str(), &v6) == 1) {
+    return IN6_IS_ADDR_LOOPBACK(&v6);
+  }
+  return h == "localhost";
+}
+
 std::optional<std::string> parse_upstream_url(std::string_view text, route& out) {
   const auto scheme_end = text.find("://");
   if (scheme_end == std::string_view::npos) {

@@ -22,6 +22,9 @@ std::optional<std::uint64_t> parse_size(std::string_view text);
 // allow_zero_port admits port 0 (bind to any free port).
 std::variant<endpoint, std::string> parse_endpoint(std::string_view text, bool allow_zero_port);
 
+// 127.0.0.0/8, ::1 or "localhost": only processes on this host (or pod) can connect.
+bool is_loopback(std::string_view host);
+
 // A route's upstream, "https://host[:port][/base]" or "http://...": scheme, host (a
 // name or bracketed IPv6), port (default 443 or 80) and base path go into the route's
 // fields; its prefix is untouched. Userinfo, query, fragment, dot-segments and

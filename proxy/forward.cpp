@@ -7,6 +7,7 @@
 
 #include "proxy/http_rewrite.hpp"
 #include "proxy/inject.hpp"
+#include "proxy/json.hpp"
 #include "proxy/routes.hpp"
 #include "proxy/session.hpp"
 #include "proxy/tls_state.hpp"
@@ -32,6 +33,33 @@ bool is_idempotent(std::string_view method) {
 
 refusal bad_request(std::string detail) {
   return refusal{400, "http_request_error", std::move(detail)};
+}
+
+// Before every required secret has arrived (setup), 503 names the missing one so the
+// agent can wait and retry; after revoke, 403 says no credential will come again.
+refusal missing_secret_refusal(const std::string& secret, const std::string& rule,
+                               secrets::phase phase) {
+  if (phase == secrets::phase::revoked) {
+    refusal r{403, "http_request_denied",
+              "credentials revoked: this workspace's secrets were wiped; rule \"" + rule +
+                  "\" injects nothing any more"};
+    r.json_body = "{\"error\":\"credentials_revoked\",\"rule\":";
+    append_json_string(r.json_body, rule);
+    r.json_body += "}";
+    return r;
+  }
+  refusal r{503, "destination_unavailable",
+            "secret \"" + secret + "\" needed by credential rule \"" + rule + "\" is not present"};
+  r.json_body = "{\"error\":\"secret_missing\",\"secret\":";
+  append_json_string(r.json_body, secret);
+  r.json_body += ",\"rule\":";
+  append_json_string(r.json_body, rule);
+  r.json_body += ",\"phase\":";
+  append_json_string(r.json_body, secrets::phase_name(phase));
+  r.json_body += ",\"detail\":";
+  append_json_string(r.json_body, r.detail);
+  r.json_body += "}";
+  return r;
 }
 
 }  // namespace
@@ -134,12 +162,23 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
     std::string& s;
     ~wipe_guard() { OPENSSL_cleanse(s.data(), s.size()); }
   } wipe{req_out_};
-  const secret_lookup lookup = [tls](std::string_view name) { return tls->secrets.lookup(name); };
-  if (auto missing = http::write_upstream_request(req_out_, req_, req_info_, *target, rule,
-                                                  rule != nullptr ? &lookup : nullptr)) {
-    refusal_ = refusal{503, "destination_unavailable",
-                       "secret \"" + *missing + "\" needed by credential rule \"" + rule->name +
-                           "\" is not present"};
+  // Each value read stays pinned (not wiped by a rotation or revoke on another thread)
+  // until the head holding it is built; the head itself is wiped once sent.
+  secrets::store& store = worker_.secrets();
+  pins_.clear();
+  const secret_lookup lookup = [this, &store](std::string_view name) {
+    secrets::value_ref v = store.get(name);
+    if (!v) {
+      return std::optional<std::string_view>();
+    }
+    pins_.push_back(std::move(v));
+    return std::optional<std::string_view>(pins_.back()->reveal());
+  };
+  auto missing = http::write_upstream_request(req_out_, req_, req_info_, *target, rule,
+                                              rule != nullptr ? &lookup : nullptr);
+  pins_.clear();
+  if (missing) {
+    refusal_ = missing_secret_refusal(*missing, rule->name, store.current_phase());
     co_await respond_error(true);
     co_return false;
   }

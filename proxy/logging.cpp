@@ -7,29 +7,11 @@
 #include <chrono>
 #include <memory>
 
+#include "proxy/json.hpp"
+
 namespace airlock::proxy {
 
 namespace {
-
-void append_json_string(spdlog::memory_buf_t& dest, std::string_view text) {
-  static constexpr char hex[] = "0123456789abcdef";
-  dest.push_back('"');
-  for (char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == '"' || c == '\\') {
-      dest.push_back('\\');
-      dest.push_back(ch);
-    } else if (c == '\n') {
-      dest.append(std::string_view("\\n"));
-    } else if (c < 0x20 || c == 0x7f) {
-      const char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-      dest.append(esc, esc + 6);
-    } else {
-      dest.push_back(ch);
-    }
-  }
-  dest.push_back('"');
-}
 
 // One JSON object per line; the message is escaped so no input can forge a field.
 class json_formatter final : public spdlog::formatter {

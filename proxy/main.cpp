@@ -131,13 +131,11 @@ int run(const airlock::config::config& cfg, bool allow_core_dumps) {
     spdlog::critical("cannot start: {}", e.what());
     return 1;
   }
-  if (const auto* tls = srv->tls()) {
-    for (const auto& problem : tls->secrets.problems()) {
-      spdlog::error("{}", problem);
-    }
-    for (const auto& name : tls->secrets.missing_required()) {
-      spdlog::warn("secret {} is missing: requests that need it get 503", name);
-    }
+  for (const auto& problem : srv->secrets().problems()) {
+    spdlog::error("{}", problem);
+  }
+  for (const auto& name : srv->secrets().missing_required()) {
+    spdlog::warn("secret {} is missing: requests that need it get 503", name);
   }
   srv->start();
   print_banner(*srv);

@@ -5,13 +5,19 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace airlock::proxy {
 
 struct refusal {
+  refusal() = default;
+  refusal(int status_in, std::string_view type, std::string detail_in = {})
+      : status(status_in), error_type(type), detail(std::move(detail_in)) {}
+
   int status = 0;
   std::string_view error_type;  // RFC 9209 proxy error type, e.g. "connection_refused"
   std::string detail;           // human text; never contains secret material
+  std::string json_body;        // when set, the body (application/json) instead of the text
 };
 
 // "HTTP/1.1 502 Bad Gateway" ... with Content-Length and, when close, Connection: close.

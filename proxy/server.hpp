@@ -10,6 +10,7 @@
 #include "config/model.hpp"
 #include "proxy/asio.hpp"
 #include "proxy/stats.hpp"
+#include "secrets/store.hpp"
 
 namespace airlock::proxy {
 
@@ -40,12 +41,14 @@ class server {
   const tcp::endpoint& endpoint() const { return endpoint_; }
   const stats& counters() const { return stats_; }
   const config::config& cfg() const { return cfg_; }
-  // Interception state (CA, leaf cache, secrets); nullptr without credential rules.
+  // Interception state (CA, leaf cache); nullptr without credential rules.
   const tls_state* tls() const { return tls_.get(); }
+  secrets::store& secrets() { return *secrets_; }
 
  private:
   config::config cfg_;
   stats stats_;
+  std::unique_ptr<secrets::store> secrets_;
   std::unique_ptr<tls_state> tls_;
   std::atomic<std::size_t> connections_{0};
   std::vector<std::unique_ptr<worker>> workers_;

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "proxy/asio.hpp"
 #include "proxy/authority.hpp"
@@ -17,6 +18,7 @@
 #include "proxy/io_deadline.hpp"
 #include "proxy/responses.hpp"
 #include "proxy/stream.hpp"
+#include "secrets/store.hpp"
 
 namespace airlock::proxy {
 
@@ -113,6 +115,7 @@ class session : public std::enable_shared_from_this<session> {
   std::string req_out_;  // the upstream request head; wiped after use, it may hold a secret
   std::string host_text_;
   std::string route_path_;                // the upstream target of a routed request
+  std::vector<secrets::value_ref> pins_;  // secrets in use while a head is built
   std::optional<authority> intercepted_;  // the CONNECT authority of an intercepted tunnel
   std::string key_;                       // pool key of upstream_
   std::string_view upstream_error_;

@@ -32,10 +32,7 @@ ssl::context make_upstream_context(const config::tls_config& cfg) {
 }  // namespace
 
 tls_state::tls_state(intercept::workspace_ca ca_in, const config::config& cfg)
-    : ca(std::move(ca_in)),
-      leaves(ca),
-      upstream(make_upstream_context(cfg.tls)),
-      secrets(secrets::store::load(cfg.secrets)) {}
+    : ca(std::move(ca_in)), leaves(ca), upstream(make_upstream_context(cfg.tls)) {}
 
 std::unique_ptr<tls_state> make_tls_state(const config::config& cfg) {
   auto ca = cfg.tls.ca_cert_file.empty()

@@ -1,8 +1,8 @@
 #pragma once
 // What interception needs, shared by every worker: the workspace CA and its leaf
-// cache, the one client-side SSL context for upstreams (trust store loaded once), and
-// the secret store. Built once at start; the leaf cache locks internally, everything
-// else is read-only afterwards.
+// cache and the one client-side SSL context for upstreams (trust store loaded once).
+// Built once at start; the leaf cache locks internally, everything else is read-only
+// afterwards.
 
 #include <memory>
 #include <string>
@@ -12,7 +12,6 @@
 #include "proxy/intercept/leaf_cache.hpp"
 #include "proxy/intercept/workspace_ca.hpp"
 #include "proxy/stream.hpp"
-#include "secrets/store.hpp"
 
 #include <boost/asio/ssl/context.hpp>
 
@@ -24,7 +23,6 @@ struct tls_state {
   intercept::workspace_ca ca;
   intercept::leaf_cache leaves;
   ssl::context upstream;
-  secrets::store secrets;
 };
 
 // Loads or generates the CA, exports it for the agent, builds the upstream context

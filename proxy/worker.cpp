@@ -11,11 +11,12 @@
 namespace airlock::proxy {
 
 worker::worker(const config::config& cfg, stats& counters, std::atomic<std::size_t>& connections,
-               tls_state* tls)
+               tls_state* tls, secrets::store& secrets)
     : cfg_(cfg),
       stats_(counters),
       connections_(connections),
       tls_(tls),
+      secrets_(secrets),
       pool_(cfg.proxy.pool.max_idle_per_host, cfg.proxy.pool.idle) {}
 
 tcp::endpoint worker::listen(const tcp::endpoint& at) {

@@ -12,6 +12,7 @@
 #include "proxy/stats.hpp"
 #include "proxy/tls_session_cache.hpp"
 #include "proxy/upstream_pool.hpp"
+#include "secrets/store.hpp"
 
 namespace airlock::proxy {
 
@@ -21,7 +22,7 @@ struct tls_state;
 class worker {
  public:
   worker(const config::config& cfg, stats& counters, std::atomic<std::size_t>& connections,
-         tls_state* tls);
+         tls_state* tls, secrets::store& secrets);
   worker(const worker&) = delete;
   worker& operator=(const worker&) = delete;
 
@@ -44,6 +45,7 @@ class worker {
   bool draining() const { return draining_; }
   // Interception state; nullptr when no credential rule is configured.
   tls_state* tls() const { return tls_; }
+  secrets::store& secrets() const { return secrets_; }
 
   void add(session* s) { sessions_.insert(s); }
   void remove(session* s);
@@ -57,6 +59,7 @@ class worker {
   stats& stats_;
   std::atomic<std::size_t>& connections_;
   tls_state* tls_;
+  secrets::store& secrets_;
   asio::io_context io_{1};
   tcp::acceptor acceptor_{io_};
   asio::steady_timer sweep_timer_{io_};

@@ -1,7 +1,9 @@
 #include "secrets/store.hpp"
 
 #include <openssl/crypto.h>
+#include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -27,75 +29,245 @@ std::optional<std::string> read_file(const std::string& path) {
   return text;
 }
 
+// Drops one trailing "\n" or "\r\n" from the view; false when CR, LF or NUL remain.
+bool normalise(std::span<char>& value) {
+  std::size_t n = value.size();
+  if (n > 0 && value[n - 1] == '\n') {
+    --n;
+    if (n > 0 && value[n - 1] == '\r') {
+      --n;
+    }
+  }
+  value = value.first(n);
+  return std::none_of(value.begin(), value.end(),
+                      [](char c) { return c == '\r' || c == '\n' || c == '\0'; });
+}
+
 }  // namespace
 
-bool normalise_secret_text(std::string& text) {
-  if (!text.empty() && text.back() == '\n') {
-    text.pop_back();
-    if (!text.empty() && text.back() == '\r') {
-      text.pop_back();
-    }
+std::string_view phase_name(phase p) {
+  switch (p) {
+    case phase::setup:
+      return "setup";
+    case phase::execution:
+      return "execution";
+    case phase::revoked:
+      return "revoked";
   }
-  return text.find_first_of(std::string_view("\r\n\0", 3)) == std::string::npos;
+  return "unknown";
 }
 
-store store::load(const std::vector<config::secret_source>& sources) {
-  store s;
+bool normalise_secret_text(std::string& text) {
+  std::span<char> view(text.data(), text.size());
+  const bool ok = normalise(view);
+  text.resize(view.size());
+  return ok;
+}
+
+store::store(const std::vector<config::secret_source>& sources) {
+  slots_.reserve(sources.size());
   for (const auto& src : sources) {
-    s.declared_.emplace_back(src.name, src.required);
-    std::optional<std::string> text;
+    slot& s = slots_.emplace_back(slot{src, nullptr, std::nullopt, std::nullopt});
     if (src.from == config::secret_source::kind::file) {
-      text = read_file(src.location);
-      if (!text) {
-        s.problems_.push_back("secret " + src.name + ": cannot read file " + src.location);
-        continue;
-      }
-    } else {
+      load_file(s);
+    } else if (src.from == config::secret_source::kind::env) {
       const char* value = std::getenv(src.location.c_str());
       if (value == nullptr) {
-        s.problems_.push_back("secret " + src.name + ": environment variable " + src.location +
-                              " is not set");
+        problems_.push_back("secret " + src.name + ": environment variable " + src.location +
+                            " is not set");
         continue;
       }
-      text = std::string(value);
-      // Children would inherit it, and the bytes would stay readable in memory: wipe
-      // them in place, then drop the variable.
-      OPENSSL_cleanse(const_cast<char*>(value), text->size());
+      // Children would inherit it, and the bytes would stay readable in memory: copy
+      // them out, wipe them in place, then drop the variable.
+      std::string text(value);
+      OPENSSL_cleanse(const_cast<char*>(value), text.size());
       ::unsetenv(src.location.c_str());
+      std::span<char> view(text.data(), text.size());
+      const bool ok = normalise(view) && !view.empty();
+      auto adopted = ok ? secret_value::adopt(src.name, view) : std::nullopt;
+      OPENSSL_cleanse(text.data(), text.size());
+      if (!ok) {
+        problems_.push_back(
+            "secret " + src.name +
+            (view.empty() ? ": empty value" : ": value contains CR, LF or NUL; refused"));
+        continue;
+      }
+      if (!adopted) {
+        problems_.push_back("secret " + src.name + ": no secure memory left to hold it");
+        continue;
+      }
+      s.value = std::make_shared<const secret_value>(std::move(*adopted));
+      s.set_at = std::chrono::steady_clock::now();
     }
-    if (!normalise_secret_text(*text) || text->empty()) {
-      OPENSSL_cleanse(text->data(), text->size());
-      s.problems_.push_back(
-          "secret " + src.name +
-          (text->empty() ? ": empty value" : ": value contains CR, LF or NUL; refused"));
-      continue;
-    }
-    auto value = secret_value::adopt(src.name, *text);
-    if (!value) {
-      s.problems_.push_back("secret " + src.name + ": no secure memory left to hold it");
-      continue;
-    }
-    s.values_.insert_or_assign(src.name, std::move(*value));
   }
-  return s;
 }
 
-std::optional<std::string_view> store::lookup(std::string_view name) const {
-  auto it = values_.find(name);
-  if (it == values_.end() || it->second.empty()) {
-    return std::nullopt;
+bool store::load_file(slot& s) {
+  const auto& src = s.source;
+  struct stat st {};
+  if (::stat(src.location.c_str(), &st) != 0) {
+    problems_.push_back("secret " + src.name + ": cannot read file " + src.location);
+    s.stamp.reset();
+    return false;
   }
-  return it->second.reveal();
+  s.stamp =
+      file_stamp{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino),
+                 static_cast<std::uint64_t>(st.st_size),
+                 static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
+  auto text = read_file(src.location);
+  if (!text) {
+    problems_.push_back("secret " + src.name + ": cannot read file " + src.location);
+    return false;
+  }
+  std::span<char> view(text->data(), text->size());
+  const bool ok = normalise(view) && !view.empty();
+  auto adopted = ok ? secret_value::adopt(src.name, view) : std::nullopt;
+  OPENSSL_cleanse(text->data(), text->size());
+  if (!ok) {
+    problems_.push_back(
+        "secret " + src.name +
+        (view.empty() ? ": empty value" : ": value contains CR, LF or NUL; refused"));
+    return false;
+  }
+  if (!adopted) {
+    problems_.push_back("secret " + src.name + ": no secure memory left to hold it");
+    return false;
+  }
+  s.value = std::make_shared<const secret_value>(std::move(*adopted));
+  s.set_at = std::chrono::steady_clock::now();
+  return true;
+}
+
+store::slot* store::find(std::string_view name) {
+  for (auto& s : slots_) {
+    if (s.source.name == name) {
+      return &s;
+    }
+  }
+  return nullptr;
+}
+
+const store::slot* store::find(std::string_view name) const {
+  return const_cast<store*>(this)->find(name);
+}
+
+value_ref store::get(std::string_view name) const {
+  std::shared_lock lock(mutex_);
+  const slot* s = find(name);
+  return s != nullptr ? s->value : nullptr;
+}
+
+store::put_result store::put(std::string_view name, std::span<char> value) {
+  struct wipe_on_exit {
+    std::span<char> bytes;
+    ~wipe_on_exit() { OPENSSL_cleanse(bytes.data(), bytes.size()); }
+  } wipe{value};
+  std::span<char> view = value;
+  if (!normalise(view) || view.empty()) {
+    return put_result::invalid_value;
+  }
+  std::unique_lock lock(mutex_);
+  slot* s = find(name);
+  if (s == nullptr) {
+    return put_result::unknown_name;
+  }
+  if (revoked_) {
+    return put_result::revoked;
+  }
+  auto adopted = secret_value::adopt(s->source.name, view);
+  if (!adopted) {
+    return put_result::no_memory;
+  }
+  s->value = std::make_shared<const secret_value>(std::move(*adopted));
+  s->set_at = std::chrono::steady_clock::now();
+  return put_result::ok;
+}
+
+std::vector<std::string> store::refresh_files() {
+  std::vector<std::string> changed;
+  std::unique_lock lock(mutex_);
+  if (revoked_) {
+    return changed;
+  }
+  for (auto& s : slots_) {
+    if (s.source.from != config::secret_source::kind::file) {
+      continue;
+    }
+    struct stat st {};
+    if (::stat(s.source.location.c_str(), &st) != 0) {
+      continue;  // gone for now (a volume being swapped): keep the value we have
+    }
+    const file_stamp now{
+        static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino),
+        static_cast<std::uint64_t>(st.st_size),
+        static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
+    if (s.stamp && *s.stamp == now) {
+      continue;
+    }
+    slot fresh{s.source, nullptr, std::nullopt, std::nullopt};
+    if (load_file(fresh)) {
+      s.value = std::move(fresh.value);
+      s.set_at = fresh.set_at;
+      changed.push_back(s.source.name);
+    }
+    s.stamp = fresh.stamp;  // a bad file is reported once, not on every refresh
+  }
+  return changed;
+}
+
+store::revoke_receipt store::revoke() {
+  std::unique_lock lock(mutex_);
+  if (revoked_) {
+    revoke_receipt again = receipt_;
+    again.already = true;
+    return again;
+  }
+  revoked_ = true;
+  receipt_.at = std::chrono::system_clock::now();
+  for (auto& s : slots_) {
+    if (s.value) {
+      receipt_.names.push_back(s.source.name);
+    }
+    s.value.reset();  // wiped now, or when the last in-flight request lets go
+  }
+  return receipt_;
+}
+
+phase store::current_phase() const {
+  std::shared_lock lock(mutex_);
+  if (revoked_) {
+    return phase::revoked;
+  }
+  const bool missing = std::any_of(slots_.begin(), slots_.end(),
+                                   [](const slot& s) { return s.source.required && !s.value; });
+  return missing ? phase::setup : phase::execution;
+}
+
+std::vector<store::entry> store::status() const {
+  std::shared_lock lock(mutex_);
+  std::vector<entry> out;
+  out.reserve(slots_.size());
+  for (const auto& s : slots_) {
+    out.push_back(entry{s.source.name, s.source.from, s.source.required, static_cast<bool>(s.value),
+                        s.set_at});
+  }
+  return out;
 }
 
 std::vector<std::string> store::missing_required() const {
+  std::shared_lock lock(mutex_);
   std::vector<std::string> out;
-  for (const auto& [name, required] : declared_) {
-    if (required && values_.find(name) == values_.end()) {
-      out.push_back(name);
+  for (const auto& s : slots_) {
+    if (s.source.required && !s.value) {
+      out.push_back(s.source.name);
     }
   }
   return out;
+}
+
+std::vector<std::string> store::problems() const {
+  std::shared_lock lock(mutex_);
+  return problems_;
 }
 
 }  // namespace airlock::secrets

@@ -1,11 +1,20 @@
 #pragma once
-// The secret store as injection reads it: every configured secret by name, its value
-// in locked memory once loaded. Loaded at start from file and env sources; the push
-// source, rotation and revoke come with the lifecycle. Read-only once built, so the
-// data plane's lookups take no lock.
+// The secret store and its lifecycle. Every configured secret by name, its value in
+// locked memory once present: file and env sources are read at start, file sources again
+// whenever the file changes (rotation), push sources arrive through the admin API. The
+// phase follows from what is present: setup until every required secret is, then
+// execution, and revoked, for good, once revoke() has wiped everything.
+//
+// Thread-safe: workers read while the admin thread pushes, rotates and revokes. A reader
+// gets a reference that keeps the value it saw alive, so a request being serialised
+// finishes with the old value; the bytes are wiped when the last reference goes.
 
-#include <map>
+#include <chrono>
+#include <memory>
+#include <mutex>
 #include <optional>
+#include <shared_mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,25 +24,82 @@
 
 namespace airlock::secrets {
 
+enum class phase { setup, execution, revoked };
+std::string_view phase_name(phase p);
+
+using value_ref = std::shared_ptr<const secret_value>;
+
 class store {
  public:
-  // Reads every source. A source that cannot be read, or whose value holds CR, LF or
-  // NUL (it would split a header line), leaves that secret missing and is reported in
-  // problems(), never with the value. env sources are removed from the environment.
-  static store load(const std::vector<config::secret_source>& sources);
+  // Reads every file and env source. A source that cannot be read, or whose value holds
+  // CR, LF or NUL (it would split a header line), leaves that secret missing and is
+  // reported in problems(), never with the value. env sources are removed from the
+  // environment.
+  explicit store(const std::vector<config::secret_source>& sources);
+  store(const store&) = delete;
+  store& operator=(const store&) = delete;
 
-  // The value, or nullopt when the secret is not present.
-  std::optional<std::string_view> lookup(std::string_view name) const;
+  // The current value, or nullptr when absent or revoked.
+  value_ref get(std::string_view name) const;
 
-  // Names of required secrets that are not present.
+  enum class put_result { ok, unknown_name, revoked, invalid_value, no_memory };
+  // Sets or replaces a secret's value (a push, or a rotation of any source). value is
+  // wiped whatever the result; one trailing newline is dropped as for files.
+  put_result put(std::string_view name, std::span<char> value);
+
+  // Re-reads file sources whose file changed (device, inode, size or mtime: a
+  // Kubernetes Secret volume swaps a symlink). Returns the names whose value changed.
+  // A file that became unreadable or invalid keeps the old value and adds a problem.
+  std::vector<std::string> refresh_files();
+
+  struct revoke_receipt {
+    std::vector<std::string> names;  // secrets that held a value when revoked
+    std::chrono::system_clock::time_point at;
+    bool already = false;  // an earlier call revoked them; this one changed nothing
+  };
+  // Wipes every value and refuses all later puts and refreshes. Idempotent: later calls
+  // return the first receipt with already set.
+  revoke_receipt revoke();
+
+  phase current_phase() const;
+
+  struct entry {
+    std::string name;
+    config::secret_source::kind from;
+    bool required = false;
+    bool present = false;
+    std::optional<std::chrono::steady_clock::time_point> set_at;  // last load, push or rotation
+  };
+  std::vector<entry> status() const;
+
+  // Names of required secrets that are not present (all of them once revoked).
   std::vector<std::string> missing_required() const;
 
   // One line per source that failed to load, naming the secret and the reason.
-  const std::vector<std::string>& problems() const { return problems_; }
+  std::vector<std::string> problems() const;
 
  private:
-  std::map<std::string, secret_value, std::less<>> values_;
-  std::vector<std::pair<std::string, bool>> declared_;  // name, required
+  struct file_stamp {
+    std::uint64_t dev = 0, ino = 0, size = 0;
+    std::int64_t mtime_ns = 0;
+    bool operator==(const file_stamp&) const = default;
+  };
+  struct slot {
+    config::secret_source source;
+    value_ref value;
+    std::optional<std::chrono::steady_clock::time_point> set_at;
+    std::optional<file_stamp> stamp;
+  };
+
+  slot* find(std::string_view name);
+  const slot* find(std::string_view name) const;
+  // Loads a file source into s (caller holds the lock); false with a problem recorded.
+  bool load_file(slot& s);
+
+  mutable std::shared_mutex mutex_;
+  std::vector<slot> slots_;  // fixed after construction, in config order
+  bool revoked_ = false;
+  revoke_receipt receipt_;
   std::vector<std::string> problems_;
 };
 

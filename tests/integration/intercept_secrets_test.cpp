@@ -15,11 +15,14 @@ using intercept_secrets_test = intercept_test;
 const std::string x_api_key_rule =
     "  - { name: anthropic-api, host: localhost, headers: { x-api-key: \"{{anthropic}}\" } }\n";
 
-// The answer to a request that needs a missing secret: 503 naming it, nothing upstream.
+// The answer to a request that needs a missing secret: 503 with a JSON body naming it
+// and the rule, nothing upstream.
 void expect_missing(const fetched& r, const tls_echo_server& up) {
   EXPECT_EQ(r.status, 503) << r.body;
-  EXPECT_NE(r.body.find("secret \"anthropic\""), std::string::npos) << r.body;
-  EXPECT_NE(r.body.find("anthropic-api"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("{\"error\":\"secret_missing\",\"secret\":\"anthropic\","
+                        "\"rule\":\"anthropic-api\",\"phase\":\"setup\""),
+            std::string::npos)
+      << r.body;
   EXPECT_EQ(up.connections(), 0u);
 }
 
@@ -43,7 +46,7 @@ TEST_F(intercept_secrets_test, AbsentFileIs503NamingTheSecret) {
   expect_missing(fetch({https_url(*up, "/v1/x")}), *up);
   // Not a one-off: the next requests (curl reconnects after the 503's close) get it too.
   const auto again = fetch({https_url(*up, "/v1/x"), https_url(*up, "/v1/y")});
-  EXPECT_EQ(count_of(again.body, "503 Service Unavailable"), 2u) << again.body;
+  EXPECT_EQ(count_of(again.body, "\"error\":\"secret_missing\""), 2u) << again.body;
   EXPECT_EQ(up->connections(), 0u);
 }
 
@@ -178,7 +181,7 @@ TEST_F(intercept_secrets_test, SecretsNeverReachLogsOrTheAgent) {
   EXPECT_NE(agent_saw.find("421"), std::string::npos) << agent_saw;
   EXPECT_NE(agent_saw.find("tls_certificate_error"), std::string::npos) << agent_saw;
   EXPECT_NE(agent_saw.find("connection_refused"), std::string::npos) << agent_saw;
-  EXPECT_NE(agent_saw.find("secret \"absent\""), std::string::npos) << agent_saw;
+  EXPECT_NE(agent_saw.find("\"secret\":\"absent\""), std::string::npos) << agent_saw;
 
   airlock().terminate();
   EXPECT_EQ(airlock().wait_exit(10s), 0);

@@ -191,7 +191,8 @@ TEST_F(routes_test, ForwardProxyRequestsStillWorkBesideRoutes) {
 TEST_F(routes_test, AttackerRebindingHostIsRefused) {
   auto up = start_api();
   start_routes(route_to_api("/anthropic"));
-  for (const std::string host : {"evil.example:3128", "localhost.evil.example", "127.0.0.1.nip.io"}) {
+  for (const std::string host :
+       {"evil.example:3128", "localhost.evil.example", "127.0.0.1.nip.io"}) {
     const auto resp = raw("GET /anthropic/v1/models HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
     ASSERT_TRUE(resp) << host;
     EXPECT_EQ(resp->status, 403) << host;
@@ -213,8 +214,8 @@ TEST_F(routes_test, ConfiguredRouteHostIsAccepted) {
 TEST_F(routes_test, AttackerBrowserOriginIsRefused) {
   auto up = start_api();
   start_routes(route_to_api("/anthropic"));
-  const auto r = direct({"-H", "Origin: https://evil.example", "-d", "{}",
-                         route_url("/anthropic/v1/messages")});
+  const auto r = direct(
+      {"-H", "Origin: https://evil.example", "-d", "{}", route_url("/anthropic/v1/messages")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.status, 403);
   EXPECT_NE(r.body.find("Origin"), std::string::npos) << r.body;

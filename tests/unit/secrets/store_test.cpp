@@ -37,24 +37,31 @@ class store_test : public ::testing::Test {
   fs::path dir_;
 };
 
+std::optional<std::string> value_of(const store& s, std::string_view name) {
+  const auto v = s.get(name);
+  if (!v) {
+    return std::nullopt;
+  }
+  return std::string(v->reveal());
+}
+
 TEST_F(store_test, file_value_loses_one_trailing_newline) {
-  const auto s =
-      store::load({file_source("a", write("a", "sk-123\n")),
-                   file_source("b", write("b", "tok\r\n")), file_source("c", write("c", "plain"))});
-  EXPECT_EQ(s.lookup("a"), "sk-123");
-  EXPECT_EQ(s.lookup("b"), "tok");
-  EXPECT_EQ(s.lookup("c"), "plain");
+  store s({file_source("a", write("a", "sk-123\n")), file_source("b", write("b", "tok\r\n")),
+           file_source("c", write("c", "plain"))});
+  EXPECT_EQ(value_of(s, "a"), "sk-123");
+  EXPECT_EQ(value_of(s, "b"), "tok");
+  EXPECT_EQ(value_of(s, "c"), "plain");
   EXPECT_TRUE(s.missing_required().empty());
   EXPECT_TRUE(s.problems().empty());
 }
 
 TEST_F(store_test, values_that_would_split_a_header_are_refused_without_echoing_them) {
-  const auto s = store::load({file_source("inj", write("inj", "sk-1\r\nX-Evil: 1")),
-                              file_source("nul", write("nul", std::string("ab\0cd", 5))),
-                              file_source("lf", write("lf", "a\nb\n"))});
-  EXPECT_FALSE(s.lookup("inj"));
-  EXPECT_FALSE(s.lookup("nul"));
-  EXPECT_FALSE(s.lookup("lf"));
+  store s({file_source("inj", write("inj", "sk-1\r\nX-Evil: 1")),
+           file_source("nul", write("nul", std::string("ab\0cd", 5))),
+           file_source("lf", write("lf", "a\nb\n"))});
+  EXPECT_FALSE(value_of(s, "inj"));
+  EXPECT_FALSE(value_of(s, "nul"));
+  EXPECT_FALSE(value_of(s, "lf"));
   EXPECT_EQ(s.missing_required(), (std::vector<std::string>{"inj", "nul", "lf"}));
   ASSERT_EQ(s.problems().size(), 3u);
   for (const auto& p : s.problems()) {
@@ -64,25 +71,166 @@ TEST_F(store_test, values_that_would_split_a_header_are_refused_without_echoing_
 }
 
 TEST_F(store_test, unreadable_or_empty_sources_are_missing) {
-  const auto s = store::load({file_source("gone", (dir_ / "nope").string()),
-                              file_source("empty", write("empty", "\n")),
-                              file_source("optional", (dir_ / "nope2").string(), false)});
-  EXPECT_FALSE(s.lookup("gone"));
-  EXPECT_FALSE(s.lookup("empty"));
+  store s({file_source("gone", (dir_ / "nope").string()),
+           file_source("empty", write("empty", "\n")),
+           file_source("optional", (dir_ / "nope2").string(), false)});
+  EXPECT_FALSE(value_of(s, "gone"));
+  EXPECT_FALSE(value_of(s, "empty"));
   EXPECT_EQ(s.missing_required(), (std::vector<std::string>{"gone", "empty"}));
   EXPECT_EQ(s.problems().size(), 3u);
 }
 
 TEST_F(store_test, env_source_is_read_then_removed_from_the_environment) {
   ::setenv("AIRLOCK_TEST_TOKEN", "ghp_secret", 1);
-  const auto s =
-      store::load({{"gh", config::secret_source::kind::env, "AIRLOCK_TEST_TOKEN", true}});
-  EXPECT_EQ(s.lookup("gh"), "ghp_secret");
+  store s({{"gh", config::secret_source::kind::env, "AIRLOCK_TEST_TOKEN", true}});
+  EXPECT_EQ(value_of(s, "gh"), "ghp_secret");
   EXPECT_EQ(std::getenv("AIRLOCK_TEST_TOKEN"), nullptr);
-  const auto again =
-      store::load({{"gh", config::secret_source::kind::env, "AIRLOCK_TEST_TOKEN", true}});
-  EXPECT_FALSE(again.lookup("gh"));
+  store again({{"gh", config::secret_source::kind::env, "AIRLOCK_TEST_TOKEN", true}});
+  EXPECT_FALSE(value_of(again, "gh"));
   EXPECT_EQ(again.missing_required(), std::vector<std::string>{"gh"});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lifecycle: push, rotation, phases, revoke
+
+config::secret_source push_source(const std::string& name, bool required = true) {
+  return {name, config::secret_source::kind::push, "", required};
+}
+
+store::put_result put(store& s, std::string_view name, std::string value) {
+  return s.put(name, std::span<char>(value.data(), value.size()));
+}
+
+TEST_F(store_test, push_moves_setup_to_execution) {
+  store s({push_source("openai"), push_source("extra", false)});
+  EXPECT_EQ(s.current_phase(), phase::setup);
+  EXPECT_EQ(s.missing_required(), std::vector<std::string>{"openai"});
+  EXPECT_FALSE(s.get("openai"));
+  EXPECT_EQ(put(s, "openai", "sk-pushed\n"), store::put_result::ok);
+  EXPECT_EQ(value_of(s, "openai"), "sk-pushed");
+  EXPECT_EQ(s.current_phase(), phase::execution);  // "extra" is optional
+  EXPECT_TRUE(s.missing_required().empty());
+}
+
+TEST_F(store_test, no_required_secret_means_execution_at_once) {
+  store s({push_source("opt", false)});
+  EXPECT_EQ(s.current_phase(), phase::execution);
+}
+
+TEST_F(store_test, put_wipes_the_callers_buffer_whatever_the_result) {
+  store s({push_source("a")});
+  for (std::string input : {"sk-good", "bad\r\nX: 1", ""}) {
+    std::string buf = input;
+    s.put("a", std::span<char>(buf.data(), buf.size()));
+    EXPECT_EQ(buf, std::string(input.size(), '\0'));
+  }
+  std::string unknown = "sk-unknown";
+  EXPECT_EQ(s.put("nope", std::span<char>(unknown.data(), unknown.size())),
+            store::put_result::unknown_name);
+  EXPECT_EQ(unknown, std::string(10, '\0'));
+}
+
+TEST_F(store_test, put_refuses_values_that_would_split_a_header) {
+  store s({push_source("a")});
+  EXPECT_EQ(put(s, "a", "x\r\nEvil: 1"), store::put_result::invalid_value);
+  EXPECT_EQ(put(s, "a", std::string("x\0y", 3)), store::put_result::invalid_value);
+  EXPECT_EQ(put(s, "a", "\n"), store::put_result::invalid_value);
+  EXPECT_FALSE(s.get("a"));
+}
+
+TEST_F(store_test, rotation_leaves_in_flight_holders_with_the_old_value) {
+  store s({push_source("a")});
+  ASSERT_EQ(put(s, "a", "old-value"), store::put_result::ok);
+  const value_ref in_flight = s.get("a");
+  ASSERT_EQ(put(s, "a", "new-value"), store::put_result::ok);
+  EXPECT_EQ(in_flight->reveal(), "old-value");
+  EXPECT_EQ(value_of(s, "a"), "new-value");
+}
+
+TEST_F(store_test, changed_file_is_reread_and_an_unchanged_one_is_not) {
+  const auto path = write("key", "first\n");
+  store s({file_source("k", path)});
+  EXPECT_EQ(value_of(s, "k"), "first");
+  EXPECT_TRUE(s.refresh_files().empty());
+  // A Kubernetes Secret volume replaces the file (new inode), it does not edit it.
+  const auto next = write("key.new", "second\n");
+  fs::rename(next, path);
+  EXPECT_EQ(s.refresh_files(), std::vector<std::string>{"k"});
+  EXPECT_EQ(value_of(s, "k"), "second");
+  EXPECT_TRUE(s.refresh_files().empty());
+}
+
+TEST_F(store_test, file_that_appears_later_is_loaded) {
+  const auto path = (dir_ / "late").string();
+  store s({file_source("late", path)});
+  EXPECT_EQ(s.current_phase(), phase::setup);
+  EXPECT_TRUE(s.refresh_files().empty());
+  write("late", "arrived");
+  EXPECT_EQ(s.refresh_files(), std::vector<std::string>{"late"});
+  EXPECT_EQ(s.current_phase(), phase::execution);
+}
+
+TEST_F(store_test, broken_rewrite_keeps_the_old_value) {
+  const auto path = write("key", "good\n");
+  store s({file_source("k", path)});
+  const auto next = write("key.new", "bad\nvalue\n");
+  fs::rename(next, path);
+  EXPECT_TRUE(s.refresh_files().empty());
+  EXPECT_EQ(value_of(s, "k"), "good");
+  EXPECT_EQ(s.problems().size(), 1u);
+  EXPECT_TRUE(s.refresh_files().empty());
+  EXPECT_EQ(s.problems().size(), 1u);  // reported once per change, not per refresh
+}
+
+TEST_F(store_test, revoke_wipes_everything_and_is_final) {
+  const auto path = write("key", "file-value");
+  store s({file_source("f", path), push_source("p"), push_source("never", false)});
+  ASSERT_EQ(put(s, "p", "pushed-value"), store::put_result::ok);
+  const auto first = s.revoke();
+  EXPECT_FALSE(first.already);
+  EXPECT_EQ(first.names, (std::vector<std::string>{"f", "p"}));
+  EXPECT_EQ(s.current_phase(), phase::revoked);
+  EXPECT_FALSE(s.get("f"));
+  EXPECT_FALSE(s.get("p"));
+  // Nothing brings a value back: not a push, not a rotated file.
+  EXPECT_EQ(put(s, "p", "again"), store::put_result::revoked);
+  const auto next = write("key.new", "rotated");
+  fs::rename(next, path);
+  EXPECT_TRUE(s.refresh_files().empty());
+  EXPECT_FALSE(s.get("f"));
+  const auto second = s.revoke();
+  EXPECT_TRUE(second.already);
+  EXPECT_EQ(second.names, first.names);
+  EXPECT_EQ(second.at, first.at);
+}
+
+TEST_F(store_test, revoke_wipes_a_value_once_its_last_holder_lets_go) {
+  store s({push_source("p")});
+  ASSERT_EQ(put(s, "p", "held-value"), store::put_result::ok);
+  value_ref in_flight = s.get("p");
+  s.revoke();
+  EXPECT_EQ(in_flight->reveal(), "held-value");  // the request being written finishes
+  in_flight.reset();                             // and then nothing holds it
+  EXPECT_FALSE(s.get("p"));
+}
+
+TEST_F(store_test, status_names_sources_without_values) {
+  store s({push_source("p"), file_source("f", write("f", "v"), false)});
+  const auto st = s.status();
+  ASSERT_EQ(st.size(), 2u);
+  EXPECT_EQ(st[0].name, "p");
+  EXPECT_FALSE(st[0].present);
+  EXPECT_FALSE(st[0].set_at);
+  EXPECT_EQ(st[1].name, "f");
+  EXPECT_TRUE(st[1].present);
+  EXPECT_TRUE(st[1].set_at);
+  EXPECT_FALSE(st[1].required);
+}
+
+TEST(phase_name, names_each_phase) {
+  EXPECT_EQ(phase_name(phase::setup), "setup");
+  EXPECT_EQ(phase_name(phase::execution), "execution");
+  EXPECT_EQ(phase_name(phase::revoked), "revoked");
 }
 
 TEST(normalise_secret_text, trims_one_newline_only) {

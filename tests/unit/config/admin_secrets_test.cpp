@@ -1,0 +1,67 @@
+// admin:, metrics: and the push source: what loads, and what is refused where.
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "config/load.hpp"
+#include "config/parse_values.hpp"
+
+namespace airlock::config {
+namespace {
+
+std::string error_of(const std::string& yaml) {
+  try {
+    load_string(yaml, "a.yaml");
+  } catch (const config_error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(admin_config, listen_and_token_file) {
+  const config c = load_string(
+      "admin: { listen: \"0.0.0.0:9901\", token_file: /run/airlock/admin-token }\n"
+      "metrics: { listen: \"[::1]:0\" }\n",
+      "a.yaml");
+  EXPECT_EQ(c.admin.listen, (endpoint{"0.0.0.0", 9901}));
+  EXPECT_EQ(c.admin.token_file, "/run/airlock/admin-token");
+  EXPECT_EQ(c.metrics.listen, (endpoint{"::1", 0}));
+}
+
+TEST(admin_config, off_loopback_without_a_token_is_refused) {
+  EXPECT_EQ(error_of("admin:\n  listen: \"0.0.0.0:9901\"\n"),
+            "a.yaml:2:3: admin: a listener outside loopback needs token_file");
+  EXPECT_EQ(error_of("admin: { listen: \"127.0.0.2:9901\" }\n"), "no error");
+  EXPECT_EQ(error_of("admin: { listen: \"[::1]:9901\" }\n"), "no error");
+  EXPECT_EQ(error_of("admin: { listen: \"localhost:9901\" }\n"), "no error");
+}
+
+TEST(is_loopback, recognises_loopback_only) {
+  for (const char* h : {"127.0.0.1", "127.255.0.9", "::1", "localhost"}) {
+    EXPECT_TRUE(is_loopback(h)) << h;
+  }
+  for (const char* h : {"0.0.0.0", "::", "10.0.0.1", "::ffff:127.0.0.1", "localhost.evil"}) {
+    EXPECT_FALSE(is_loopback(h)) << h;
+  }
+}
+
+TEST(secret_sources, push_is_a_source_without_location) {
+  const config c = load_string("secrets:\n  openai: { push: true, required: true }\n", "a.yaml");
+  ASSERT_EQ(c.secrets.size(), 1u);
+  EXPECT_EQ(c.secrets[0].from, secret_source::kind::push);
+  EXPECT_TRUE(c.secrets[0].location.empty());
+  EXPECT_TRUE(c.secrets[0].required);
+}
+
+TEST(secret_sources, exactly_one_source) {
+  EXPECT_EQ(error_of("secrets:\n  a: { push: true, env: X }\n"),
+            "a.yaml:2:6: secrets.a: give exactly one source: file, env or push");
+  EXPECT_EQ(error_of("secrets:\n  a: { required: true }\n"),
+            "a.yaml:2:6: secrets.a: give exactly one source: file, env or push");
+  EXPECT_EQ(error_of("secrets:\n  a: { push: false }\n"),
+            "a.yaml:2:14: secrets.a.push: only true makes sense; give file or env instead");
+}
+
+}  // namespace
+}  // namespace airlock::config
