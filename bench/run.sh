@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One command that measures airlock against direct and against peers on loopback.
 # Usage: bench/run.sh [--quick]      (make bench [QUICK=1])
-#   full:    1, 32 and 256 connections, 3 wrk runs x 5 s per figure  (~3.5 min)
-#   --quick: 32 connections only,      3 wrk runs x 2 s per figure  (<1 min)
+#   full:    wrk at 1, 32, 256 and hey (TLS) at 1, 32 connections, 3 runs x 5 s per figure
+#            (~10 min)
+#   --quick: 32 connections only, 3 runs x 2 s per figure, smaller probes          (<3 min)
 # Writes bench/results/latest.md and latest.csv and prints the markdown. See bench/README.md.
 set -euo pipefail
 
@@ -11,14 +12,15 @@ root=$(dirname "$here")
 AIRLOCK_BIN=${AIRLOCK_BIN:-$root/build/bin/airlock}
 LUA=$here/lib/wrk-absolute.lua
 RUNS=3 IDLE_CONNS=1000 DURATION=5 CONNS=(1 32 256) MODE=full
+MITM_CONNS=(1 32) IDLE_TLS_CONNS=1000 NEW_HOST_NAMES=30
 case "${1:-}" in
-  --quick) DURATION=2 CONNS=(32) MODE=quick ;;
+  --quick) DURATION=2 CONNS=(32) MITM_CONNS=(32) IDLE_TLS_CONNS=250 NEW_HOST_NAMES=15 MODE=quick ;;
   "") ;;
-  -h | --help) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "usage: bench/run.sh [--quick]" >&2; exit 2 ;;
 esac
 
-for tool in wrk nginx squid haproxy curl python3; do
+for tool in wrk hey nginx squid haproxy mitmdump curl python3 openssl; do
   command -v "$tool" >/dev/null || {
     echo "bench: '$tool' not found; run deploy/install-deps.sh bench" >&2
     exit 1
@@ -26,12 +28,16 @@ for tool in wrk nginx squid haproxy curl python3; do
 done
 
 BENCH_TMP=$(mktemp -d /tmp/airlock-bench.XXXXXX)
+# The credential the intercepting proxies inject; nginx refuses /small over TLS without it.
+BENCH_KEY=$(openssl rand -hex 16)
 # shellcheck source=bench/lib/peers.sh
 source "$here/lib/peers.sh"
+# shellcheck source=bench/lib/mitm_peers.sh
+source "$here/lib/mitm_peers.sh"
 trap 'stop_all; rm -rf "$BENCH_TMP"' EXIT
 trap 'exit 130' INT TERM
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-: >"$BENCH_TMP/runs.tsv" && : >"$BENCH_TMP/fail.tsv" && : >"$BENCH_TMP/idle.tsv"
+for f in runs fail idle newhost; do : >"$BENCH_TMP/$f.tsv"; done
 say() { echo "bench: $*" >&2; }
 
 load_start=$(cut -d' ' -f1 /proc/loadavg) # before anything of ours runs
@@ -44,8 +50,12 @@ load_start=$(cut -d' ' -f1 /proc/loadavg) # before anything of ours runs
   echo "mode=$MODE"
   echo "duration=$DURATION"
   echo "runs=$RUNS"
+  echo "clk_tck=$(getconf CLK_TCK)"
   echo "conns=${CONNS[*]}"
+  echo "mitm_conns=${MITM_CONNS[*]}"
   echo "idle_conns=$IDLE_CONNS"
+  echo "idle_tls_conns=$IDLE_TLS_CONNS"
+  echo "new_host_names=$NEW_HOST_NAMES"
   echo "body_bytes=100"
   versions
 } >"$BENCH_TMP/meta.txt"
@@ -59,6 +69,7 @@ fail() { # fail SCENARIO REASON: the scenario could not be measured (or stopped 
 }
 
 # preflight SCENARIO CURL-ARGS...: one request must return 200 with the 100-byte body
+# (over TLS that also means the credential was injected: nginx answers 403 without it)
 preflight() {
   local name=$1 out
   shift
@@ -66,6 +77,32 @@ preflight() {
   [ "$out" = "200 100" ] && return 0
   fail "$name" "preflight got '${out:-no response}' instead of '200 100'"
   return 1
+}
+
+# record GROUP SCENARIO CONNS RUN BENCH-LINE: one row of runs.tsv
+#   "BENCH k=v ... cpu_ticks=N" -> group scenario conns run rps p50 p99 requests errors
+#   non2xx cpu_ticks
+record() {
+  echo "$5" | sed 's/[a-z0-9_]*=//g' |
+    awk -v g="$1" -v s="$2" -v c="$3" -v r="$4" -v OFS='\t' \
+      '{print g, s, c, r, $2, $3, $4, $5, $7, $8, $10}' >>"$BENCH_TMP/runs.tsv"
+}
+
+# cpu_ticks PID: user + system clock ticks the process has used so far (0 once it is gone).
+# Per request, this is what the proxy spends whatever the load tool can push: on 2 shared
+# cores the load tool often saturates first, and req/s alone would hide the difference.
+cpu_ticks() {
+  sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{print $12 + $13}' || echo 0
+}
+
+# measured SCENARIO LOAD-COMMAND...: runs the command (which prints a BENCH line) and
+# appends the scenario process's CPU ticks spent meanwhile
+measured() {
+  local pid=${PID[$1]} before line
+  shift
+  before=$(cpu_ticks "$pid")
+  line=$("$@")
+  echo "$line cpu_ticks=$(($(cpu_ticks "$pid") - before))"
 }
 
 # wrk_once SCENARIO CONNS SECONDS: prints wrk's BENCH line (a failing one if wrk gave none).
@@ -84,34 +121,111 @@ wrk_once() {
   echo "$line"
 }
 
-# idle SCENARIO PORT PID: RSS cost of IDLE_CONNS idle keep-alive connections
+# hey_once SCENARIO GROUP CONNS SECONDS: prints a BENCH line made from hey's summary.
+# hey is the load tool for TLS because wrk cannot CONNECT. Each hey worker has its own
+# transport, so -c N is N connections; with keep-alive each keeps its CONNECT tunnel (and
+# TLS session) for the whole run, -disable-keepalive makes every request a new connection
+# (CONNECT + TLS handshake). -cpus 1: one client thread's worth of CPU, as wrk -t1.
+hey_once() {
+  local name=$1 args
+  read -ra args <<<"${HARGS[$name]}"
+  [ "$2" = mitm-newconn ] && args+=(-disable-keepalive)
+  timeout $(($4 + 30)) hey -z "$4s" -c "$3" -t 10 -cpus 1 "${args[@]}" "${HURL[$name]}" 2>&1 |
+    tee -a "$BENCH_TMP/$name-hey.log" | python3 "$here/lib/hey_line.py" || true
+}
+
+# idle SCENARIO PORT PID [IDLE_CONNS.PY-ARGS...]: RSS cost of idle keep-alive connections
 idle() {
-  local json
-  json=$(timeout 120 python3 "$here/lib/idle_conns.py" --proxy-port "$2" --pid "$3" \
-    --url "$ORIGIN" --conns "$IDLE_CONNS" || true)
+  local name=$1 port=$2 pid=$3 json
+  shift 3
+  json=$(timeout 300 python3 "$here/lib/idle_conns.py" --proxy-port "$port" --pid "$pid" \
+    --url "$ORIGIN" --conns "$IDLE_CONNS" "$@" || true)
   [ -n "$json" ] || json='{"error": "idle_conns.py produced no result"}'
-  say "$1 idle: $json"
-  printf '%s\t%s\n' "$1" "$json" >>"$BENCH_TMP/idle.tsv"
+  say "$name idle: $json"
+  printf '%s\t%s\n' "$name" "$json" >>"$BENCH_TMP/idle.tsv"
+}
+
+# idle_tls SCENARIO PORT PID CA: the same through CONNECT + TLS (intercepted pairs)
+idle_tls() {
+  IDLE_CONNS=$IDLE_TLS_CONNS ORIGIN=$TLS_URL idle "$1" "$2" "$3" \
+    --connect "$BENCH_HOST:$NGINX_TLS_PORT" --cafile "$4" --header "x-api-key: placeholder"
+}
+
+# new_host SCENARIO PORT CA: leaf-mint cost for names the proxy has never seen
+new_host() {
+  local json
+  # shellcheck disable=SC2046  # one argument per name
+  json=$(timeout 120 python3 "$here/lib/new_host.py" --proxy-port "$2" --cafile "$3" \
+    --port "$NGINX_TLS_PORT" --header "x-api-key: placeholder" \
+    $(new_host_names "$NEW_HOST_NAMES") || true)
+  [ -n "$json" ] || json='{"error": "new_host.py produced no result"}'
+  say "$1 new host: $json"
+  printf '%s\t%s\n' "$1" "$json" >>"$BENCH_TMP/newhost.tsv"
+}
+
+# add_mitm SCENARIO PID PROXY-PORT CA: registers an intercepting proxy for the hey rounds
+# after its preflight (placeholder key in, injected key must reach nginx), new-host and
+# idle probes. The idle probe runs first, on a process no load has touched yet.
+add_mitm() {
+  local name=$1 pid=$2 port=$3 ca=$4
+  preflight "$name" -x "http://127.0.0.1:$port" --cacert "$ca" -H "x-api-key: placeholder" \
+    "$TLS_URL" || return 0
+  HURL[$name]=$TLS_URL HARGS[$name]="-x http://127.0.0.1:$port -H x-api-key:placeholder"
+  PID[$name]=$pid
+  MITM_ACTIVE+=("$name")
+  [ "$name" = airlock-mitm ] || idle_tls "$name" "$port" "$pid" "$ca"
+  new_host "$name" "$port" "$ca"
+}
+
+# idle_airlock_tls: airlock's intercepted idle probe on an instance of its own, so memory
+# that the forward idle probe (or any load) freed is not reused and hidden from the figure.
+idle_airlock_tls() {
+  if ! start_airlock airlock-idle; then
+    fail airlock-mitm "idle probe instance: $AIRLOCK_ERR"
+    return 0
+  fi
+  if preflight airlock-mitm -x "http://127.0.0.1:$AIRLOCK_PORT" --cacert "$AIRLOCK_CA" \
+    -H "x-api-key: placeholder" "$TLS_URL"; then
+    idle_tls airlock-mitm "$AIRLOCK_PORT" "$AIRLOCK_PID" "$AIRLOCK_CA"
+  fi
+  stop_pid "$AIRLOCK_PID"
 }
 
 # --- start everything; a scenario that cannot start or answer is FAILING, not dropped ---
+make_bench_pki
 start_nginx || { say "nginx upstream did not start:"; cat "$BENCH_TMP/nginx/error.log" >&2; exit 1; }
 ORIGIN=http://127.0.0.1:$NGINX_PORT/small
-declare -A URL ABS PID
-ACTIVE=()
-say "$MODE run: ${CONNS[*]} connections, $RUNS x ${DURATION}s each; upstream nginx on :$NGINX_PORT"
+TLS_URL=https://$BENCH_HOST:$NGINX_TLS_PORT/small
+declare -A URL ABS PID HURL HARGS
+ACTIVE=() MITM_ACTIVE=()
+say "$MODE run: wrk ${CONNS[*]} and hey ${MITM_CONNS[*]} connections, $RUNS x ${DURATION}s each;" \
+  "upstream nginx on :$NGINX_PORT (HTTP) and :$NGINX_TLS_PORT (TLS)"
 
 URL[direct]=$ORIGIN ABS[direct]="" PID[direct]=$NGINX_PID
 preflight direct "$ORIGIN" && ACTIVE+=(direct)
+if preflight tls-direct --cacert "$BENCH_PKI/ca.pem" -H "x-api-key: $BENCH_KEY" \
+  "https://127.0.0.1:$NGINX_TLS_PORT/small"; then
+  HURL[tls-direct]=https://127.0.0.1:$NGINX_TLS_PORT/small HARGS[tls-direct]="-H x-api-key:$BENCH_KEY"
+  PID[tls-direct]=$NGINX_PID
+  MITM_ACTIVE+=(tls-direct)
+fi
 
+idle_airlock_tls
 start_airlock || true
 echo "airlock=$(airlock_version)" >>"$BENCH_TMP/meta.txt"
 if [ -n "$AIRLOCK_ERR" ]; then
-  fail airlock "$AIRLOCK_ERR"
+  for name in airlock airlock-forward airlock-mitm; do fail "$name" "$AIRLOCK_ERR"; done
 elif preflight airlock -x "http://127.0.0.1:$AIRLOCK_PORT" "$ORIGIN"; then
   URL[airlock]=http://127.0.0.1:$AIRLOCK_PORT/ ABS[airlock]=$ORIGIN PID[airlock]=$AIRLOCK_PID
   ACTIVE+=(airlock)
+  HURL[airlock-forward]=$ORIGIN HARGS[airlock-forward]="-x http://127.0.0.1:$AIRLOCK_PORT"
+  PID[airlock-forward]=$AIRLOCK_PID
+  MITM_ACTIVE+=(airlock-forward)
   idle airlock "$AIRLOCK_PORT" "$AIRLOCK_PID"
+  add_mitm airlock-mitm "$AIRLOCK_PID" "$AIRLOCK_PORT" "$AIRLOCK_CA"
+else
+  fail airlock-forward "the plain-forward preflight failed"
+  add_mitm airlock-mitm "$AIRLOCK_PID" "$AIRLOCK_PORT" "$AIRLOCK_CA"
 fi
 
 if ! start_squid; then
@@ -129,22 +243,47 @@ elif preflight haproxy "http://127.0.0.1:$HAPROXY_PORT/small"; then
   ACTIVE+=(haproxy)
 fi
 
+if ! start_mitmdump; then
+  fail mitmdump "did not start: $(tail -n 2 "$BENCH_TMP/mitmdump/stdout.log" | tr '\n' ' ')"
+else
+  add_mitm mitmdump "$MITMDUMP_PID" "$MITMDUMP_PORT" "$MITMDUMP_CA"
+fi
+
+if ! start_squid_bump; then
+  fail squid-bump "did not start: $(tail -n 2 "$BENCH_TMP/squid-bump/cache.log" \
+    "$BENCH_TMP/squid-bump/certgen-init.log" 2>/dev/null | tr '\n' ' ')"
+else
+  add_mitm squid-bump "$SQUID_BUMP_PID" "$SQUID_BUMP_PORT" "$SQUID_BUMP_CA"
+fi
+
 # --- throughput: rounds interleave the scenarios, so drift in the machine's other load
 # spreads over all of them instead of landing on whichever ran last ---------------------
 for name in "${ACTIVE[@]}"; do wrk_once "$name" 32 1 >/dev/null; done # warm-up
 for c in "${CONNS[@]}"; do
   for r in $(seq "$RUNS"); do
     for name in "${ACTIVE[@]}"; do
-      line=$(wrk_once "$name" "$c" "$DURATION")
+      line=$(measured "$name" wrk_once "$name" "$c" "$DURATION")
       say "$name c=$c run $r/$RUNS: $line"
-      # "BENCH k=v ..." -> scenario conns run rps p50 p99 requests errors non2xx
-      echo "$line" | sed 's/[a-z0-9_]*=//g' |
-        awk -v s="$name" -v c="$c" -v r="$r" -v OFS='\t' '{print s, c, r, $2, $3, $4, $5, $7, $8}' \
-          >>"$BENCH_TMP/runs.tsv"
+      record forward "$name" "$c" "$r" "$line"
     done
   done
 done
-for name in "${ACTIVE[@]}"; do
+
+# TLS: the same rounds with hey, keep-alive first, then a new connection per request
+for name in "${MITM_ACTIVE[@]}"; do hey_once "$name" mitm-keepalive 32 1 >/dev/null; done
+for group in mitm-keepalive mitm-newconn; do
+  for c in "${MITM_CONNS[@]}"; do
+    for r in $(seq "$RUNS"); do
+      for name in "${MITM_ACTIVE[@]}"; do
+        line=$(measured "$name" hey_once "$name" "$group" "$c" "$DURATION")
+        say "$name $group c=$c run $r/$RUNS: $line"
+        record "$group" "$name" "$c" "$r" "$line"
+      done
+    done
+  done
+done
+
+for name in "${ACTIVE[@]}" "${MITM_ACTIVE[@]}"; do
   kill -0 "${PID[$name]}" 2>/dev/null || fail "$name" "process exited during the measurement"
 done
 

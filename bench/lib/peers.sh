@@ -2,7 +2,7 @@
 # Starting and stopping the processes bench/run.sh measures. Sourced, not run.
 # Every process is started in the background with its PID recorded in BENCH_PIDS so that
 # stop_all (run.sh's EXIT trap) ends exactly those. Everything listens on 127.0.0.1 only.
-# Needs: BENCH_TMP (a private temp dir), AIRLOCK_BIN.
+# Needs: BENCH_TMP (a private temp dir), AIRLOCK_BIN; the TLS parts are in mitm_peers.sh.
 
 BENCH_PIDS=()
 
@@ -45,13 +45,18 @@ stop_all() {
   for pid in "${BENCH_PIDS[@]}"; do stop_pid "$pid"; done
 }
 
-# --- nginx: the upstream. One worker, no access log, /small (100 B) and /16k. ---------
+# --- nginx: the upstream. One worker, no access log, /small (100 B) and /16k, over HTTP
+# and over TLS (the bench PKI's ECDSA P-256 certificate for bench.test; needs BENCH_PKI and
+# BENCH_KEY). Over TLS /small answers 403 unless x-api-key is exactly BENCH_KEY: a proxy
+# that fails to inject (or forwards the client's placeholder as well) shows up as non-2xx
+# responses instead of as speed. ---------------------------------------------------------
 start_nginx() {
   local d=$BENCH_TMP/nginx
   mkdir -p "$d/www" "$d/tmp"
   head -c 99 /dev/zero | tr '\0' 'a' >"$d/www/small" && echo >>"$d/www/small"
   head -c 16384 /dev/zero | tr '\0' 'b' >"$d/www/16k"
   NGINX_PORT=$(free_port)
+  NGINX_TLS_PORT=$(free_port)
   cat >"$d/nginx.conf" <<CONF
 daemon off;
 master_process off;
@@ -71,6 +76,15 @@ http {
   uwsgi_temp_path $d/tmp/uwsgi;
   scgi_temp_path $d/tmp/scgi;
   server { listen 127.0.0.1:$NGINX_PORT; root $d/www; }
+  server {
+    listen 127.0.0.1:$NGINX_TLS_PORT ssl;
+    root $d/www;
+    ssl_certificate $BENCH_PKI/upstream.pem;
+    ssl_certificate_key $BENCH_PKI/upstream.key;
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_session_cache shared:bench:10m;
+    location = /small { if (\$http_x_api_key != "$BENCH_KEY") { return 403; } }
+  }
 }
 CONF
   spawn "$d/stdout.log" nginx -p "$d" -e "$d/error.log" -c "$d/nginx.conf"
@@ -140,26 +154,51 @@ CONF
 }
 
 # --- airlock: one worker. Ready when it prints "proxy listening on 127.0.0.1:PORT". ----
-# On failure returns 1 with the reason in AIRLOCK_ERR.
+# Plain-forward and intercepting in one config, as deployed: requests to 127.0.0.1 are
+# forwarded as they are; CONNECT to bench.test or *.bench.test (credential rules) is
+# intercepted with airlock's ephemeral CA (exported to DIR/ca/ca.pem), x-api-key set from
+# the BENCH_KEY environment variable, upstream verified against the bench CA.
+# start_airlock [NAME]: NAME (default airlock) names the directory, so a second instance
+# can run beside the first. Sets AIRLOCK_PORT, AIRLOCK_PID, AIRLOCK_CA; on failure returns
+# 1 with the reason in AIRLOCK_ERR. Needs NGINX_TLS_PORT, BENCH_PKI, BENCH_KEY.
 start_airlock() {
-  local d=$BENCH_TMP/airlock deadline
+  local d=$BENCH_TMP/${1:-airlock} deadline name
   AIRLOCK_PID=""
-  mkdir -p "$d"
+  mkdir -p "$d/ca"
   AIRLOCK_ERR=""
+  AIRLOCK_CA=$d/ca/ca.pem
   if [ ! -x "$AIRLOCK_BIN" ]; then
     AIRLOCK_ERR="binary $AIRLOCK_BIN not built"
     return 1
   fi
   AIRLOCK_PORT=$(free_port)
-  cat >"$d/airlock.yaml" <<CONF
+  {
+    cat <<CONF
 proxy: { listen: "127.0.0.1:$AIRLOCK_PORT", workers: 1 }
+admin: { listen: "127.0.0.1:0" }
+metrics: { listen: "127.0.0.1:0" }
 log: { level: warn }
+tls:
+  ca: { export_dir: "$d/ca" }
+  upstream: { ca_file: "$BENCH_PKI/ca.pem" }
+secrets:
+  benchkey: { env: BENCH_KEY }
+credentials:
+  - { host: "$BENCH_HOST", headers: { x-api-key: "{{benchkey}}" } }
+  - { host: "*.$BENCH_HOST", headers: { x-api-key: "{{benchkey}}" } }
+resolve:
 CONF
-  spawn "$d/stdout.log" "$AIRLOCK_BIN" --config "$d/airlock.yaml"
+    # resolve: keys are exact host:port, so every new-host name gets its own entry
+    for name in "$BENCH_HOST" $(new_host_names "$NEW_HOST_NAMES"); do
+      echo "  \"$name:$NGINX_TLS_PORT\": \"127.0.0.1:$NGINX_TLS_PORT\""
+    done
+  } >"$d/airlock.yaml"
+  spawn "$d/stdout.log" env BENCH_KEY="$BENCH_KEY" "$AIRLOCK_BIN" --config "$d/airlock.yaml"
   AIRLOCK_PID=$SPAWNED_PID
   deadline=$((SECONDS + 10))
   while ((SECONDS < deadline)); do
-    grep -q "proxy listening on 127.0.0.1:$AIRLOCK_PORT" "$d/stdout.log" && return 0
+    grep -q "proxy listening on 127.0.0.1:$AIRLOCK_PORT" "$d/stdout.log" && [ -s "$AIRLOCK_CA" ] &&
+      return 0
     if ! kill -0 "$AIRLOCK_PID" 2>/dev/null; then
       local rc=0
       wait "$AIRLOCK_PID" 2>/dev/null || rc=$?
@@ -168,7 +207,7 @@ CONF
     fi
     sleep 0.1
   done
-  AIRLOCK_ERR="no 'proxy listening on 127.0.0.1:$AIRLOCK_PORT' within 10 s"
+  AIRLOCK_ERR="no 'proxy listening on 127.0.0.1:$AIRLOCK_PORT' (and $AIRLOCK_CA) within 10 s"
   return 1
 }
 
@@ -177,6 +216,7 @@ versions() { # one "name=version" per line, for the peers
   echo "squid=$(squid -v | sed -n 's/.*Version //p' | head -n1)"
   echo "haproxy=$(haproxy -v | sed -n 's/^HAProxy version \([^ ]*\).*/\1/p')"
   echo "wrk=$(wrk -v 2>&1 | sed -n 's/^wrk \([^ ]*\).*/\1/p')"
+  mitm_versions
 }
 
 airlock_version() { # after start_airlock: the binary that was actually measured

@@ -2,11 +2,15 @@
 """Turns the raw files bench/run.sh collected into bench/results/latest.{md,csv}.
 
 Inputs in --dir (all tab-separated, written by run.sh):
-  meta.txt   key=value lines (date, cpu, versions, mode, ...)
-  runs.tsv   scenario conns run rps p50_us p99_us requests errors non2xx
-  fail.tsv   scenario reason              (could not be measured at all)
-  idle.tsv   scenario json-from-idle_conns.py
+  meta.txt     key=value lines (date, cpu, versions, mode, ...)
+  runs.tsv     group scenario conns run rps p50_us p99_us requests errors non2xx cpu_ticks
+               group: forward (wrk, plain HTTP), mitm-keepalive, mitm-newconn (hey)
+  fail.tsv     scenario reason              (could not be measured at all)
+  idle.tsv     scenario json-from-idle_conns.py
+  newhost.tsv  scenario json-from-new_host.py
 A scenario/conns with any socket error or non-2xx response in any run is FAILING.
+cpu_ticks is what the measured process (the proxy; nginx for direct) used during the run;
+per request it is the proxy's cost independent of how fast the load tool is.
 """
 import argparse
 import csv
@@ -14,11 +18,25 @@ import json
 import statistics
 from pathlib import Path
 
-SCENARIOS = ["direct", "airlock", "squid", "haproxy"]
-RATIO_PEERS = ["direct", "squid", "haproxy"]
-CSV_FIELDS = ["date", "kind", "scenario", "conns", "rps_median", "rps_min", "rps_max",
+# group -> (title, scenarios in table order, the airlock scenario, its ratio peers)
+GROUPS = {
+    "forward": ("Plain HTTP forward — wrk, keep-alive",
+                ["direct", "airlock", "squid", "haproxy"],
+                "airlock", ["direct", "squid", "haproxy"]),
+    "mitm-keepalive": ("TLS interception with injection — hey, keep-alive",
+                       ["tls-direct", "airlock-forward", "airlock-mitm", "mitmdump", "squid-bump"],
+                       "airlock-mitm", ["airlock-forward", "mitmdump", "squid-bump", "tls-direct"]),
+    "mitm-newconn": ("TLS interception with injection — hey, a new connection per request",
+                     ["tls-direct", "airlock-forward", "airlock-mitm", "mitmdump", "squid-bump"],
+                     "airlock-mitm", ["airlock-forward", "mitmdump", "squid-bump", "tls-direct"]),
+}
+IDLE = [("airlock", "forward"), ("squid", "forward"), ("airlock-mitm", "intercepted"),
+        ("squid-bump", "intercepted"), ("mitmdump", "intercepted")]
+NEW_HOST = ["airlock-mitm", "mitmdump", "squid-bump"]
+CSV_FIELDS = ["date", "kind", "group", "scenario", "conns", "rps_median", "rps_min", "rps_max",
               "p50_ms", "p99_ms", "errors", "non2xx", "rss_before_kib", "rss_after_kib",
-              "kib_per_conn", "ratio", "status"]
+              "kib_per_conn", "fds_added", "first_ms", "repeat_ms", "added_ms",
+              "added_total_ms", "cpu_us_per_req", "ratio", "cpu_ratio", "measured", "target", "status"]
 
 
 def read_tsv(path):
@@ -31,71 +49,131 @@ def load(d):
     meta = dict(line.rstrip("\n").split("=", 1) for line in (d / "meta.txt").open() if "=" in line)
     fails = {r[0]: r[1] for r in read_tsv(d / "fail.tsv")}
     runs = {}
-    for s, c, _run, rps, p50, p99, _req, err, non2xx in read_tsv(d / "runs.tsv"):
-        runs.setdefault((s, int(c)), []).append(
-            dict(rps=float(rps), p50=int(p50), p99=int(p99), errors=int(err), non2xx=int(non2xx)))
+    tick_us = 1e6 / int(meta.get("clk_tck", 100))
+    for g, s, c, _run, rps, p50, p99, req, err, non2xx, ticks in read_tsv(d / "runs.tsv"):
+        runs.setdefault((g, s, int(c)), []).append(
+            dict(rps=float(rps), p50=int(p50), p99=int(p99), errors=int(err), non2xx=int(non2xx),
+                 cpu_us=int(ticks) * tick_us / int(req) if int(req) else None))
     idle = {r[0]: json.loads(r[1]) for r in read_tsv(d / "idle.tsv")}
-    return meta, fails, runs, idle
+    newhost = {r[0]: json.loads(r[1]) for r in read_tsv(d / "newhost.tsv")}
+    return meta, fails, runs, idle, newhost
+
+
+def group_conns(meta, group):
+    return [int(c) for c in meta["conns" if group == "forward" else "mitm_conns"].split()]
+
+
+def median_or_none(values):
+    values = [v for v in values if v is not None]
+    return round(statistics.median(values), 1) if values else None
 
 
 def summarize(meta, fails, runs):
-    """One row per scenario and connection count, in a fixed order."""
-    conns = [int(c) for c in meta["conns"].split()]
+    """One row per group, scenario and connection count, in a fixed order."""
     rows = []
-    for s in SCENARIOS:
-        for c in conns:
-            row = dict(kind="throughput", scenario=s, conns=c)
-            rs = runs.get((s, c), [])
-            if s in fails:
-                row["status"] = f"FAILING: {fails[s]}"
-            elif not rs:
-                row["status"] = "FAILING: no wrk result"
-            if rs:
-                rps = [r["rps"] for r in rs]
-                row.update(rps_median=round(statistics.median(rps)), rps_min=round(min(rps)),
-                           rps_max=round(max(rps)),
-                           p50_ms=round(statistics.median(r["p50"] for r in rs) / 1000, 3),
-                           p99_ms=round(statistics.median(r["p99"] for r in rs) / 1000, 3),
-                           errors=sum(r["errors"] for r in rs),
-                           non2xx=sum(r["non2xx"] for r in rs))
-                if "status" not in row:
-                    bad = row["errors"] or row["non2xx"]
-                    row["status"] = "FAILING: errors/non-2xx" if bad else "ok"
-            rows.append(row)
+    for g, (_title, scenarios, _a, _p) in GROUPS.items():
+        for s in scenarios:
+            for c in group_conns(meta, g):
+                row = dict(kind="throughput", group=g, scenario=s, conns=c)
+                rs = runs.get((g, s, c), [])
+                if s in fails:
+                    row["status"] = f"FAILING: {fails[s]}"
+                elif not rs:
+                    row["status"] = "FAILING: no load-tool result"
+                if rs:
+                    rps = [r["rps"] for r in rs]
+                    row.update(rps_median=round(statistics.median(rps)), rps_min=round(min(rps)),
+                               rps_max=round(max(rps)),
+                               p50_ms=round(statistics.median(r["p50"] for r in rs) / 1000, 3),
+                               p99_ms=round(statistics.median(r["p99"] for r in rs) / 1000, 3),
+                               cpu_us_per_req=median_or_none(r["cpu_us"] for r in rs),
+                               errors=sum(r["errors"] for r in rs),
+                               non2xx=sum(r["non2xx"] for r in rs))
+                    if "status" not in row:
+                        bad = row["errors"] or row["non2xx"]
+                        row["status"] = "FAILING: errors/non-2xx" if bad else "ok"
+                rows.append(row)
     return rows
 
 
-def ratios(rows, conns):
-    by = {(r["scenario"], r["conns"]): r for r in rows}
+def ratios(rows, meta):
+    by = {(r["group"], r["scenario"], r["conns"]): r for r in rows}
     out = []
-    for c in conns:
-        a = by.get(("airlock", c))
-        for p in RATIO_PEERS:
-            b = by.get((p, c))
-            row = dict(kind="ratio", scenario=f"airlock/{p}", conns=c)
-            if a and b and a["status"] == "ok" and b["status"] == "ok":
-                row.update(ratio=round(a["rps_median"] / b["rps_median"], 3), status="ok")
-            else:
-                row["status"] = "n/a"
-            out.append(row)
+    for g, (_title, _s, a_name, peers) in GROUPS.items():
+        for c in group_conns(meta, g):
+            a = by.get((g, a_name, c))
+            for p in peers:
+                b = by.get((g, p, c))
+                row = dict(kind="ratio", group=g, scenario=f"{a_name}/{p}", conns=c)
+                if a and b and a["status"] == "ok" and b["status"] == "ok" and b["rps_median"]:
+                    row.update(ratio=round(a["rps_median"] / b["rps_median"], 3), status="ok")
+                    if a.get("cpu_us_per_req") and b.get("cpu_us_per_req"):
+                        # capacity ratio: how many requests one CPU second buys, a over b
+                        row["cpu_ratio"] = round(b["cpu_us_per_req"] / a["cpu_us_per_req"], 3)
+                else:
+                    row["status"] = "n/a"
+                out.append(row)
     return out
 
 
-def idle_rows(idle, fails, n):
+def probe_rows(results, fails, names, kind, n, keys):
+    """Rows for the idle-memory and new-host probes: values, or FAILING with the reason."""
     out = []
-    for s in ["airlock", "squid"]:
-        row = dict(kind="idle", scenario=s, conns=n)
-        r = idle.get(s)
+    for s, label in names:
+        row = dict(kind=kind, group=label, scenario=s, conns=n)
+        r = results.get(s)
         if s in fails:
             row["status"] = f"FAILING: {fails[s]}"
         elif r is None:
             row["status"] = "FAILING: not measured"
         else:
-            for k in ["rss_before_kib", "rss_after_kib", "kib_per_conn"]:
-                if k in r:
-                    row[k] = r[k]
+            row.update({k: r[src] for k, src in keys.items() if src in r})
             row["status"] = f"FAILING: {r['error']}" if r.get("error") else "ok"
         out.append(row)
+    return out
+
+
+def idle_rows(idle, fails, meta):
+    keys = {k: k for k in ["rss_before_kib", "rss_after_kib", "kib_per_conn", "fds_added"]}
+    out = []
+    for s, label in IDLE:
+        n = int(meta["idle_conns" if label == "forward" else "idle_tls_conns"])
+        out += probe_rows(idle, fails, [(s, label)], "idle", n, keys)
+    return out
+
+
+def newhost_rows(newhost, fails, meta):
+    keys = dict(first_ms="first_handshake_ms", repeat_ms="repeat_handshake_ms",
+                added_ms="added_handshake_ms", added_total_ms="added_total_ms")
+    return probe_rows(newhost, fails, [(s, "intercepted") for s in NEW_HOST], "newhost",
+                      int(meta["new_host_names"]), keys)
+
+
+def targets(rat, idle, newhost, meta):
+    """Issue 3's performance targets, each met / missed / n/a (a figure is missing)."""
+    out = []
+
+    def add(what, value, target, met):
+        out.append(dict(kind="target", scenario=what, measured=value, target=target,
+                        status="n/a" if value is None else ("met" if met(value) else "MISSED")))
+
+    top = max(group_conns(meta, "mitm-keepalive"))
+    by = {(r["group"], r["scenario"], r["conns"]): r.get("ratio") for r in rat}
+    add(f"MITM keep-alive req/s / airlock plain forward (c={top})",
+        by.get(("mitm-keepalive", "airlock-mitm/airlock-forward", top)), ">= 0.5",
+        lambda v: v >= 0.5)
+    cpu = {(r["group"], r["scenario"], r["conns"]): r.get("cpu_ratio") for r in rat}
+    add(f"the same by proxy CPU per request (capacity, load-tool independent; c={top})",
+        cpu.get(("mitm-keepalive", "airlock-mitm/airlock-forward", top)), ">= 0.5",
+        lambda v: v >= 0.5)
+    add(f"MITM keep-alive req/s / mitmdump (c={top})",
+        by.get(("mitm-keepalive", "airlock-mitm/mitmdump", top)), ">= 20", lambda v: v >= 20)
+    nh = next(r for r in newhost if r["scenario"] == "airlock-mitm")
+    add("new-host latency added, ms (leaf mint, median)",
+        nh.get("added_ms") if nh["status"] == "ok" else None, "< 2", lambda v: v < 2)
+    il = next(r for r in idle if r["scenario"] == "airlock-mitm")
+    add("RSS per idle intercepted connection pair, KiB",
+        il.get("kib_per_conn") if il["status"] == "ok" else None, "<= 150", lambda v: v <= 150)
     return out
 
 
@@ -103,43 +181,94 @@ def fmt(v, spec="{:,}"):
     return "–" if v is None or v == "" else spec.format(v)
 
 
-def markdown(meta, rows, rat, idle, conns):
+def header(meta):
     L = [f"# airlock benchmark — {meta['date']}", "",
          f"- CPU: {meta['cpu']} ({meta['cores']} cores), kernel {meta['kernel']}",
          f"- Versions: airlock {meta['airlock']}, nginx {meta['nginx']}, squid {meta['squid']}, "
-         f"haproxy {meta['haproxy']}, wrk {meta['wrk']}",
-         f"- Mode: {meta['mode']} — wrk -t1, {meta['runs']} runs × {meta['duration']} s per figure "
-         f"(median; spread is min–max), keep-alive, GET of a {meta['body_bytes']} B body from "
-         "nginx on 127.0.0.1",
-         "- Proxies: one worker/thread each; wrk, proxy and nginx share the same cores. "
+         f"haproxy {meta['haproxy']}, mitmproxy {meta.get('mitmdump', '?')}, "
+         f"wrk {meta['wrk']}, hey {meta.get('hey', '?')}, OpenSSL {meta.get('openssl', '?')}",
+         f"- Mode: {meta['mode']} — {meta['runs']} runs × {meta['duration']} s per figure "
+         f"(median; spread is min–max), GET of a {meta['body_bytes']} B body from nginx on "
+         "127.0.0.1",
+         "- Load tools: wrk -t1 for plain HTTP (absolute-form to the proxy); hey -cpus 1 for "
+         "TLS (CONNECT through the proxy, HTTP/1.1, one connection per hey worker; hey does "
+         "not verify certificates, the curl preflight does). Over TLS nginx answers 403 "
+         "unless x-api-key is the injected credential, so a proxy that does not inject fails.",
+         "- Proxies: one worker/thread each; load tool, proxy and nginx share the same cores. "
          "Rounds interleave the scenarios; a response slower than 10 s counts as an error.",
          f"- Load average (1 min): {meta['load_start']} before the run, "
          f"{meta.get('load_end', '?')} at its end (the bench itself adds about 2)."]
     if float(meta["load_start"]) > 0.5:
         L.append("- **Warning: the machine was busy before the run; the figures are skewed by "
                  "other work.**")
-    L += ["",
-          "## Throughput", "",
-          "| scenario | conns | req/s (median) | min–max | p50 ms | p99 ms | errors | non-2xx | status |",
-          "|---|--:|--:|--:|--:|--:|--:|--:|---|"]
-    for r in rows:
+    return L
+
+
+def throughput_table(rows, group):
+    L = ["", f"## {GROUPS[group][0]}", "",
+         "| scenario | conns | req/s (median) | min–max | p50 ms | p99 ms | CPU µs/req | errors | "
+         "non-2xx | status |",
+         "|---|--:|--:|--:|--:|--:|--:|--:|--:|---|"]
+    for r in (r for r in rows if r["group"] == group):
         spread = (f"{r['rps_min']:,}–{r['rps_max']:,}" if "rps_min" in r else "–")
         L.append(f"| {r['scenario']} | {r['conns']} | {fmt(r.get('rps_median'))} | {spread} | "
                  f"{fmt(r.get('p50_ms'), '{:.2f}')} | {fmt(r.get('p99_ms'), '{:.2f}')} | "
+                 f"{fmt(r.get('cpu_us_per_req'), '{:.1f}')} | "
                  f"{fmt(r.get('errors'))} | {fmt(r.get('non2xx'))} | {r['status']} |")
-    L += ["", "## Ratios (median req/s)", "",
-          "| conns | " + " | ".join(f"airlock/{p}" for p in RATIO_PEERS) + " |",
-          "|--:|" + "--:|" * len(RATIO_PEERS)]
-    for c in conns:
-        cells = [fmt(r.get("ratio"), "{:.2f}") for r in rat if r["conns"] == c]
-        L.append(f"| {c} | " + " | ".join(cells) + " |")
-    L += ["", f"## Memory at {meta['idle_conns']} idle keep-alive connections", "",
-          "| proxy | RSS before KiB | RSS after KiB | KiB per connection | status |",
-          "|---|--:|--:|--:|---|"]
+    return L
+
+
+def ratio_table(rat, groups, meta):
+    """One table for groups that share the airlock scenario and its peers."""
+    _t, _s, a_name, peers = GROUPS[groups[0]]
+    L = ["| load | conns | " + " | ".join(f"{a_name}/{p}" for p in peers) + " |",
+         "|---|--:|" + "--:|" * len(peers)]
+    for g in groups:
+        for c in group_conns(meta, g):
+            cells = [fmt(r.get("ratio"), "{:.2f}") + " (" + fmt(r.get("cpu_ratio"), "{:.2f}") + ")"
+                     for r in rat if r["group"] == g and r["conns"] == c]
+            L.append(f"| {g} | {c} | " + " | ".join(cells) + " |")
+    return L
+
+
+def markdown(meta, rows, rat, idle, newhost, tgt):
+    L = header(meta)
+    for g in GROUPS:
+        L += throughput_table(rows, g)
+    L += ["", "## Ratios", "",
+          "Median req/s of airlock over the peer; in brackets the same from the processes' CPU "
+          "time per request (peer µs/req ÷ airlock µs/req): the capacity ratio if each had a "
+          "core of its own, not capped by the load tool.", ""] + ratio_table(rat, ["forward"], meta)
+    L += [""] + ratio_table(rat, ["mitm-keepalive", "mitm-newconn"], meta)
+    L += ["", f"## New-host latency ({meta['new_host_names']} names never seen, each then "
+          "repeated; median ms)", "",
+          "Handshake = TCP connect + CONNECT + TLS handshake with the proxy's leaf; \"added\" is "
+          "the median of first − repeat per name (the leaf mint). \"added total\" includes the "
+          "request, so also the first upstream connection to that name.", "",
+          "| proxy | first handshake | repeat handshake | added | added total | status |",
+          "|---|--:|--:|--:|--:|---|"]
+    for r in newhost:
+        L.append(f"| {r['scenario']} | {fmt(r.get('first_ms'), '{:.2f}')} | "
+                 f"{fmt(r.get('repeat_ms'), '{:.2f}')} | {fmt(r.get('added_ms'), '{:.2f}')} | "
+                 f"{fmt(r.get('added_total_ms'), '{:.2f}')} | {r['status']} |")
+    L += ["", "## Memory of idle connections", "",
+          f"Forward: {meta['idle_conns']} keep-alive connections, one request each. Intercepted: "
+          f"{meta['idle_tls_conns']} connections through CONNECT + TLS, one request each in "
+          "flight at once (so the proxy holds a client and an upstream side: a pair), then idle. "
+          "\"fds added\" counts the proxy's new file descriptors (client + upstream sockets).", "",
+          "| proxy | connections | RSS before KiB | RSS after KiB | KiB per connection | "
+          "fds added | status |",
+          "|---|---|--:|--:|--:|--:|---|"]
     for r in idle:
-        L.append(f"| {r['scenario']} | {fmt(r.get('rss_before_kib'))} | "
-                 f"{fmt(r.get('rss_after_kib'))} | {fmt(r.get('kib_per_conn'), '{:.1f}')} | "
+        L.append(f"| {r['scenario']} | {r['conns']:,} {r['group']} | "
+                 f"{fmt(r.get('rss_before_kib'))} | {fmt(r.get('rss_after_kib'))} | "
+                 f"{fmt(r.get('kib_per_conn'), '{:.1f}')} | {fmt(r.get('fds_added'))} | "
                  f"{r['status']} |")
+    L += ["", "## Targets (issue 3, one airlock worker)", "",
+          "| target | measured | wanted | status |", "|---|--:|--:|---|"]
+    for t in tgt:
+        L.append(f"| {t['scenario']} | {fmt(t['measured'], '{:.2f}')} | {t['target']} | "
+                 f"{t['status']} |")
     return "\n".join(L) + "\n"
 
 
@@ -149,19 +278,21 @@ def main():
     ap.add_argument("--md", required=True, type=Path)
     ap.add_argument("--csv", required=True, type=Path)
     a = ap.parse_args()
-    meta, fails, runs, idle = load(a.dir)
-    conns = [int(c) for c in meta["conns"].split()]
+    meta, fails, runs, idle, newhost = load(a.dir)
     rows = summarize(meta, fails, runs)
-    rat = ratios(rows, conns)
-    idl = idle_rows(idle, fails, int(meta["idle_conns"]))
-    a.md.write_text(markdown(meta, rows, rat, idl, conns))
+    rat = ratios(rows, meta)
+    idl = idle_rows(idle, fails, meta)
+    nh = newhost_rows(newhost, fails, meta)
+    tgt = targets(rat, idl, nh, meta)
+    a.md.write_text(markdown(meta, rows, rat, idl, nh, tgt))
     with a.csv.open("w", newline="") as f:
         w = csv.DictWriter(f, CSV_FIELDS)
         w.writeheader()
-        for k in ["cpu", "cores", "kernel", "load_start", "load_end", "mode", "duration", "runs", "airlock", "nginx",
-                  "squid", "haproxy", "wrk"]:
+        for k in ["cpu", "cores", "kernel", "load_start", "load_end", "mode", "duration", "runs",
+                  "clk_tck",
+                  "airlock", "nginx", "squid", "haproxy", "mitmdump", "wrk", "hey", "openssl"]:
             w.writerow(dict(date=meta["date"], kind="meta", scenario=k, status=meta.get(k, "")))
-        for r in rows + rat + idl:
+        for r in rows + rat + idl + nh + tgt:
             w.writerow(dict(date=meta["date"], **r))
     print(a.md.read_text(), end="")
 
