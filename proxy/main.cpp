@@ -10,6 +10,8 @@
 #include <string_view>
 
 #include "config/load.hpp"
+#include "proxy/control/control_server.hpp"
+#include "proxy/control/revoke_client.hpp"
 #include "proxy/logging.hpp"
 #include "proxy/server.hpp"
 #include "proxy/tls_state.hpp"
@@ -24,6 +26,8 @@ constexpr std::string_view usage =
        airlock --check-config FILE    validate FILE, print FILE:LINE:COL: message on error
        airlock --print-default-config print the embedded default config
        airlock --version
+       airlock revoke [--admin http://HOST:PORT] [--token-file FILE] [--config FILE]
+                                      ask a running airlock to wipe its secrets
 options: --allow-core-dumps            debugging only: keep the process dumpable
 )";
 
@@ -73,13 +77,25 @@ std::optional<options> parse_args(int argc, char** argv) {
   return o;
 }
 
-void print_banner(const airlock::proxy::server& srv) {
-  const auto ep = srv.endpoint();
-  const std::string host =
+std::string host_port(const boost::asio::ip::tcp::endpoint& ep) {
+  std::string out =
       ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string();
-  const std::string url = "http://" + host + ":" + std::to_string(ep.port());
-  std::cout << "airlock " << airlock::version << ": proxy listening on " << host << ":" << ep.port()
-            << "\n"
+  out += ':';
+  out += std::to_string(ep.port());
+  return out;
+}
+
+// The proxy line comes last: tests and scripts wait for it, and by then every listener
+// is bound.
+void print_banner(const airlock::proxy::server& srv,
+                  const airlock::proxy::control::control_server& control) {
+  const std::string at = host_port(srv.endpoint());
+  const std::string url = "http://" + at;
+  std::cout << "airlock " << airlock::version << ": admin listening on "
+            << host_port(control.admin_endpoint()) << "\n"
+            << "airlock " << airlock::version << ": metrics listening on "
+            << host_port(control.metrics_endpoint()) << "\n"
+            << "airlock " << airlock::version << ": proxy listening on " << at << "\n"
             << "  point an agent at it:  export HTTPS_PROXY=" << url << " HTTP_PROXY=" << url
             << "\n";
   if (srv.tls() == nullptr) {
@@ -122,6 +138,7 @@ int run(const airlock::config::config& cfg, bool allow_core_dumps) {
   ::signal(SIGPIPE, SIG_IGN);
 
   std::optional<airlock::proxy::server> srv;
+  std::optional<airlock::proxy::control::control_server> control;
   try {
     srv.emplace(cfg);
   } catch (const boost::system::system_error& e) {
@@ -131,25 +148,41 @@ int run(const airlock::config::config& cfg, bool allow_core_dumps) {
     spdlog::critical("cannot start: {}", e.what());
     return 1;
   }
+  try {
+    control.emplace(cfg, srv->secrets());
+  } catch (const std::exception& e) {
+    spdlog::critical("cannot start: {}", e.what());
+    return 1;
+  }
+  if (cfg.admin.token_file.empty()) {
+    spdlog::warn("admin API on {} has no token_file: any local process may push or revoke",
+                 cfg.admin.listen.to_string());
+  }
   for (const auto& problem : srv->secrets().problems()) {
     spdlog::error("{}", problem);
   }
   for (const auto& name : srv->secrets().missing_required()) {
     spdlog::warn("secret {} is missing: requests that need it get 503", name);
   }
+  control->start();
   srv->start();
-  print_banner(*srv);
+  print_banner(*srv, *control);
   spdlog::info("airlock {} started", airlock::version);
 
   int sig = 0;
   sigwait(&signals, &sig);
-  spdlog::info("{}: draining (up to {} ms)", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+  // Secrets go first: whatever the drain still lets through gets no credential.
+  const auto receipt = srv->secrets().revoke();
+  spdlog::info("{}: {}; draining (up to {} ms)", sig == SIGTERM ? "SIGTERM" : "SIGINT",
+               receipt.already ? "secrets were revoked already"
+                               : fmt::format("{} secrets revoked", receipt.names.size()),
                cfg.proxy.timeouts.drain.count());
   srv->begin_drain();
   if (!srv->wait(cfg.proxy.timeouts.drain)) {
     spdlog::warn("drain deadline passed: closing the remaining connections");
   }
   srv->stop();
+  control->stop();
   const auto& c = srv->counters();
   spdlog::info(
       "stopped: {} connections, {} requests, {} tunnels, {} upstream TLS handshakes ({} resumed)",
@@ -161,6 +194,9 @@ int run(const airlock::config::config& cfg, bool allow_core_dumps) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string_view(argv[1]) == "revoke") {
+    return airlock::proxy::control::run_revoke(argc - 2, argv + 2);
+  }
   const auto opts = parse_args(argc, argv);
   if (!opts) {
     return 2;

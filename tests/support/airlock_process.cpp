@@ -51,7 +51,13 @@ std::string airlock_settings::yaml() const {
   }
   y << "  timeouts: { header: " << header_timeout << ", idle: " << idle_timeout
     << ", connect: " << connect_timeout << ", drain: " << drain_timeout << " }\n"
-    << proxy_yaml << "log: { level: " << log_level << ", format: text }\n";
+    << proxy_yaml << "admin: { listen: \"127.0.0.1:0\"";
+  if (!admin_token_file.empty()) {
+    y << ", token_file: \"" << admin_token_file << "\"";
+  }
+  y << " }\n"
+    << "metrics: { listen: \"127.0.0.1:0\" }\n"
+    << "log: { level: " << log_level << ", format: text }\n";
   if (!resolve.empty()) {
     y << "resolve:\n";
     for (const auto& [from, to] : resolve) {
@@ -61,6 +67,18 @@ std::string airlock_settings::yaml() const {
   y << extra_yaml;
   return y.str();
 }
+
+namespace {
+
+// The port in "...<label>PORT\n" of the banner, 0 when the line is missing.
+std::uint16_t port_after(const std::string& out, std::string_view label) {
+  const auto at = out.find(label);
+  return at == std::string::npos
+             ? 0
+             : static_cast<std::uint16_t>(std::stoul(out.substr(at + label.size())));
+}
+
+}  // namespace
 
 airlock_process::airlock_process(const std::filesystem::path& dir, const airlock_settings& settings)
     : stdout_path_(dir / "airlock.stdout"),
@@ -79,6 +97,8 @@ airlock_process::airlock_process(const std::filesystem::path& dir, const airlock
     const auto end = at == std::string::npos ? at : out.find('\n', at);
     if (end != std::string::npos) {
       port_ = static_cast<std::uint16_t>(std::stoul(out.substr(at + banner.size())));
+      admin_port_ = port_after(out, "admin listening on 127.0.0.1:");
+      metrics_port_ = port_after(out, "metrics listening on 127.0.0.1:");
       return;
     }
     if (!child_.running() || std::chrono::steady_clock::now() >= deadline) {

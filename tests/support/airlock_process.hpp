@@ -35,6 +35,8 @@ struct airlock_settings {
   std::string log_level = "debug";
   // Lines added inside proxy: (indented by two), for keys the fields here do not cover.
   std::string proxy_yaml;
+  // admin.token_file; empty runs the admin API without a token (it listens on loopback).
+  std::string admin_token_file;
   // Appended to the generated config as is: top-level sections the fields above do
   // not cover (tls, secrets, credentials).
   std::string extra_yaml;
@@ -51,6 +53,8 @@ class airlock_process {
   airlock_process(const std::filesystem::path& dir, const airlock_settings& settings = {});
 
   std::uint16_t port() const { return port_; }
+  std::uint16_t admin_port() const { return admin_port_; }
+  std::uint16_t metrics_port() const { return metrics_port_; }
   // "http://127.0.0.1:PORT", for curl -x.
   std::string proxy_url() const;
   pid_t pid() const { return child_.pid(); }
@@ -75,6 +79,8 @@ class airlock_process {
   std::filesystem::path stderr_path_;
   child_process child_;
   std::uint16_t port_ = 0;
+  std::uint16_t admin_port_ = 0;
+  std::uint16_t metrics_port_ = 0;
 };
 
 // A field of /proc/PID/status in KiB ("VmRSS", "VmHWM"); 0 if it cannot be read.

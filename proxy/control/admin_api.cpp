@@ -1,0 +1,201 @@
+#include "proxy/control/admin_api.hpp"
+
+#include <openssl/crypto.h>
+#include <spdlog/spdlog.h>
+
+#include <ctime>
+
+#include "proxy/json.hpp"
+
+namespace airlock::proxy::control {
+
+namespace {
+
+constexpr std::string_view secrets_prefix = "/v1/secrets/";
+
+std::string_view source_name(config::secret_source::kind k) {
+  switch (k) {
+    case config::secret_source::kind::file:
+      return "file";
+    case config::secret_source::kind::env:
+      return "env";
+    case config::secret_source::kind::push:
+      return "push";
+  }
+  return "unknown";
+}
+
+void append_names(std::string& out, const std::vector<std::string>& names) {
+  out += '[';
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) {
+      out += ',';
+    }
+    append_json_string(out, names[i]);
+  }
+  out += ']';
+}
+
+control_response method_not_allowed(std::string_view allow) {
+  auto r = json_error(405, "method_not_allowed", "this endpoint takes " + std::string(allow));
+  r.headers.emplace_back("Allow", std::string(allow));
+  return r;
+}
+
+}  // namespace
+
+std::string utc_timestamp(std::chrono::system_clock::time_point t) {
+  const std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string receipt_json(const secrets::store::revoke_receipt& receipt) {
+  std::string out = "{\"result\":\"revoked\",\"already_revoked\":";
+  out += receipt.already ? "true" : "false";
+  out += ",\"time\":";
+  append_json_string(out, utc_timestamp(receipt.at));
+  out += ",\"revoked\":";
+  append_names(out, receipt.names);
+  out += ",\"hooks\":[]}";
+  return out;
+}
+
+admin_api::admin_api(secrets::store& store, std::optional<secrets::secret_value> token)
+    : store_(store), token_(std::move(token)) {}
+
+std::optional<control_response> admin_api::authorise(std::string_view authorization) {
+  if (!token_) {
+    return std::nullopt;
+  }
+  const auto now = std::chrono::steady_clock::now();
+  std::lock_guard lock(limiter_mutex_);
+  if (now - window_start_ >= std::chrono::seconds(1)) {
+    window_start_ = now;
+    window_failures_ = 0;
+  }
+  // Guessing is bounded: past the limit the token is not even compared.
+  if (window_failures_ >= failures_per_second) {
+    ++auth_failures_;
+    auto r = json_error(429, "too_many_failures", "too many failed authentications; retry later");
+    r.headers.emplace_back("Retry-After", "1");
+    return r;
+  }
+  constexpr std::string_view scheme = "Bearer ";
+  const bool ok = authorization.size() > scheme.size() &&
+                  authorization.substr(0, scheme.size()) == scheme &&
+                  token_->equals_constant_time(authorization.substr(scheme.size()));
+  if (ok) {
+    return std::nullopt;
+  }
+  ++window_failures_;
+  ++auth_failures_;
+  auto r = json_error(401, "unauthorized",
+                      authorization.empty() ? "missing Authorization: Bearer <admin token>"
+                                            : "wrong admin token");
+  r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"airlock admin\"");
+  return r;
+}
+
+control_response admin_api::handle(const control_request& req) {
+  // Whatever the answer, a value that came in the body is gone when it leaves.
+  struct wipe_on_exit {
+    std::span<char> bytes;
+    ~wipe_on_exit() { OPENSSL_cleanse(bytes.data(), bytes.size()); }
+  } wipe{req.body};
+  if (auto refused = authorise(req.authorization)) {
+    return *refused;
+  }
+  if (req.target.substr(0, secrets_prefix.size()) == secrets_prefix) {
+    if (req.method != "PUT") {
+      return method_not_allowed("PUT");
+    }
+    return put_secret(req.target.substr(secrets_prefix.size()), req.body);
+  }
+  if (req.target == "/v1/revoke") {
+    if (req.method != "POST") {
+      return method_not_allowed("POST");
+    }
+    return revoke();
+  }
+  if (req.target == "/v1/status") {
+    if (req.method != "GET" && req.method != "HEAD") {
+      return method_not_allowed("GET");
+    }
+    return status();
+  }
+  return json_error(404, "not_found",
+                    "admin endpoints: PUT /v1/secrets/{name}, POST /v1/revoke, GET /v1/status");
+}
+
+control_response admin_api::put_secret(std::string_view name, std::span<char> body) {
+  using result = secrets::store::put_result;
+  const result r = store_.put(name, body);  // wipes body whatever happens
+  control_response out;
+  switch (r) {
+    case result::ok:
+      spdlog::info("admin: secret {} set ({} phase)", name,
+                   secrets::phase_name(store_.current_phase()));
+      out.body = "{\"secret\":";
+      append_json_string(out.body, name);
+      out.body += ",\"result\":\"stored\",\"phase\":";
+      append_json_string(out.body, secrets::phase_name(store_.current_phase()));
+      out.body += "}";
+      return out;
+    case result::unknown_name:
+      return json_error(404, "unknown_secret",
+                        "no secret of that name is declared under secrets: in the config");
+    case result::revoked:
+      return json_error(409, "revoked", "secrets were revoked; this workspace takes none again");
+    case result::invalid_value:
+      return json_error(400, "invalid_value",
+                        "a secret value is non-empty and holds no CR, LF or NUL");
+    case result::no_memory:
+      return json_error(503, "no_secure_memory", "the locked secret arena is full");
+  }
+  return json_error(500, "internal", "unexpected result");
+}
+
+control_response admin_api::revoke() {
+  const auto receipt = store_.revoke();
+  if (!receipt.already) {
+    spdlog::warn("admin: revoked {} secrets", receipt.names.size());
+  }
+  control_response out;
+  out.body = receipt_json(receipt);
+  return out;
+}
+
+control_response admin_api::status() const {
+  const auto now = std::chrono::steady_clock::now();
+  control_response out;
+  out.body = "{\"phase\":";
+  append_json_string(out.body, secrets::phase_name(store_.current_phase()));
+  out.body += ",\"secrets\":[";
+  bool first = true;
+  for (const auto& e : store_.status()) {
+    if (!first) {
+      out.body += ',';
+    }
+    first = false;
+    out.body += "{\"name\":";
+    append_json_string(out.body, e.name);
+    out.body += ",\"source\":";
+    append_json_string(out.body, source_name(e.from));
+    out.body += e.required ? ",\"required\":true" : ",\"required\":false";
+    out.body += e.present ? ",\"present\":true" : ",\"present\":false";
+    out.body += ",\"age_seconds\":";
+    out.body += e.set_at ? std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                              now - *e.set_at)
+                                              .count())
+                         : "null";
+    out.body += '}';
+  }
+  out.body += "]}";
+  return out;
+}
+
+}  // namespace airlock::proxy::control

@@ -1,0 +1,52 @@
+#pragma once
+// The admin API the orchestrator drives: PUT /v1/secrets/{name} (the body is the value),
+// POST /v1/revoke (a JSON receipt), GET /v1/status. With a token configured every call
+// needs "Authorization: Bearer <token>", compared in constant time; failures are
+// counted and, past a few per second, answered 429 without looking at the token. No
+// answer ever contains a secret value.
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <optional>
+
+#include "proxy/control/control_http.hpp"
+#include "secrets/secret_value.hpp"
+#include "secrets/store.hpp"
+
+namespace airlock::proxy::control {
+
+class admin_api {
+ public:
+  // token: nullopt runs without authentication (config allows that on loopback only).
+  admin_api(secrets::store& store, std::optional<secrets::secret_value> token);
+
+  control_response handle(const control_request& req);
+
+  std::uint64_t auth_failures() const { return auth_failures_.load(); }
+
+  // Most failed authentications answered per second before 429.
+  static constexpr int failures_per_second = 10;
+
+ private:
+  // nullopt when authorised; the refusal otherwise.
+  std::optional<control_response> authorise(std::string_view authorization);
+  control_response put_secret(std::string_view name, std::span<char> body);
+  control_response revoke();
+  control_response status() const;
+
+  secrets::store& store_;
+  std::optional<secrets::secret_value> token_;
+  std::atomic<std::uint64_t> auth_failures_{0};
+  std::mutex limiter_mutex_;
+  std::chrono::steady_clock::time_point window_start_{};
+  int window_failures_ = 0;
+};
+
+// The revoke receipt as JSON (also printed by `airlock revoke`).
+std::string receipt_json(const secrets::store::revoke_receipt& receipt);
+
+// "2026-11-22T05:10:00Z"
+std::string utc_timestamp(std::chrono::system_clock::time_point t);
+
+}  // namespace airlock::proxy::control

@@ -1,0 +1,55 @@
+#pragma once
+// airlock's own HTTP listeners, off the data plane: the admin API and the metrics
+// listener (/healthz, /readyz), served on one thread of their own so a slow admin
+// client never delays a proxied byte. The same thread re-reads rotated secret files.
+
+#include <memory>
+#include <optional>
+#include <thread>
+
+#include "config/model.hpp"
+#include "proxy/asio.hpp"
+#include "proxy/control/admin_api.hpp"
+#include "secrets/store.hpp"
+
+namespace airlock::proxy::control {
+
+class control_server {
+ public:
+  // Reads the admin token (admin.token_file) and binds both listeners (port 0 picks a
+  // free port). Throws std::runtime_error naming what failed (start-up only).
+  control_server(const config::config& cfg, secrets::store& store);
+  ~control_server();
+  control_server(const control_server&) = delete;
+  control_server& operator=(const control_server&) = delete;
+
+  void start();
+  void stop();
+
+  tcp::endpoint admin_endpoint() const { return admin_acceptor_.local_endpoint(); }
+  tcp::endpoint metrics_endpoint() const { return metrics_acceptor_.local_endpoint(); }
+  admin_api& admin() { return *admin_; }
+
+  // How often file sources are checked for rotation.
+  static constexpr auto refresh_interval = std::chrono::seconds(1);
+
+ private:
+  enum class listener { admin, metrics };
+  awaitable<void> accept_loop(tcp::acceptor& acceptor, listener which);
+  awaitable<void> serve(tcp::socket socket, listener which);
+  awaitable<void> refresh_loop();
+
+  secrets::store& store_;
+  std::unique_ptr<admin_api> admin_;
+  asio::io_context io_{1};
+  tcp::acceptor admin_acceptor_{io_};
+  tcp::acceptor metrics_acceptor_{io_};
+  asio::steady_timer refresh_timer_{io_};
+  std::thread thread_;
+};
+
+// Reads an admin token file: one line, trailing newline trimmed, at least 16 bytes.
+// Throws std::runtime_error naming the file and the problem.
+secrets::secret_value read_token_file(const std::string& path);
+
+}  // namespace airlock::proxy::control

@@ -1,0 +1,149 @@
+// The admin API and health endpoints as pure handlers: who may call them, what each
+// call does to the store, and that no answer ever carries a secret value.
+
+#include "proxy/control/admin_api.hpp"
+
+#include <gtest/gtest.h>
+
+#include "proxy/control/health.hpp"
+
+namespace airlock::proxy::control {
+namespace {
+
+constexpr const char* token = "admin-token-0123456789abcdef";
+constexpr const char* value = "sk-PUSHED-5b1e0c77a9";
+
+std::vector<config::secret_source> sources() {
+  return {{"openai", config::secret_source::kind::push, "", true},
+          {"extra", config::secret_source::kind::push, "", false}};
+}
+
+class admin_api_test : public ::testing::Test {
+ protected:
+  control_response call(std::string_view method, std::string_view target,
+                        std::string body = {}, std::string auth = std::string("Bearer ") + token) {
+    body_ = std::move(body);
+    return api_.handle(control_request{method, target, auth, std::span<char>(body_.data(), body_.size())});
+  }
+
+  secrets::store store_{sources()};
+  admin_api api_{store_, secrets::secret_value("admin-token", token)};
+  std::string body_;
+};
+
+TEST_F(admin_api_test, push_then_status_then_revoke) {
+  auto r = call("GET", "/v1/status");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body,
+            "{\"phase\":\"setup\",\"secrets\":["
+            "{\"name\":\"openai\",\"source\":\"push\",\"required\":true,\"present\":false,"
+            "\"age_seconds\":null},"
+            "{\"name\":\"extra\",\"source\":\"push\",\"required\":false,\"present\":false,"
+            "\"age_seconds\":null}]}");
+
+  r = call("PUT", "/v1/secrets/openai", value);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "{\"secret\":\"openai\",\"result\":\"stored\",\"phase\":\"execution\"}");
+  EXPECT_EQ(body_, std::string(std::strlen(value), '\0'));  // the request body is wiped
+  ASSERT_TRUE(store_.get("openai"));
+  EXPECT_EQ(store_.get("openai")->reveal(), value);
+
+  r = call("GET", "/v1/status");
+  EXPECT_NE(r.body.find("\"phase\":\"execution\""), std::string::npos);
+  EXPECT_NE(r.body.find("\"present\":true,\"age_seconds\":0"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find(value), std::string::npos);
+
+  r = call("POST", "/v1/revoke");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("{\"result\":\"revoked\",\"already_revoked\":false,\"time\":\""),
+            std::string::npos)
+      << r.body;
+  EXPECT_NE(r.body.find("\"revoked\":[\"openai\"]"), std::string::npos) << r.body;
+  EXPECT_FALSE(store_.get("openai"));
+
+  r = call("POST", "/v1/revoke");  // idempotent: the same receipt, marked as a repeat
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("\"already_revoked\":true"), std::string::npos);
+  EXPECT_NE(r.body.find("\"revoked\":[\"openai\"]"), std::string::npos);
+
+  r = call("PUT", "/v1/secrets/openai", "sk-again");
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(body_, std::string(8, '\0'));
+  EXPECT_FALSE(store_.get("openai"));
+}
+
+TEST_F(admin_api_test, attacker_without_the_token_gets_401_and_changes_nothing) {
+  const std::vector<std::string> attempts = {
+      "", "Bearer wrong-token-0123456789ab", "Bearer ", std::string("Basic ") + token,
+      std::string("bearer ") + token, std::string("Bearer ") + token + "x"};
+  for (const auto& auth : attempts) {
+    // A fresh API per attempt, so the rate limit does not answer in place of the check.
+    admin_api api(store_, secrets::secret_value("admin-token", token));
+    std::string body = "sk-attacker";
+    auto r = api.handle(control_request{"PUT", "/v1/secrets/openai", auth,
+                                        std::span<char>(body.data(), body.size())});
+    EXPECT_EQ(r.status, 401) << auth;
+    EXPECT_EQ(body, std::string(11, '\0'));  // wiped even when refused
+    EXPECT_EQ(api.handle(control_request{"POST", "/v1/revoke", auth, {}}).status, 401);
+  }
+  EXPECT_FALSE(store_.get("openai"));
+  EXPECT_EQ(store_.current_phase(), secrets::phase::setup);
+}
+
+TEST_F(admin_api_test, guessing_is_rate_limited) {
+  for (int i = 0; i < admin_api::failures_per_second; ++i) {
+    EXPECT_EQ(call("GET", "/v1/status", {}, "Bearer guess").status, 401);
+  }
+  const auto r = call("GET", "/v1/status", {}, std::string("Bearer ") + token);
+  EXPECT_EQ(r.status, 429);  // even the right token waits out the window
+  EXPECT_EQ(api_.auth_failures(), static_cast<std::uint64_t>(admin_api::failures_per_second) + 1);
+}
+
+TEST_F(admin_api_test, unknown_names_methods_and_paths) {
+  EXPECT_EQ(call("PUT", "/v1/secrets/nope", "x").status, 404);
+  EXPECT_EQ(call("PUT", "/v1/secrets/", "x").status, 404);
+  EXPECT_EQ(call("GET", "/v1/secrets/openai").status, 405);  // write-only: no way to read one
+  EXPECT_EQ(call("GET", "/v1/revoke").status, 405);
+  EXPECT_EQ(call("DELETE", "/v1/status").status, 405);
+  EXPECT_EQ(call("GET", "/v2/status").status, 404);
+  EXPECT_EQ(call("PUT", "/v1/secrets/openai", "bad\r\nX: 1").status, 400);
+  EXPECT_EQ(call("PUT", "/v1/secrets/openai", "").status, 400);
+  EXPECT_FALSE(store_.get("openai"));
+}
+
+TEST(admin_api_no_token, loopback_without_a_token_needs_no_authorization) {
+  secrets::store store(sources());
+  admin_api api(store, std::nullopt);
+  std::string body = value;
+  const auto r = api.handle(
+      control_request{"PUT", "/v1/secrets/openai", "", std::span<char>(body.data(), body.size())});
+  EXPECT_EQ(r.status, 200);
+}
+
+TEST(health, readyz_follows_the_phase) {
+  secrets::store store(sources());
+  const control_request ready{"GET", "/readyz", "", {}};
+  auto r = handle_health(ready, store);
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.body, "{\"ready\":false,\"phase\":\"setup\",\"missing\":[\"openai\"]}");
+  std::string v = value;
+  store.put("openai", std::span<char>(v.data(), v.size()));
+  r = handle_health(ready, store);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "{\"ready\":true,\"phase\":\"execution\"}");
+  store.revoke();
+  r = handle_health(ready, store);
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.body, "{\"ready\":false,\"phase\":\"revoked\"}");
+  EXPECT_EQ(handle_health({"GET", "/healthz", "", {}}, store).status, 200);
+  EXPECT_EQ(handle_health({"POST", "/healthz", "", {}}, store).status, 405);
+  EXPECT_EQ(handle_health({"GET", "/metrics-nope", "", {}}, store).status, 404);
+}
+
+TEST(utc_timestamp, formats_iso8601_utc) {
+  EXPECT_EQ(utc_timestamp(std::chrono::system_clock::time_point(std::chrono::seconds(1795305600))),
+            "2026-11-22T00:00:00Z");
+}
+
+}  // namespace
+}  // namespace airlock::proxy::control
