@@ -173,10 +173,9 @@ TEST_F(lifecycle_test, RevokeCommandForAPreStopHook) {
   EXPECT_EQ(fetch({https_url(*up, "/v1/a")}).status, 403);
 
   // Without the token the command fails, saying why.
-  const auto refused = run_command(
-      {airlock_binary(), "revoke", "--admin",
-       "http://127.0.0.1:" + std::to_string(airlock().admin_port())},
-      tmp_.path(), "revoke-no-token", 10s);
+  const auto refused = run_command({airlock_binary(), "revoke", "--admin",
+                                    "http://127.0.0.1:" + std::to_string(airlock().admin_port())},
+                                   tmp_.path(), "revoke-no-token", 10s);
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_NE(refused.err.find("401"), std::string::npos) << refused.err;
 }

@@ -20,10 +20,11 @@ std::vector<config::secret_source> sources() {
 
 class admin_api_test : public ::testing::Test {
  protected:
-  control_response call(std::string_view method, std::string_view target,
-                        std::string body = {}, std::string auth = std::string("Bearer ") + token) {
+  control_response call(std::string_view method, std::string_view target, std::string body = {},
+                        std::string auth = std::string("Bearer ") + token) {
     body_ = std::move(body);
-    return api_.handle(control_request{method, target, auth, std::span<char>(body_.data(), body_.size())});
+    return api_.handle(
+        control_request{method, target, auth, std::span<char>(body_.data(), body_.size())});
   }
 
   secrets::store store_{sources()};
@@ -73,9 +74,12 @@ TEST_F(admin_api_test, push_then_status_then_revoke) {
 }
 
 TEST_F(admin_api_test, attacker_without_the_token_gets_401_and_changes_nothing) {
-  const std::vector<std::string> attempts = {
-      "", "Bearer wrong-token-0123456789ab", "Bearer ", std::string("Basic ") + token,
-      std::string("bearer ") + token, std::string("Bearer ") + token + "x"};
+  const std::vector<std::string> attempts = {"",
+                                             "Bearer wrong-token-0123456789ab",
+                                             "Bearer ",
+                                             std::string("Basic ") + token,
+                                             std::string("bearer ") + token,
+                                             std::string("Bearer ") + token + "x"};
   for (const auto& auth : attempts) {
     // A fresh API per attempt, so the rate limit does not answer in place of the check.
     admin_api api(store_, secrets::secret_value("admin-token", token));
