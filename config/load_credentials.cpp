@@ -5,6 +5,7 @@
 #include <array>
 #include <cctype>
 
+#include "config/parse_values.hpp"
 #include "config/sections.hpp"
 
 namespace airlock::config {
@@ -169,6 +170,60 @@ void read_tls(const reader& r, const YAML::Node& node, tls_config& out) {
   }
 }
 
+namespace {
+
+// Headers of a rule or a revoke hook: names checked, values parsed as templates.
+std::vector<std::pair<std::string, value_template>> read_header_templates(
+    const reader& r, const YAML::Node& headers, const std::string& path,
+    const std::vector<secret_source>& secrets) {
+  r.expect_any_map(headers, path);
+  std::vector<std::pair<std::string, value_template>> out;
+  for (const auto& kv : headers) {
+    const std::string field = kv.first.Scalar();
+    if (field.empty() || !std::all_of(field.begin(), field.end(), is_tchar)) {
+      r.fail(kv.first, path + ": \"" + field + "\" is not a header name");
+    }
+    if (is_reserved_field(field)) {
+      r.fail(kv.first, path + ": airlock sets \"" + field + "\" itself");
+    }
+    out.emplace_back(field, parse_template(r, kv.second, path + "." + field, secrets));
+  }
+  return out;
+}
+
+revoke_hook read_revoke_hook(const reader& r, const YAML::Node& node, const std::string& path,
+                             const std::vector<secret_source>& secrets) {
+  r.expect_map(node, path, {"method", "url", "headers"});
+  revoke_hook hook;
+  if (node["method"]) {
+    hook.method = r.scalar(node["method"], path + ".method");
+    std::transform(hook.method.begin(), hook.method.end(), hook.method.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+    if (hook.method.empty() || !std::all_of(hook.method.begin(), hook.method.end(), is_tchar)) {
+      r.fail(node["method"], path + ".method: \"" + hook.method + "\" is not a method");
+    }
+  }
+  if (!node["url"]) {
+    r.fail(node, path + ": missing url");
+  }
+  hook.url = r.scalar(node["url"], path + ".url");
+  route target;
+  if (auto err = parse_upstream_url(hook.url, target)) {
+    r.fail(node["url"], path + ".url: " + *err + ", got \"" + hook.url + "\"");
+  }
+  hook.tls = target.tls;
+  hook.host = target.host;
+  hook.ipv6 = target.ipv6;
+  hook.port = target.port;
+  hook.path = target.base_path.empty() ? "/" : target.base_path;
+  if (node["headers"]) {
+    hook.headers = read_header_templates(r, node["headers"], path + ".headers", secrets);
+  }
+  return hook;
+}
+
+}  // namespace
+
 void read_secrets(const reader& r, const YAML::Node& node, std::vector<secret_source>& out) {
   r.expect_any_map(node, "secrets");
   for (const auto& kv : node) {
@@ -180,7 +235,7 @@ void read_secrets(const reader& r, const YAML::Node& node, std::vector<secret_so
              "secrets: \"" + s.name + "\" is not a secret name (letters, digits, _ and -)");
     }
     const YAML::Node& src = kv.second;
-    r.expect_map(src, path, {"file", "env", "push", "required"});
+    r.expect_map(src, path, {"file", "env", "push", "required", "revoke"});
     const int given = static_cast<int>(static_cast<bool>(src["file"])) +
                       static_cast<int>(static_cast<bool>(src["env"])) +
                       static_cast<int>(static_cast<bool>(src["push"]));
@@ -207,6 +262,14 @@ void read_secrets(const reader& r, const YAML::Node& node, std::vector<secret_so
     }
     out.push_back(std::move(s));
   }
+  // Hooks may name any declared secret, so they are read once all are known.
+  std::size_t i = 0;
+  for (const auto& kv : node) {
+    if (const auto hook = kv.second["revoke"]) {
+      out[i].revoke = read_revoke_hook(r, hook, "secrets." + out[i].name + ".revoke", out);
+    }
+    ++i;
+  }
 }
 
 void read_credentials(const reader& r, const YAML::Node& node,
@@ -224,18 +287,7 @@ void read_credentials(const reader& r, const YAML::Node& node,
     rule.match = read_match(r, item, path);
     rule.name = item["name"] ? r.scalar(item["name"], path + ".name") : rule.match.host;
     if (const auto headers = item["headers"]) {
-      r.expect_any_map(headers, path + ".headers");
-      for (const auto& kv : headers) {
-        const std::string field = kv.first.Scalar();
-        if (field.empty() || !std::all_of(field.begin(), field.end(), is_tchar)) {
-          r.fail(kv.first, path + ".headers: \"" + field + "\" is not a header name");
-        }
-        if (is_reserved_field(field)) {
-          r.fail(kv.first, path + ".headers: airlock sets \"" + field + "\" itself");
-        }
-        rule.headers.emplace_back(
-            field, parse_template(r, kv.second, path + ".headers." + field, secrets));
-      }
+      rule.headers = read_header_templates(r, headers, path + ".headers", secrets);
     }
     if (const auto basic = item["basic_auth"]) {
       r.expect_map(basic, path + ".basic_auth", {"username", "password"});

@@ -80,6 +80,28 @@ struct metrics_config {
   endpoint listen{"127.0.0.1", 9464};
 };
 
+// Text with {{secret}} references, split at load so rendering never parses.
+struct value_template {
+  struct part {
+    bool secret = false;
+    std::string text;  // literal text, or the secret's name
+  };
+  std::vector<part> parts;
+};
+
+// A request airlock sends when it revokes a secret, so the issuer kills it too (say
+// DELETE https://api.github.com/installation/token), with the secret in its headers.
+struct revoke_hook {
+  std::string method = "POST";
+  std::string url;  // as written, for the receipt
+  bool tls = true;
+  std::string host;
+  bool ipv6 = false;
+  std::uint16_t port = 443;
+  std::string path = "/";
+  std::vector<std::pair<std::string, value_template>> headers;
+};
+
 // A secret's origin. Values never live in the config: only where to get them.
 struct secret_source {
   // push: delivered through the admin API (PUT /v1/secrets/NAME) by the orchestrator.
@@ -88,15 +110,7 @@ struct secret_source {
   kind from = kind::file;
   std::string location;  // file path or environment variable name; empty for push
   bool required = true;
-};
-
-// Text with {{secret}} references, split at load so rendering never parses.
-struct value_template {
-  struct part {
-    bool secret = false;
-    std::string text;  // literal text, or the secret's name
-  };
-  std::vector<part> parts;
+  std::optional<revoke_hook> revoke;
 };
 
 // Which requests a rule applies to. host is lowercase; a leading "*." matches any

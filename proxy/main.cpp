@@ -172,10 +172,10 @@ int run(const airlock::config::config& cfg, bool allow_core_dumps) {
   int sig = 0;
   sigwait(&signals, &sig);
   // Secrets go first: whatever the drain still lets through gets no credential.
-  const auto receipt = srv->secrets().revoke();
+  const bool already = srv->secrets().current_phase() == airlock::secrets::phase::revoked;
+  control->revoke_all().revoke();
   spdlog::info("{}: {}; draining (up to {} ms)", sig == SIGTERM ? "SIGTERM" : "SIGINT",
-               receipt.already ? "secrets were revoked already"
-                               : fmt::format("{} secrets revoked", receipt.names.size()),
+               already ? "secrets were revoked already" : "secrets revoked",
                cfg.proxy.timeouts.drain.count());
   srv->begin_drain();
   if (!srv->wait(cfg.proxy.timeouts.drain)) {

@@ -8,8 +8,6 @@
 
 namespace airlock::proxy {
 
-namespace {
-
 ssl::context make_upstream_context(const config::tls_config& cfg) {
   ssl::context ctx(ssl::context::tls_client);
   SSL_CTX* native = ctx.native_handle();
@@ -28,8 +26,6 @@ ssl::context make_upstream_context(const config::tls_config& cfg) {
   SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_CLIENT);
   return ctx;
 }
-
-}  // namespace
 
 tls_state::tls_state(intercept::workspace_ca ca_in, const config::config& cfg)
     : ca(std::move(ca_in)), leaves(ca), upstream(make_upstream_context(cfg.tls)) {}

@@ -25,6 +25,10 @@ struct tls_state {
   ssl::context upstream;
 };
 
+// The client-side context for upstreams: system store plus tls.upstream.ca_file, peer
+// verification, TLS 1.2+, HTTP/1.1 by ALPN. Throws naming what failed (start-up only).
+ssl::context make_upstream_context(const config::tls_config& cfg);
+
 // Loads or generates the CA, exports it for the agent, builds the upstream context
 // and loads the secrets. Throws (start-up only) with a message naming what failed.
 std::unique_ptr<tls_state> make_tls_state(const config::config& cfg);

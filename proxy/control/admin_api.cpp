@@ -25,17 +25,6 @@ std::string_view source_name(config::secret_source::kind k) {
   return "unknown";
 }
 
-void append_names(std::string& out, const std::vector<std::string>& names) {
-  out += '[';
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    if (i > 0) {
-      out += ',';
-    }
-    append_json_string(out, names[i]);
-  }
-  out += ']';
-}
-
 control_response method_not_allowed(std::string_view allow) {
   auto r = json_error(405, "method_not_allowed", "this endpoint takes " + std::string(allow));
   r.headers.emplace_back("Allow", std::string(allow));
@@ -53,19 +42,9 @@ std::string utc_timestamp(std::chrono::system_clock::time_point t) {
   return buf;
 }
 
-std::string receipt_json(const secrets::store::revoke_receipt& receipt) {
-  std::string out = "{\"result\":\"revoked\",\"already_revoked\":";
-  out += receipt.already ? "true" : "false";
-  out += ",\"time\":";
-  append_json_string(out, utc_timestamp(receipt.at));
-  out += ",\"revoked\":";
-  append_names(out, receipt.names);
-  out += ",\"hooks\":[]}";
-  return out;
-}
-
-admin_api::admin_api(secrets::store& store, std::optional<secrets::secret_value> token)
-    : store_(store), token_(std::move(token)) {}
+admin_api::admin_api(secrets::store& store, std::optional<secrets::secret_value> token,
+                     revoker& revoke)
+    : store_(store), token_(std::move(token)), revoker_(revoke) {}
 
 std::optional<control_response> admin_api::authorise(std::string_view authorization) {
   if (!token_) {
@@ -93,9 +72,9 @@ std::optional<control_response> admin_api::authorise(std::string_view authorizat
   }
   ++window_failures_;
   ++auth_failures_;
-  auto r = json_error(401, "unauthorized",
-                      authorization.empty() ? "missing Authorization: Bearer <admin token>"
-                                            : "wrong admin token");
+  auto r = json_error(
+      401, "unauthorized",
+      authorization.empty() ? "missing Authorization: Bearer <admin token>" : "wrong admin token");
   r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"airlock admin\"");
   return r;
 }
@@ -160,12 +139,8 @@ control_response admin_api::put_secret(std::string_view name, std::span<char> bo
 }
 
 control_response admin_api::revoke() {
-  const auto receipt = store_.revoke();
-  if (!receipt.already) {
-    spdlog::warn("admin: revoked {} secrets", receipt.names.size());
-  }
   control_response out;
-  out.body = receipt_json(receipt);
+  out.body = revoker_.revoke();
   return out;
 }
 
@@ -188,10 +163,10 @@ control_response admin_api::status() const {
     out.body += e.required ? ",\"required\":true" : ",\"required\":false";
     out.body += e.present ? ",\"present\":true" : ",\"present\":false";
     out.body += ",\"age_seconds\":";
-    out.body += e.set_at ? std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                                              now - *e.set_at)
-                                              .count())
-                         : "null";
+    out.body += e.set_at
+                    ? std::to_string(
+                          std::chrono::duration_cast<std::chrono::seconds>(now - *e.set_at).count())
+                    : "null";
     out.body += '}';
   }
   out.body += "]}";

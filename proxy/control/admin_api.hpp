@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "proxy/control/control_http.hpp"
+#include "proxy/control/revoker.hpp"
 #include "secrets/secret_value.hpp"
 #include "secrets/store.hpp"
 
@@ -19,7 +20,7 @@ namespace airlock::proxy::control {
 class admin_api {
  public:
   // token: nullopt runs without authentication (config allows that on loopback only).
-  admin_api(secrets::store& store, std::optional<secrets::secret_value> token);
+  admin_api(secrets::store& store, std::optional<secrets::secret_value> token, revoker& revoke);
 
   control_response handle(const control_request& req);
 
@@ -37,14 +38,12 @@ class admin_api {
 
   secrets::store& store_;
   std::optional<secrets::secret_value> token_;
+  revoker& revoker_;
   std::atomic<std::uint64_t> auth_failures_{0};
   std::mutex limiter_mutex_;
   std::chrono::steady_clock::time_point window_start_{};
   int window_failures_ = 0;
 };
-
-// The revoke receipt as JSON (also printed by `airlock revoke`).
-std::string receipt_json(const secrets::store::revoke_receipt& receipt);
 
 // "2026-11-22T05:10:00Z"
 std::string utc_timestamp(std::chrono::system_clock::time_point t);

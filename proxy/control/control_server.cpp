@@ -33,8 +33,7 @@ tcp::endpoint bind(tcp::acceptor& acceptor, const config::endpoint& at, std::str
   error_code ec;
   const auto address = asio::ip::make_address(at.host == "localhost" ? "127.0.0.1" : at.host, ec);
   if (ec) {
-    throw std::runtime_error(std::string(what) + ".listen: " + at.host +
-                             " is not an IP address");
+    throw std::runtime_error(std::string(what) + ".listen: " + at.host + " is not an IP address");
   }
   const tcp::endpoint ep(address, at.port);
   acceptor.open(ep.protocol(), ec);
@@ -95,12 +94,13 @@ secrets::secret_value read_token_file(const std::string& path) {
   return std::move(*token);
 }
 
-control_server::control_server(const config::config& cfg, secrets::store& store) : store_(store) {
+control_server::control_server(const config::config& cfg, secrets::store& store)
+    : store_(store), revoker_(cfg, store) {
   std::optional<secrets::secret_value> token;
   if (!cfg.admin.token_file.empty()) {
     token = read_token_file(cfg.admin.token_file);
   }
-  admin_ = std::make_unique<admin_api>(store, std::move(token));
+  admin_ = std::make_unique<admin_api>(store, std::move(token), revoker_);
   bind(admin_acceptor_, cfg.admin.listen, "admin");
   bind(metrics_acceptor_, cfg.metrics.listen, "metrics");
 }
@@ -166,15 +166,15 @@ awaitable<void> control_server::serve(tcp::socket socket, listener which) {
     }
     // A chunked body grows by reallocation, leaving stale copies of a secret behind.
     if (parser.chunked()) {
-      const auto refused = to_beast(
-          json_error(411, "length_required", "send the body with Content-Length"), 11, false,
-          false);
+      const auto refused =
+          to_beast(json_error(411, "length_required", "send the body with Content-Length"), 11,
+                   false, false);
       co_await http::async_write(stream, refused, use_tuple);
       co_return;
     }
     if (parser.content_length().value_or(0) > body_limit) {
-      const auto refused =
-          to_beast(json_error(413, "too_large", "bodies here are at most 64 KiB"), 11, false, false);
+      const auto refused = to_beast(json_error(413, "too_large", "bodies here are at most 64 KiB"),
+                                    11, false, false);
       co_await http::async_write(stream, refused, use_tuple);
       co_return;
     }

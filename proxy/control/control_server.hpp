@@ -29,6 +29,7 @@ class control_server {
   tcp::endpoint admin_endpoint() const { return admin_acceptor_.local_endpoint(); }
   tcp::endpoint metrics_endpoint() const { return metrics_acceptor_.local_endpoint(); }
   admin_api& admin() { return *admin_; }
+  revoker& revoke_all() { return revoker_; }
 
   // How often file sources are checked for rotation.
   static constexpr auto refresh_interval = std::chrono::seconds(1);
@@ -40,6 +41,7 @@ class control_server {
   awaitable<void> refresh_loop();
 
   secrets::store& store_;
+  revoker revoker_;
   std::unique_ptr<admin_api> admin_;
   asio::io_context io_{1};
   tcp::acceptor admin_acceptor_{io_};

@@ -61,11 +61,11 @@ class core_image_test : public intercept_test {
   // The whole image: every mapping, the no-dump ones included.
   std::string core_image(const std::string& name) {
     const auto path = scratch(name);
-    const auto r = run_command(
-        {"/usr/bin/gdb", "-nx", "-batch", "-p", std::to_string(airlock().pid()), "-ex",
-         "set use-coredump-filter off", "-ex", "set dump-excluded-mappings on", "-ex",
-         "gcore " + path.string()},
-        tmp_.path(), "gcore-" + name, 60s);
+    const auto r =
+        run_command({"/usr/bin/gdb", "-nx", "-batch", "-p", std::to_string(airlock().pid()), "-ex",
+                     "set use-coredump-filter off", "-ex", "set dump-excluded-mappings on", "-ex",
+                     "gcore " + path.string()},
+                    tmp_.path(), "gcore-" + name, 60s);
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
     std::ifstream in(path, std::ios::binary);
     std::string image((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -91,10 +91,10 @@ class core_image_test : public intercept_test {
 TEST_F(core_image_test, RevokedSecretIsNowhereInMemory) {
   // An upstream that answers without echoing the request: a reflected key would sit in
   // the relayed response, which is the upstream's doing, not a copy airlock kept.
-  tls_echo_server up_server(tls_echo_options{
-      localhost_cert(), [](const std::string&) {
-        return std::string("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n");
-      }});
+  tls_echo_server up_server(
+      tls_echo_options{localhost_cert(), [](const std::string&) {
+                         return std::string("HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n");
+                       }});
   auto* up = &up_server;
   write_file(scratch("admin-token"), admin_token);
   airlock_settings settings;

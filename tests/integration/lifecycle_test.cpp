@@ -187,9 +187,12 @@ TEST_F(lifecycle_test, SigtermRevokesBeforeItDrains) {
   airlock().terminate();
   EXPECT_EQ(airlock().wait_exit(10s), 0);
   const std::string log = airlock_output();
-  const auto revoked = log.find("SIGTERM: 1 secrets revoked; draining");
-  EXPECT_NE(revoked, std::string::npos) << log;
-  EXPECT_LT(revoked, log.find("stopped:")) << log;
+  const auto revoked = log.find("revoked 1 secrets");
+  const auto draining = log.find("SIGTERM: secrets revoked; draining");
+  ASSERT_NE(revoked, std::string::npos) << log;
+  ASSERT_NE(draining, std::string::npos) << log;
+  EXPECT_LT(revoked, draining) << log;
+  EXPECT_LT(draining, log.find("stopped:")) << log;
   EXPECT_EQ(count_of(log, pushed), 0u);
 }
 
@@ -206,6 +209,49 @@ TEST_F(lifecycle_test, UnreadableTokenFileStopsTheStart) {
                        " must hold one line of at least 16 bytes"),
             std::string::npos)
       << r.err;
+}
+
+// The issuer is told too: the hook goes out after the wipe, with the value it needs, and
+// its answer is in the receipt. A hook that fails does not stop the revoke.
+TEST_F(lifecycle_test, RevokeHooksReachTheIssuerAndAreInTheReceipt) {
+  auto up = start_upstream();
+  const std::string dead = "https://127.0.0.1:1/v1/token";
+  start(
+      "  openai:\n"
+      "    push: true\n"
+      "    revoke:\n"
+      "      method: DELETE\n"
+      "      url: " +
+      https_url(*up, "/v1/token") +
+      "\n"
+      "      headers: { Authorization: \"Bearer {{openai}}\" }\n"
+      "  other:\n"
+      "    push: true\n"
+      "    required: false\n"
+      "    revoke: { url: \"" +
+      dead + "\" }\n");
+  ASSERT_EQ(push("openai", pushed).status, 200);
+
+  const auto receipt = admin({"-X", "POST"}, "/v1/revoke");
+  EXPECT_EQ(receipt.status, 200);
+  EXPECT_NE(receipt.body.find("{\"secret\":\"openai\",\"method\":\"DELETE\",\"url\":\"" +
+                              https_url(*up, "/v1/token") + "\",\"status\":200}"),
+            std::string::npos)
+      << receipt.body;
+  EXPECT_NE(receipt.body.find("{\"secret\":\"other\",\"method\":\"POST\",\"url\":\"" + dead +
+                              "\",\"status\":null,\"error\":\"cannot connect"),
+            std::string::npos)
+      << receipt.body;
+  ASSERT_EQ(up->requests().size(), 1u);
+  EXPECT_EQ(request_line(up->requests()[0]), "DELETE /v1/token HTTP/1.1");
+  EXPECT_EQ(field_values(up->requests()[0], "authorization"),
+            strings{std::string("Bearer ") + pushed});
+  EXPECT_EQ(count_of(receipt.body, pushed), 0u);
+  // Revoked all the same, and a second revoke does not call the issuer again.
+  EXPECT_EQ(fetch({https_url(*up, "/v1/chat")}).status, 403);
+  const auto again = admin({"-X", "POST"}, "/v1/revoke");
+  EXPECT_NE(again.body.find("\"already_revoked\":true"), std::string::npos);
+  EXPECT_EQ(up->requests().size(), 1u);
 }
 
 }  // namespace

@@ -65,3 +65,49 @@ TEST(secret_sources, exactly_one_source) {
 
 }  // namespace
 }  // namespace airlock::config
+
+namespace airlock::config {
+namespace {
+
+TEST(revoke_hook, loads_with_method_url_and_headers) {
+  const config c = load_string(
+      "secrets:\n"
+      "  github:\n"
+      "    env: GITHUB_TOKEN\n"
+      "    revoke:\n"
+      "      method: delete\n"
+      "      url: https://api.github.com/installation/token\n"
+      "      headers: { Authorization: \"Bearer {{github}}\", X-Other: \"{{later}}\" }\n"
+      "  later: { push: true }\n",
+      "a.yaml");
+  ASSERT_EQ(c.secrets.size(), 2u);
+  ASSERT_TRUE(c.secrets[0].revoke);
+  const revoke_hook& h = *c.secrets[0].revoke;
+  EXPECT_EQ(h.method, "DELETE");
+  EXPECT_EQ(h.url, "https://api.github.com/installation/token");
+  EXPECT_TRUE(h.tls);
+  EXPECT_EQ(h.host, "api.github.com");
+  EXPECT_EQ(h.port, 443);
+  EXPECT_EQ(h.path, "/installation/token");
+  ASSERT_EQ(h.headers.size(), 2u);
+  EXPECT_EQ(h.headers[0].first, "Authorization");
+  EXPECT_FALSE(c.secrets[1].revoke);
+}
+
+TEST(revoke_hook, mistakes_are_reported_where_they_are) {
+  EXPECT_EQ(error_of("secrets:\n  a:\n    push: true\n    revoke: { method: GET }\n"),
+            "a.yaml:4:13: secrets.a.revoke: missing url");
+  EXPECT_EQ(error_of("secrets:\n  a:\n    push: true\n    revoke: { url: \"ftp://x\" }\n"),
+            "a.yaml:4:20: secrets.a.revoke.url: the scheme must be https or http, got "
+            "\"ftp://x\"");
+  EXPECT_EQ(error_of("secrets:\n  a:\n    push: true\n"
+                     "    revoke: { url: \"https://x\", headers: { A: \"{{nope}}\" } }\n"),
+            "a.yaml:4:47: secrets.a.revoke.headers.A: \"{{nope}}\" names no secret declared "
+            "under secrets:");
+  EXPECT_EQ(error_of("secrets:\n  a:\n    push: true\n"
+                     "    revoke: { url: \"https://x\", headers: { Host: evil } }\n"),
+            "a.yaml:4:44: secrets.a.revoke.headers: airlock sets \"Host\" itself");
+}
+
+}  // namespace
+}  // namespace airlock::config

@@ -14,8 +14,8 @@ constexpr const char* token = "admin-token-0123456789abcdef";
 constexpr const char* value = "sk-PUSHED-5b1e0c77a9";
 
 std::vector<config::secret_source> sources() {
-  return {{"openai", config::secret_source::kind::push, "", true},
-          {"extra", config::secret_source::kind::push, "", false}};
+  return {{"openai", config::secret_source::kind::push, "", true, std::nullopt},
+          {"extra", config::secret_source::kind::push, "", false, std::nullopt}};
 }
 
 class admin_api_test : public ::testing::Test {
@@ -27,8 +27,14 @@ class admin_api_test : public ::testing::Test {
         control_request{method, target, auth, std::span<char>(body_.data(), body_.size())});
   }
 
-  secrets::store store_{sources()};
-  admin_api api_{store_, secrets::secret_value("admin-token", token)};
+  config::config cfg_ = [] {
+    config::config c;
+    c.secrets = sources();
+    return c;
+  }();
+  secrets::store store_{cfg_.secrets};
+  revoker revoker_{cfg_, store_};
+  admin_api api_{store_, secrets::secret_value("admin-token", token), revoker_};
   std::string body_;
 };
 
@@ -82,7 +88,7 @@ TEST_F(admin_api_test, attacker_without_the_token_gets_401_and_changes_nothing) 
                                              std::string("Bearer ") + token + "x"};
   for (const auto& auth : attempts) {
     // A fresh API per attempt, so the rate limit does not answer in place of the check.
-    admin_api api(store_, secrets::secret_value("admin-token", token));
+    admin_api api(store_, secrets::secret_value("admin-token", token), revoker_);
     std::string body = "sk-attacker";
     auto r = api.handle(control_request{"PUT", "/v1/secrets/openai", auth,
                                         std::span<char>(body.data(), body.size())});
@@ -116,8 +122,11 @@ TEST_F(admin_api_test, unknown_names_methods_and_paths) {
 }
 
 TEST(admin_api_no_token, loopback_without_a_token_needs_no_authorization) {
-  secrets::store store(sources());
-  admin_api api(store, std::nullopt);
+  config::config cfg;
+  cfg.secrets = sources();
+  secrets::store store(cfg.secrets);
+  revoker revoke(cfg, store);
+  admin_api api(store, std::nullopt, revoke);
   std::string body = value;
   const auto r = api.handle(
       control_request{"PUT", "/v1/secrets/openai", "", std::span<char>(body.data(), body.size())});

@@ -31,7 +31,7 @@ class store_test : public ::testing::Test {
 
   static config::secret_source file_source(const std::string& name, const std::string& path,
                                            bool required = true) {
-    return {name, config::secret_source::kind::file, path, required};
+    return {name, config::secret_source::kind::file, path, required, std::nullopt};
   }
 
   fs::path dir_;
@@ -82,10 +82,10 @@ TEST_F(store_test, unreadable_or_empty_sources_are_missing) {
 
 TEST_F(store_test, env_source_is_read_then_removed_from_the_environment) {
   ::setenv("AIRLOCK_TEST_TOKEN", "ghp_secret", 1);
-  store s({{"gh", config::secret_source::kind::env, "AIRLOCK_TEST_TOKEN", true}});
+  store s({{"gh", config::secret_source::kind::env, "AIRLOCK_TEST_TOKEN", true, std::nullopt}});
   EXPECT_EQ(value_of(s, "gh"), "ghp_secret");
   EXPECT_EQ(std::getenv("AIRLOCK_TEST_TOKEN"), nullptr);
-  store again({{"gh", config::secret_source::kind::env, "AIRLOCK_TEST_TOKEN", true}});
+  store again({{"gh", config::secret_source::kind::env, "AIRLOCK_TEST_TOKEN", true, std::nullopt}});
   EXPECT_FALSE(value_of(again, "gh"));
   EXPECT_EQ(again.missing_required(), std::vector<std::string>{"gh"});
 }
@@ -94,7 +94,7 @@ TEST_F(store_test, env_source_is_read_then_removed_from_the_environment) {
 // Lifecycle: push, rotation, phases, revoke
 
 config::secret_source push_source(const std::string& name, bool required = true) {
-  return {name, config::secret_source::kind::push, "", required};
+  return {name, config::secret_source::kind::push, "", required, std::nullopt};
 }
 
 store::put_result put(store& s, std::string_view name, std::string value) {
