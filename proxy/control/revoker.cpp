@@ -205,8 +205,7 @@ std::string revoker::revoke() {
           spdlog::info("revoke hook for {}: {} {} answered {}", h.secret, h.method, h.url,
                        h.status);
         } else {
-          spdlog::warn("revoke hook for {}: {} {} failed: {}", h.secret, h.method, h.url,
-                       h.error);
+          spdlog::warn("revoke hook for {}: {} {} failed: {}", h.secret, h.method, h.url, h.error);
         }
       }
     }

@@ -46,7 +46,8 @@ std::string receipt_json(const secrets::store::revoke_receipt& receipt,
 
 // Sends one hook request to its issuer and reads the status line. Secret values come
 // through lookup; the request bytes are wiped once written.
-hook_result send_revoke_hook(const config::config& cfg, const config::secret_source& source,
-                             const std::function<std::optional<std::string_view>(std::string_view)>& lookup);
+hook_result send_revoke_hook(
+    const config::config& cfg, const config::secret_source& source,
+    const std::function<std::optional<std::string_view>(std::string_view)>& lookup);
 
 }  // namespace airlock::proxy::control
