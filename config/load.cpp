@@ -169,9 +169,9 @@ config read_root(const reader& r, const YAML::Node& root) {
   if (root.IsNull()) {
     return out;
   }
-  r.expect_map(
-      root, "the top level",
-      {"proxy", "admin", "metrics", "log", "resolve", "tls", "secrets", "credentials", "routes"});
+  r.expect_map(root, "the top level",
+               {"proxy", "admin", "metrics", "log", "resolve", "tls", "secrets", "credentials",
+                "routes", "egress", "telemetry"});
   if (root["proxy"]) {
     read_proxy(r, root["proxy"], out.proxy);
   }
@@ -198,6 +198,12 @@ config read_root(const reader& r, const YAML::Node& root) {
   }
   if (root["routes"]) {
     read_routes(r, root["routes"], out.routes);
+  }
+  if (root["egress"]) {
+    read_egress(r, root["egress"], out.egress);
+  }
+  if (root["telemetry"]) {
+    read_telemetry(r, root["telemetry"], out.telemetry);
   }
   return out;
 }

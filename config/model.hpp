@@ -2,6 +2,7 @@
 // The config model: plain structs with the defaults a sidecar runs with.
 // Loading and validation live in load.hpp; nothing here touches YAML or sockets.
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -147,6 +148,49 @@ struct route {
   std::string base_path;  // "" or "/v1", no trailing "/": put in front of the rest
 };
 
+// A host pattern with an optional port: "api.example.com", "*.example.com" (any
+// subdomain, not the suffix itself), "example.com:8443". host is lowercase, IPv4 literals
+// in dotted-quad form, IPv6 without brackets.
+struct host_pattern {
+  std::string host;
+  std::uint16_t port = 0;  // 0: any port
+  std::string text;        // as written, for logs and answers
+};
+
+// An address range allowed although private ("10.0.0.0/8", "fd00::/8").
+struct cidr {
+  bool v6 = false;
+  std::array<std::uint8_t, 16> bytes{};  // network order; IPv4 in the first four
+  unsigned prefix = 0;
+  std::string text;
+};
+
+struct egress_config {
+  bool default_allow = true;        // default: allow | deny
+  std::vector<host_pattern> allow;  // with default deny: what may go out
+  std::vector<host_pattern> deny;   // refused whatever the default
+  bool block_private_addresses = true;
+  std::vector<cidr> allow_private;  // private ranges reachable anyway
+  bool report_only = false;         // allow/deny decisions logged and counted, not enforced
+};
+
+// One telemetry endpoint: a host pattern, and a path prefix where the host also
+// carries real API traffic (then only requests airlock can see are blocked: plain http,
+// reverse routes, hosts intercepted for a credential rule).
+struct telemetry_entry {
+  std::string name;
+  host_pattern host;
+  std::string path_prefix;  // empty: the whole host
+  std::string source;       // where we learnt of it, for the docs
+};
+
+struct telemetry_config {
+  bool block_vendor_defaults = true;
+  std::vector<telemetry_entry> block;  // added to the defaults
+  std::vector<std::string> unblock;    // default entries switched off by name
+  int answer_status = 204;             // for a blocked request (CONNECT always gets 403)
+};
+
 struct config {
   proxy_config proxy;
   admin_config admin;
@@ -156,6 +200,8 @@ struct config {
   std::vector<secret_source> secrets;
   std::vector<credential_rule> credentials;  // first match wins, in file order
   std::vector<route> routes;                 // the longest matching prefix wins
+  egress_config egress;
+  telemetry_config telemetry;
   // "host:port" (lowercase host) -> address to dial instead, like curl --resolve.
   std::map<std::string, endpoint> resolve;
 };

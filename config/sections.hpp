@@ -13,6 +13,8 @@ void read_secrets(const reader& r, const YAML::Node& node, std::vector<secret_so
 // Needs the secrets already read: templates may only name declared secrets.
 void read_credentials(const reader& r, const YAML::Node& node,
                       const std::vector<secret_source>& secrets, std::vector<credential_rule>& out);
+void read_egress(const reader& r, const YAML::Node& node, egress_config& out);
+void read_telemetry(const reader& r, const YAML::Node& node, telemetry_config& out);
 void read_routes(const reader& r, const YAML::Node& node, std::vector<route>& out);
 
 }  // namespace airlock::config

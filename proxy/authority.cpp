@@ -1,5 +1,7 @@
 #include "proxy/authority.hpp"
 
+#include "config/parse_values.hpp"
+
 #include <arpa/inet.h>
 
 #include <charconv>
@@ -127,6 +129,11 @@ std::optional<authority> parse(std::string_view text, std::optional<std::uint16_
   }
   if (!out.ipv6) {
     out.host = lowercase(host);
+    // "2130706433", "0x7f.1" and "127.1" are 127.0.0.1 to the resolver: one spelling, so
+    // rules and policy see the address the bytes go to.
+    if (auto v4 = config::canonical_ipv4(out.host)) {
+      out.host = std::move(*v4);
+    }
   }
   return out;
 }

@@ -154,6 +154,11 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
     }
   }
 
+  if (policy_refuses(target->auth, target->origin_form)) {
+    co_await respond_error(true);
+    co_return false;
+  }
+
   const config::credential_rule* rule =
       upstream_tls ? find_rule(worker_.cfg().credentials, target->auth.host, target->auth.port,
                                req_.method, target->origin_form)

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "config/load.hpp"
+#include "config/telemetry_defaults.hpp"
 #include "proxy/control/control_server.hpp"
 #include "proxy/control/revoke_client.hpp"
 #include "proxy/logging.hpp"
@@ -25,6 +26,8 @@ constexpr std::string_view usage =
     R"(usage: airlock [--config FILE]        run (no --config: the embedded default)
        airlock --check-config FILE    validate FILE, print FILE:LINE:COL: message on error
        airlock --print-default-config print the embedded default config
+       airlock --print-telemetry-defaults
+                                      the vendor telemetry blocked by default, with sources
        airlock --version
        airlock revoke [--admin http://HOST:PORT] [--token-file FILE] [--config FILE]
                                       ask a running airlock to wipe its secrets
@@ -35,6 +38,7 @@ struct options {
   std::optional<std::string> config_file;
   std::optional<std::string> check_file;
   bool print_default = false;
+  bool print_telemetry = false;
   bool version = false;
   bool allow_core_dumps = false;
 };
@@ -62,6 +66,8 @@ std::optional<options> parse_args(int argc, char** argv) {
       }
     } else if (arg == "--print-default-config") {
       o.print_default = true;
+    } else if (arg == "--print-telemetry-defaults") {
+      o.print_telemetry = true;
     } else if (arg == airlock::secrets::allow_core_dumps_flag) {
       o.allow_core_dumps = true;
     } else if (arg == "--version") {
@@ -154,6 +160,8 @@ int run(const airlock::config::config& cfg, bool allow_core_dumps) {
     spdlog::critical("cannot start: {}", e.what());
     return 1;
   }
+  srv->add_self_endpoint(control->admin_endpoint());
+  srv->add_self_endpoint(control->metrics_endpoint());
   if (cfg.admin.token_file.empty()) {
     spdlog::warn("admin API on {} has no token_file: any local process may push or revoke",
                  cfg.admin.listen.to_string());
@@ -203,6 +211,13 @@ int main(int argc, char** argv) {
   }
   if (opts->version) {
     std::cout << "airlock " << airlock::version << "\n";
+    return 0;
+  }
+  if (opts->print_telemetry) {
+    for (const auto& e : airlock::config::vendor_telemetry_defaults()) {
+      std::cout << e.name << "\t" << e.host.text << (e.path_prefix.empty() ? "" : "\t")
+                << e.path_prefix << "\n    source: " << e.source << "\n";
+    }
     return 0;
   }
   if (opts->print_default) {

@@ -2,10 +2,15 @@
 
 #include <fmt/format.h>
 
+#include "proxy/http_head.hpp"
+#include "proxy/json.hpp"
+
 namespace airlock::proxy {
 
 std::string_view reason_phrase(int status) {
   switch (status) {
+    case 204:
+      return "No Content";
     case 400:
       return "Bad Request";
     case 401:
@@ -47,11 +52,27 @@ std::string_view reason_phrase(int status) {
   }
 }
 
-std::string make_error_response(const refusal& r, bool close) {
-  const bool json = !r.json_body.empty();
-  std::string body =
-      json ? r.json_body + "\n"
-           : fmt::format("airlock: {} {}: {}\n", r.status, reason_phrase(r.status), r.detail);
+std::string make_error_response(const refusal& r, bool close, bool json_wanted) {
+  std::string body;
+  bool json = false;
+  if (!r.json_body.empty()) {
+    body = r.json_body + "\n";
+    json = true;
+  } else if (json_wanted && !r.reason.empty()) {
+    body = "{\"error\":";
+    append_json_string(body, r.reason);
+    body += ",\"rule\":";
+    append_json_string(body, r.rule);
+    body += ",\"detail\":";
+    append_json_string(body, r.detail);
+    body += ",\"retry\":false}\n";
+    json = true;
+  } else {
+    body = fmt::format("airlock: {} {}: {}\n", r.status, reason_phrase(r.status), r.detail);
+  }
+  if (r.status == 204) {
+    body.clear();
+  }
   // The detail goes into a quoted sf-string: drop what could break out of it.
   std::string quoted;
   quoted.reserve(r.detail.size());
@@ -61,16 +82,40 @@ std::string make_error_response(const refusal& r, bool close) {
       quoted.push_back(c);
     }
   }
+  std::string reason_field;
+  if (!r.reason.empty()) {
+    reason_field = "X-Airlock-Reason: " + r.reason;
+    if (!r.rule.empty()) {
+      reason_field += " rule=";
+      for (char c : r.rule) {
+        const auto u = static_cast<unsigned char>(c);
+        reason_field.push_back(u > 0x20 && u < 0x7f ? c : '_');
+      }
+    }
+    reason_field += "\r\n";
+  }
   return fmt::format(
       "HTTP/1.1 {} {}\r\n"
-      "Content-Type: {}\r\n"
-      "Content-Length: {}\r\n"
+      "{}"
       "Cache-Control: no-store\r\n"
       "Proxy-Status: airlock; error={}; details=\"{}\"\r\n"
-      "{}"
+      "{}{}"
       "\r\n{}",
-      r.status, reason_phrase(r.status), json ? "application/json" : "text/plain; charset=utf-8",
-      body.size(), r.error_type, quoted, close ? "Connection: close\r\n" : "", body);
+      r.status, reason_phrase(r.status),
+      r.status == 204
+          ? std::string()
+          : fmt::format("Content-Type: {}\r\nContent-Length: {}\r\n",
+                        json ? "application/json" : "text/plain; charset=utf-8", body.size()),
+      r.error_type, quoted, reason_field, close ? "Connection: close\r\n" : "", body);
+}
+
+bool accepts_json(std::string_view accept) {
+  for (std::size_t i = 0; i + 16 <= accept.size(); ++i) {
+    if (http::iequals(accept.substr(i, 16), "application/json")) {
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace airlock::proxy

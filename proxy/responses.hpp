@@ -18,10 +18,20 @@ struct refusal {
   std::string_view error_type;  // RFC 9209 proxy error type, e.g. "connection_refused"
   std::string detail;           // human text; never contains secret material
   std::string json_body;        // when set, the body (application/json) instead of the text
+  // Policy refusals: X-Airlock-Reason says "<reason> rule=<rule>" for programs, and a JSON
+  // body ({"error":reason,"rule":..,"detail":..,"retry":false}) goes to clients that
+  // Accept application/json.
+  std::string reason;
+  std::string rule;
 };
 
 // "HTTP/1.1 502 Bad Gateway" ... with Content-Length and, when close, Connection: close.
-std::string make_error_response(const refusal& r, bool close);
+// json: the client accepts application/json (policy refusals then answer in JSON). A 204
+// carries no body.
+std::string make_error_response(const refusal& r, bool close, bool json = false);
+
+// Whether an Accept field value asks for JSON.
+bool accepts_json(std::string_view accept);
 
 std::string_view reason_phrase(int status);
 

@@ -92,6 +92,10 @@ awaitable<void> session::run() {
     phase_ = phase::busy;
     client_version_ = req_.ver;
     stats::add(worker_.counters().requests_total);
+    prefer_json_ = false;
+    for (const auto& h : req_.headers) {
+      prefer_json_ = prefer_json_ || (http::iequals(h.name, "accept") && accepts_json(h.value));
+    }
     bool keep_going = false;
     if (http::iequals(req_.method, "CONNECT") && !intercepted_) {
       keep_going = co_await serve_connect(head_len);
@@ -178,12 +182,48 @@ awaitable<void> session::reject_request(int status, std::string_view reason) {
   co_await respond_error(true);
 }
 
+bool session::policy_refuses(const authority& target, std::optional<std::string_view> path) {
+  const policy& p = worker_.egress();
+  const verdict v = p.decide(target.host, target.port, path);
+  if (v.report_only) {
+    stats::add(worker_.counters().egress_report_only);
+    spdlog::info("egress report-only: {} would be refused by {}", target.to_string(), v.rule);
+    return false;
+  }
+  if (v.what == verdict::kind::allow) {
+    return false;
+  }
+  const std::string where = target.to_string();
+  if (v.what == verdict::kind::telemetry) {
+    p.count_blocked(v.entry);
+    stats::add(worker_.counters().telemetry_blocked);
+    // A CONNECT cannot be answered with "done": 403 ends it at once. A request can, so
+    // the configured answer (204 by default) stops clients from retrying.
+    const int status = path ? p.telemetry_answer() : 403;
+    refusal_ =
+        refusal{status, "http_request_denied",
+                "vendor telemetry to " + where + " is blocked by airlock (entry " +
+                    std::string(v.rule) + "); retrying or bypassing the proxy will not help"};
+    refusal_.reason = "telemetry_blocked";
+  } else {
+    stats::add(worker_.counters().egress_denied);
+    refusal_ =
+        refusal{403, "destination_ip_prohibited",
+                "egress to " + where + " is not allowed by this workspace's policy (" +
+                    std::string(v.rule) + "); retrying or bypassing the proxy will not help"};
+    refusal_.reason = "egress_denied";
+  }
+  refusal_.rule = std::string(v.rule);
+  spdlog::debug("policy: {} refused ({} {})", where, refusal_.reason, refusal_.rule);
+  return true;
+}
+
 awaitable<void> session::respond_error(bool close) {
   const refusal& r = refusal_;
   stats::add(r.status < 500 ? worker_.counters().requests_rejected
                             : worker_.counters().upstream_errors);
   spdlog::debug("answered {} ({}): {}", r.status, r.error_type, r.detail);
-  const std::string response = make_error_response(r, close);
+  const std::string response = make_error_response(r, close, prefer_json_);
   // A client that does not read its error gets the short header deadline, not idle.
   deadline_.arm(worker_.cfg().proxy.timeouts.header);
   co_await write_all(client(), response);

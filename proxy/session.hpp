@@ -64,6 +64,8 @@ class session : public std::enable_shared_from_this<session> {
   awaitable<refusal> connect_upstream(const authority& target, bool allow_pooled, bool& reused,
                                       bool tls, bool can_retry);
   awaitable<refusal> dial(const authority& target, bool tls);
+  // Whether ep is one of airlock's own listeners (a request to it would loop).
+  bool is_self(const tcp::endpoint& ep) const;
   awaitable<refusal> upstream_handshake(const authority& target);
 
   // Reads one response head into resp_/resp_info_; on invalid, upstream_error_ says why.
@@ -87,6 +89,11 @@ class session : public std::enable_shared_from_this<session> {
 
   stream_ref client() { return stream_ref(client_, client_tls_ ? &*client_tls_ : nullptr); }
   stream_ref upstream() { return upstream_->stream(); }
+
+  // Applies the egress policy to a destination (path: nullopt for CONNECT). True, with
+  // refusal_ set, when the request must be refused; report-only denials are logged and
+  // counted here and let through.
+  bool policy_refuses(const authority& target, std::optional<std::string_view> path);
 
   // Answers with the error in refusal_; the body says why, for the agent. The refusal
   // is a member, set by a plain statement first, because GCC 12 can destroy temporaries
@@ -120,6 +127,7 @@ class session : public std::enable_shared_from_this<session> {
   std::string key_;                       // pool key of upstream_
   std::string_view upstream_error_;
   refusal refusal_;
+  bool prefer_json_ = false;  // the request's Accept asks for JSON
 
   http::version client_version_ = http::version::http11;
   http::request_head req_;

@@ -40,6 +40,10 @@ awaitable<bool> session::serve_connect(std::size_t head_len) {
     co_await respond_error(true);
     co_return false;
   }
+  if (policy_refuses(*target, std::nullopt)) {
+    co_await respond_error(true);
+    co_return false;
+  }
   in_.consume(head_len);  // bytes after the head are the client's first tunnel bytes
   tls_state* tls = worker_.tls();
   if (tls != nullptr && has_rule_for(worker_.cfg().credentials, target->host, target->port)) {

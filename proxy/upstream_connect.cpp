@@ -7,11 +7,27 @@
 
 #include <boost/asio/connect.hpp>
 
+#include "proxy/private_address.hpp"
 #include "proxy/session.hpp"
 #include "proxy/tls_state.hpp"
 #include "proxy/worker.hpp"
 
 namespace airlock::proxy {
+
+bool session::is_self(const tcp::endpoint& ep) const {
+  for (const auto& self : worker_.self_endpoints()) {
+    if (self.port() != ep.port()) {
+      continue;
+    }
+    // A wildcard listener is reached through loopback (or any local address, which the
+    // private-address check covers).
+    if (self.address() == ep.address() ||
+        (self.address().is_unspecified() && ep.address().is_loopback())) {
+      return true;
+    }
+  }
+  return false;
+}
 
 awaitable<refusal> session::connect_upstream(const authority& target, bool allow_pooled,
                                              bool& reused, bool tls, bool can_retry) {
@@ -33,17 +49,36 @@ awaitable<refusal> session::dial(const authority& target, bool tls) {
   deadline_.arm(cfg.proxy.timeouts.connect);
   std::string host = target.host;
   std::uint16_t port = target.port;
-  // Overrides are keyed by the authority alone: a TLS upstream has the same one.
+  // Overrides are keyed by the authority alone: a TLS upstream has the same one. They are
+  // trusted config, so the private-address check does not apply to them.
+  bool overridden = false;
   if (auto it = cfg.resolve.find(target.to_string()); it != cfg.resolve.end()) {
     host = it->second.host;
     port = it->second.port;
+    overridden = true;
   }
   upstream_ = std::make_unique<upstream_conn>(tcp::socket(client_.get_executor()));
+  // Every address is checked before use, and only checked ones are dialled: a name that
+  // resolves, or rebinds, to a private address gets no connection.
+  std::vector<tcp::endpoint> checked;
+  std::optional<std::string_view> refused_class;
+  const auto consider = [&](const tcp::endpoint& ep) {
+    std::optional<std::string_view> cls;
+    if (is_self(ep)) {
+      cls = "airlock-itself";
+    } else if (!overridden && cfg.egress.block_private_addresses) {
+      cls = blocked_class(ep.address(), cfg.egress.allow_private);
+    }
+    if (cls) {
+      refused_class = refused_class ? refused_class : cls;
+    } else {
+      checked.push_back(ep);
+    }
+  };
   error_code ec;
   const auto literal = asio::ip::make_address(host, ec);
   if (!ec) {
-    auto [cec] = co_await upstream_->sock.async_connect(tcp::endpoint(literal, port), use_tuple);
-    ec = cec;
+    consider(tcp::endpoint(literal, port));
   } else {
     if (!resolver_) {
       resolver_.emplace(client_.get_executor());
@@ -56,7 +91,26 @@ awaitable<refusal> session::dial(const authority& target, bool tls) {
       }
       co_return refusal{502, "dns_error", "cannot resolve " + target.host};
     }
-    auto [cec, endpoint] = co_await asio::async_connect(upstream_->sock, results, use_tuple);
+    for (const auto& entry : results) {
+      consider(entry.endpoint());
+    }
+  }
+  if (checked.empty()) {
+    upstream_.reset();
+    stats::add(worker_.counters().private_address_blocked);
+    const std::string cls(refused_class.value_or("private"));
+    refusal r{403, "destination_ip_prohibited",
+              cls == "airlock-itself"
+                  ? target.to_string() + " is airlock's own listener; a request to it would loop"
+                  : target.to_string() + " is a " + cls +
+                        " address, which agents may not reach through airlock (SSRF "
+                        "protection); retrying or bypassing the proxy will not help"};
+    r.reason = "private_address";
+    r.rule = cls;
+    co_return r;
+  }
+  {
+    auto [cec, endpoint] = co_await asio::async_connect(upstream_->sock, checked, use_tuple);
     ec = cec;
   }
   if (ec) {

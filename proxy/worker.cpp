@@ -11,12 +11,13 @@
 namespace airlock::proxy {
 
 worker::worker(const config::config& cfg, stats& counters, std::atomic<std::size_t>& connections,
-               tls_state* tls, secrets::store& secrets)
+               tls_state* tls, secrets::store& secrets, const policy& egress)
     : cfg_(cfg),
       stats_(counters),
       connections_(connections),
       tls_(tls),
       secrets_(secrets),
+      policy_(egress),
       pool_(cfg.proxy.pool.max_idle_per_host, cfg.proxy.pool.idle) {}
 
 tcp::endpoint worker::listen(const tcp::endpoint& at) {

@@ -6,9 +6,11 @@
 #include <atomic>
 #include <cstddef>
 #include <unordered_set>
+#include <vector>
 
 #include "config/model.hpp"
 #include "proxy/asio.hpp"
+#include "proxy/policy.hpp"
 #include "proxy/stats.hpp"
 #include "proxy/tls_session_cache.hpp"
 #include "proxy/upstream_pool.hpp"
@@ -22,7 +24,7 @@ struct tls_state;
 class worker {
  public:
   worker(const config::config& cfg, stats& counters, std::atomic<std::size_t>& connections,
-         tls_state* tls, secrets::store& secrets);
+         tls_state* tls, secrets::store& secrets, const policy& egress);
   worker(const worker&) = delete;
   worker& operator=(const worker&) = delete;
 
@@ -46,6 +48,10 @@ class worker {
   // Interception state; nullptr when no credential rule is configured.
   tls_state* tls() const { return tls_; }
   secrets::store& secrets() const { return secrets_; }
+  const policy& egress() const { return policy_; }
+  // Where airlock itself listens: never a destination, whatever the policy allows.
+  const std::vector<tcp::endpoint>& self_endpoints() const { return *self_; }
+  void set_self_endpoints(const std::vector<tcp::endpoint>* self) { self_ = self; }
 
   void add(session* s) { sessions_.insert(s); }
   void remove(session* s);
@@ -60,6 +66,8 @@ class worker {
   std::atomic<std::size_t>& connections_;
   tls_state* tls_;
   secrets::store& secrets_;
+  const policy& policy_;
+  const std::vector<tcp::endpoint>* self_ = nullptr;
   asio::io_context io_{1};
   tcp::acceptor acceptor_{io_};
   asio::steady_timer sweep_timer_{io_};

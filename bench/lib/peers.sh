@@ -177,6 +177,7 @@ start_airlock() {
 proxy: { listen: "127.0.0.1:$AIRLOCK_PORT", workers: 1 }
 admin: { listen: "127.0.0.1:0" }
 metrics: { listen: "127.0.0.1:0" }
+egress: { allow_private: ["127.0.0.0/8"] }   # the bench upstreams live on loopback
 log: { level: warn }
 tls:
   ca: { export_dir: "$d/ca" }

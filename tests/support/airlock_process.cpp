@@ -56,8 +56,15 @@ std::string airlock_settings::yaml() const {
     y << ", token_file: \"" << admin_token_file << "\"";
   }
   y << " }\n"
-    << "metrics: { listen: \"127.0.0.1:0\" }\n"
-    << "log: { level: " << log_level << ", format: text }\n";
+    << "metrics: { listen: \"127.0.0.1:0\" }\n";
+  if (allow_loopback || !egress_yaml.empty()) {
+    y << "egress:\n";
+    if (allow_loopback) {
+      y << "  allow_private: [\"127.0.0.0/8\", \"::1/128\"]\n";
+    }
+    y << egress_yaml;
+  }
+  y << "log: { level: " << log_level << ", format: text }\n";
   if (!resolve.empty()) {
     y << "resolve:\n";
     for (const auto& [from, to] : resolve) {

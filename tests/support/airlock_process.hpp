@@ -35,6 +35,10 @@ struct airlock_settings {
   std::string log_level = "debug";
   // Lines added inside proxy: (indented by two), for keys the fields here do not cover.
   std::string proxy_yaml;
+  // Test upstreams live on loopback, which the SSRF protection refuses by default.
+  bool allow_loopback = true;
+  // Lines added inside egress: (indented by two).
+  std::string egress_yaml;
   // admin.token_file; empty runs the admin API without a token (it listens on loopback).
   std::string admin_token_file;
   // Appended to the generated config as is: top-level sections the fields above do

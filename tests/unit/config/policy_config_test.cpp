@@ -1,0 +1,156 @@
+// egress: and telemetry: loading, and the address spellings they normalise.
+
+#include <set>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "config/load.hpp"
+#include "config/parse_values.hpp"
+#include "config/telemetry_defaults.hpp"
+
+namespace airlock::config {
+namespace {
+
+std::string error_of(const std::string& yaml) {
+  try {
+    load_string(yaml, "p.yaml");
+  } catch (const config_error& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(canonical_ipv4, every_spelling_the_resolver_accepts) {
+  struct c {
+    const char* in;
+    const char* out;
+  };
+  for (const auto& x : {c{"127.0.0.1", "127.0.0.1"}, c{"2130706433", "127.0.0.1"},
+                        c{"0x7f000001", "127.0.0.1"}, c{"0177.0.0.1", "127.0.0.1"},
+                        c{"0x7f.0.0.1", "127.0.0.1"}, c{"127.1", "127.0.0.1"},
+                        c{"127.0.1", "127.0.0.1"}, c{"0", "0.0.0.0"},
+                        c{"169.254.43518", "169.254.169.254"}, c{"0xA9.0xFE.0xA9.0xFE", "169.254.169.254"},
+                        c{"2852039166", "169.254.169.254"}, c{"0251.0376.0251.0376", "169.254.169.254"}}) {
+    EXPECT_EQ(canonical_ipv4(x.in), std::optional<std::string>(x.out)) << x.in;
+  }
+  for (const char* not_v4 : {"", "localhost", "1.2.3.4.5", "256.0.0.1", "1.2.3.256", "08.1.1.1",
+                             "1..2", "1.2.3.", "4294967296", "0x", "a.b.c.d", "1.2.3.4x",
+                             "1e3"}) {
+    EXPECT_FALSE(canonical_ipv4(not_v4)) << not_v4;
+  }
+}
+
+TEST(canonical_ipv6, mapped_addresses_become_ipv4) {
+  EXPECT_EQ(canonical_ipv6("::ffff:169.254.169.254"), std::optional<std::string>("169.254.169.254"));
+  EXPECT_EQ(canonical_ipv6("::FFFF:A9FE:A9FE"), std::optional<std::string>("169.254.169.254"));
+  EXPECT_EQ(canonical_ipv6("0:0::1"), std::optional<std::string>("::1"));
+  EXPECT_EQ(canonical_ipv6("FD00:EC2:0::254"), std::optional<std::string>("fd00:ec2::254"));
+  EXPECT_FALSE(canonical_ipv6("127.0.0.1"));
+}
+
+TEST(parse_host_pattern, forms) {
+  const auto p = [](const char* text) { return std::get<0>(parse_host_pattern(text)); };
+  EXPECT_EQ(p("API.Example.com.").host, "api.example.com");
+  EXPECT_EQ(p("*.example.com").host, "*.example.com");
+  EXPECT_EQ(p("example.com:8443").port, 8443);
+  EXPECT_EQ(p("2130706433").host, "127.0.0.1");
+  EXPECT_EQ(p("[::ffff:10.0.0.1]:443").host, "10.0.0.1");
+  EXPECT_EQ(p("[::ffff:10.0.0.1]:443").port, 443);
+  EXPECT_EQ(p("example.com").text, "example.com");
+  for (const char* bad : {"", "*.", "a b", "example.com:0", "::1", "[::1", "x:99999", "*"}) {
+    EXPECT_EQ(parse_host_pattern(bad).index(), 1u) << bad;
+  }
+}
+
+TEST(parse_cidr, forms) {
+  auto c = std::get<0>(parse_cidr("10.0.0.0/8"));
+  EXPECT_FALSE(c.v6);
+  EXPECT_EQ(c.prefix, 8u);
+  c = std::get<0>(parse_cidr("fd00::/8"));
+  EXPECT_TRUE(c.v6);
+  c = std::get<0>(parse_cidr("169.254.169.254"));
+  EXPECT_EQ(c.prefix, 32u);
+  for (const char* bad : {"10.0.0.0/33", "10.0.0.0/", "x/8", "::/129", "10/8"}) {
+    EXPECT_EQ(parse_cidr(bad).index(), 1u) << bad;
+  }
+}
+
+TEST(egress_config, loads) {
+  const config c = load_string(
+      "egress:\n"
+      "  default: deny\n"
+      "  allow: [api.anthropic.com, \"*.github.com\", \"example.com:8443\"]\n"
+      "  deny: [evil.example]\n"
+      "  block_private_addresses: true\n"
+      "  allow_private: [10.0.0.0/8]\n"
+      "  report_only: true\n",
+      "p.yaml");
+  EXPECT_FALSE(c.egress.default_allow);
+  ASSERT_EQ(c.egress.allow.size(), 3u);
+  EXPECT_EQ(c.egress.allow[1].host, "*.github.com");
+  EXPECT_EQ(c.egress.allow[2].port, 8443);
+  ASSERT_EQ(c.egress.deny.size(), 1u);
+  ASSERT_EQ(c.egress.allow_private.size(), 1u);
+  EXPECT_TRUE(c.egress.report_only);
+  const config d = load_string("", "p.yaml");
+  EXPECT_TRUE(d.egress.default_allow);
+  EXPECT_TRUE(d.egress.block_private_addresses);
+  EXPECT_FALSE(d.egress.report_only);
+}
+
+TEST(egress_config, mistakes) {
+  EXPECT_EQ(error_of("egress:\n  default: maybe\n"),
+            "p.yaml:2:12: egress.default: expected allow or deny, got \"maybe\"");
+  EXPECT_EQ(error_of("egress:\n  allow: [\"a b\"]\n"),
+            "p.yaml:2:11: egress.allow: expected a host name, an IP address or \"*.domain\", "
+            "optionally with :port, got \"a b\"");
+  EXPECT_EQ(error_of("egress:\n  allow_private: [10.0.0.0/40]\n"),
+            "p.yaml:2:19: egress.allow_private: prefix length must be 0 to 32, got "
+            "\"10.0.0.0/40\"");
+}
+
+TEST(telemetry_config, loads_and_checks_names) {
+  const config c = load_string(
+      "telemetry:\n"
+      "  block_vendor_defaults: true\n"
+      "  answer: 403\n"
+      "  block: [ { name: acme, host: metrics.acme.test, path: /v1/collect } ]\n"
+      "  unblock: [segment]\n",
+      "p.yaml");
+  EXPECT_EQ(c.telemetry.answer_status, 403);
+  ASSERT_EQ(c.telemetry.block.size(), 1u);
+  EXPECT_EQ(c.telemetry.block[0].name, "acme");
+  EXPECT_EQ(c.telemetry.block[0].path_prefix, "/v1/collect");
+  EXPECT_EQ(c.telemetry.unblock, std::vector<std::string>{"segment"});
+  EXPECT_EQ(error_of("telemetry:\n  unblock: [no-such-entry]\n"),
+            "p.yaml:2:13: telemetry.unblock: \"no-such-entry\" is not a default entry (see "
+            "airlock --print-telemetry-defaults)");
+  EXPECT_EQ(error_of("telemetry:\n  answer: 200\n"),
+            "p.yaml:2:11: telemetry.answer: expected 204 or 403");
+  EXPECT_EQ(error_of("telemetry:\n  block: [ { host: x.test, path: nope } ]\n"),
+            "p.yaml:2:34: telemetry.block[0].path: a path prefix starts with \"/\"");
+}
+
+TEST(telemetry_defaults, names_are_unique_and_every_entry_has_a_source) {
+  const auto& entries = vendor_telemetry_defaults();
+  ASSERT_GT(entries.size(), 20u);
+  std::set<std::string> names;
+  for (const auto& e : entries) {
+    EXPECT_TRUE(names.insert(e.name).second) << e.name;
+    EXPECT_FALSE(e.source.empty()) << e.name;
+    // Hosts that serve real APIs are only ever blocked by path.
+    for (const char* api : {"api.anthropic.com", "chatgpt.com", "api.openai.com",
+                            "generativelanguage.googleapis.com", "api.github.com",
+                            "sentry.io", "api.datadoghq.com"}) {
+      if (e.host.host == api) {
+        EXPECT_FALSE(e.path_prefix.empty()) << e.name;
+      }
+    }
+    EXPECT_NE(e.host.host, "*.githubcopilot.com") << "would block the Copilot API";
+    EXPECT_NE(e.host.host, "*.datadoghq.com") << "would block the Datadog API";
+  }
+}
+
+}  // namespace
+}  // namespace airlock::config
