@@ -17,6 +17,11 @@ admin:
   listen: "127.0.0.1:9901"  # PUT /v1/secrets/NAME, GET /v1/status, POST /v1/revoke
 metrics:
   listen: "127.0.0.1:9464"  # /healthz, /readyz
+egress:
+  default: allow
+  block_private_addresses: true  # no loopback, RFC 1918, link-local or metadata addresses
+telemetry:
+  block_vendor_defaults: true  # airlock --print-telemetry-defaults lists what and why
 log:
   level: info
   format: text

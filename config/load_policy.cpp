@@ -34,9 +34,9 @@ std::vector<host_pattern> read_patterns(const reader& r, const YAML::Node& node,
 }  // namespace
 
 void read_egress(const reader& r, const YAML::Node& node, egress_config& out) {
-  r.expect_map(node, "egress",
-               {"default", "allow", "deny", "block_private_addresses", "allow_private",
-                "report_only"});
+  r.expect_map(
+      node, "egress",
+      {"default", "allow", "deny", "block_private_addresses", "allow_private", "report_only"});
   if (node["default"]) {
     const std::string d = r.scalar(node["default"], "egress.default");
     if (d != "allow" && d != "deny") {

@@ -50,8 +50,7 @@ policy::policy(const config::config& cfg)
 verdict policy::decide(std::string_view host_in, std::uint16_t port,
                        std::optional<std::string_view> path) const {
   const std::string host = canonical_host(host_in);
-  const std::string_view path_only =
-      path ? path->substr(0, path->find('?')) : std::string_view();
+  const std::string_view path_only = path ? path->substr(0, path->find('?')) : std::string_view();
   for (std::size_t i = 0; i < entries_.size(); ++i) {
     const auto& e = entries_[i];
     if (!pattern_matches(e.host, host, port)) {

@@ -19,8 +19,8 @@ namespace airlock::proxy {
 struct verdict {
   enum class kind { allow, telemetry, denied };
   kind what = kind::allow;
-  std::string_view rule;  // the telemetry entry's name or the egress pattern as written
-  std::size_t entry = 0;  // telemetry: index into policy::telemetry()
+  std::string_view rule;     // the telemetry entry's name or the egress pattern as written
+  std::size_t entry = 0;     // telemetry: index into policy::telemetry()
   bool report_only = false;  // denied by egress, let through because of report_only
 };
 

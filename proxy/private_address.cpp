@@ -10,8 +10,8 @@ namespace {
 using v4_bytes = std::array<unsigned char, 4>;
 
 bool in_v4(const v4_bytes& b, std::uint32_t net, unsigned prefix) {
-  const std::uint32_t v = (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) |
-                          (std::uint32_t{b[2]} << 8) | b[3];
+  const std::uint32_t v =
+      (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) | (std::uint32_t{b[2]} << 8) | b[3];
   const std::uint32_t mask = prefix == 0 ? 0 : ~std::uint32_t{0} << (32 - prefix);
   return (v & mask) == (net & mask);
 }
@@ -59,7 +59,7 @@ std::optional<v4_bytes> embedded_v4(const asio::ip::address_v6& a) {
     return v4_bytes{b[12], b[13], b[14], b[15]};
   }
   static constexpr std::array<unsigned char, 12> nat64 = {0x00, 0x64, 0xff, 0x9b, 0, 0,
-                                                         0,    0,    0,    0,    0, 0};
+                                                          0,    0,    0,    0,    0, 0};
   if (std::equal(nat64.begin(), nat64.end(), b.begin())) {
     return v4_bytes{b[12], b[13], b[14], b[15]};
   }
@@ -75,8 +75,8 @@ std::optional<std::string_view> v6_class(const asio::ip::address_v6& a) {
     return "loopback";
   }
   // fd00:ec2::254, the EC2 metadata service over IPv6.
-  static constexpr std::array<unsigned char, 16> ec2 = {0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0, 0,
-                                                       0,    0,    0,    0,    0, 0, 0x02, 0x54};
+  static constexpr std::array<unsigned char, 16> ec2 = {0xfd, 0x00, 0x0e, 0xc2, 0, 0, 0,    0,
+                                                        0,    0,    0,    0,    0, 0, 0x02, 0x54};
   if (b == ec2) {
     return "metadata";
   }

@@ -23,7 +23,8 @@ class policy_test : public intercept_test {
     if (!client->send(request)) {
       return std::nullopt;
     }
-    return client->read_response(5s, request.rfind("CONNECT", 0) == 0 || request.rfind("HEAD", 0) == 0);
+    return client->read_response(5s,
+                                 request.rfind("CONNECT", 0) == 0 || request.rfind("HEAD", 0) == 0);
   }
 };
 
@@ -32,7 +33,8 @@ TEST_F(policy_test, TelemetryConnectIsRefusedAtOnceAndSaysWhy) {
   std::vector<double> ms;
   for (int i = 0; i < 30; ++i) {
     const auto start = std::chrono::steady_clock::now();
-    const auto r = ask("CONNECT statsig.anthropic.com:443 HTTP/1.1\r\nHost: statsig.anthropic.com:443\r\n\r\n");
+    const auto r = ask(
+        "CONNECT statsig.anthropic.com:443 HTTP/1.1\r\nHost: statsig.anthropic.com:443\r\n\r\n");
     ms.push_back(seconds_since(start) * 1000);
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 403);
@@ -41,21 +43,23 @@ TEST_F(policy_test, TelemetryConnectIsRefusedAtOnceAndSaysWhy) {
   std::sort(ms.begin(), ms.end());
   EXPECT_LT(ms[ms.size() / 2], 5.0) << "median ms per blocked CONNECT";
 
-  const auto r = curl({"-s", "-o", "/dev/null", "-w", "%{http_connect}", "https://o1158394.ingest.us.sentry.io/api/1/envelope/"});
+  const auto r = curl({"-s", "-o", "/dev/null", "-w", "%{http_connect}",
+                       "https://o1158394.ingest.us.sentry.io/api/1/envelope/"});
   EXPECT_NE(r.exit_code, 0);  // curl gives up on a refused CONNECT: no hang, no retry
   EXPECT_EQ(r.out, "403") << r.err;
 }
 
 TEST_F(policy_test, TelemetryRefusalIsJsonWhenTheClientAcceptsIt) {
   start_airlock();
-  const auto r = ask(
-      "GET http://play.googleapis.com/log?format=json HTTP/1.1\r\nHost: play.googleapis.com\r\n"
-      "Accept: application/json\r\n\r\n");
+  const auto r =
+      ask("GET http://play.googleapis.com/log?format=json HTTP/1.1\r\nHost: play.googleapis.com\r\n"
+          "Accept: application/json\r\n\r\n");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 204);  // "done": a client does not retry a 204
   EXPECT_EQ(r->header("x-airlock-reason"), "telemetry_blocked rule=gemini-clearcut");
-  const auto denied = ask(
-      "CONNECT api.segment.io:443 HTTP/1.1\r\nHost: api.segment.io:443\r\nAccept: application/json\r\n\r\n");
+  const auto denied =
+      ask("CONNECT api.segment.io:443 HTTP/1.1\r\nHost: api.segment.io:443\r\nAccept: "
+          "application/json\r\n\r\n");
   ASSERT_TRUE(denied);
   EXPECT_EQ(denied->status, 403);
 }
@@ -71,10 +75,13 @@ TEST_F(policy_test, EventLoggingPathIsBlockedWhileMessagesPass) {
                      "  - { host: api.anthropic.com, headers: { x-api-key: \"{{anthropic}}\" } }\n",
                      {{"ANTHROPIC_KEY", api_key}}, settings);
 
-  auto r = fetch({"-i", "-d", "{\"events\":[]}", "https://" + authority + "/api/event_logging/batch"});
+  auto r =
+      fetch({"-i", "-d", "{\"events\":[]}", "https://" + authority + "/api/event_logging/batch"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.status, 204);
-  EXPECT_NE(r.body.find("X-Airlock-Reason: telemetry_blocked rule=claude-event-logging"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("X-Airlock-Reason: telemetry_blocked rule=claude-event-logging"),
+            std::string::npos)
+      << r.body;
   r = fetch({"-d", "{}", "https://" + authority + "/v1/messages"});
   EXPECT_EQ(r.status, 200);
   ASSERT_EQ(up->requests().size(), 1u);
@@ -94,7 +101,8 @@ TEST_F(policy_test, DenyByDefaultWithAnAllowList) {
   EXPECT_NE(r.out.find("\n200"), std::string::npos) << r.out;
   r = curl({"-s", "-H", "Accept: application/json", "-w", "\n%{http_code}", "http://other.test/x"});
   EXPECT_NE(r.out.find("\n403"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("{\"error\":\"egress_denied\",\"rule\":\"default-deny\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("{\"error\":\"egress_denied\",\"rule\":\"default-deny\""), std::string::npos)
+      << r.out;
   EXPECT_NE(r.out.find("\"retry\":false"), std::string::npos) << r.out;
   const auto c = ask("CONNECT other.test:443 HTTP/1.1\r\nHost: other.test:443\r\n\r\n");
   ASSERT_TRUE(c);
@@ -115,9 +123,16 @@ TEST_F(policy_test, MetadataAddressIsRefusedHoweverItIsWritten) {
     const auto r = curl({"-s", "-g", "-i", target});
     EXPECT_NE(r.out.find("HTTP/1.1 403"), std::string::npos) << target << "\n" << r.out;
     EXPECT_NE(r.out.find("X-Airlock-Reason: private_address rule=metadata"), std::string::npos)
-        << target << "\n" << r.out;
+        << target << "\n"
+        << r.out;
   }
-  for (const std::string target : {"169.254.169.254:80", "2852039166:443", "[::ffff:a9fe:a9fe]:443"}) {
+  // Percent-encoding has no place in a host: refused before any lookup.
+  const auto encoded =
+      ask("GET http://%31%36%39.254.169.254/ HTTP/1.1\r\nHost: %31%36%39.254.169.254\r\n\r\n");
+  ASSERT_TRUE(encoded);
+  EXPECT_EQ(encoded->status, 400);
+  for (const std::string target :
+       {"169.254.169.254:80", "2852039166:443", "[::ffff:a9fe:a9fe]:443"}) {
     const auto r = ask("CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n\r\n");
     ASSERT_TRUE(r) << target;
     EXPECT_EQ(r->status, 403) << target;
@@ -136,7 +151,8 @@ TEST_F(policy_test, NameResolvingToAPrivateAddressIsRefused) {
   EXPECT_NE(r.out.find("rule=loopback"), std::string::npos) << r.out;
   EXPECT_EQ(up.connections(), 0u);
   // resolve: overrides are the operator's word, and pass.
-  r = curl({"-s", "-w", "\n%{http_code}", "http://trusted.test:" + std::to_string(up.port()) + "/x"});
+  r = curl(
+      {"-s", "-w", "\n%{http_code}", "http://trusted.test:" + std::to_string(up.port()) + "/x"});
   EXPECT_NE(r.out.find("\n200"), std::string::npos) << r.out;
 }
 
@@ -160,8 +176,9 @@ TEST_F(policy_test, ReportOnlyPassesTrafficAndLogsIt) {
   const auto r = curl({"-s", "-w", "\n%{http_code}", "http://other.test/x"});
   EXPECT_NE(r.out.find("\n200"), std::string::npos) << r.out;
   EXPECT_EQ(up.requests().size(), 1u);
-  EXPECT_NE(airlock_output().find("egress report-only: other.test:80 would be refused by default-deny"),
-            std::string::npos);
+  EXPECT_NE(
+      airlock_output().find("egress report-only: other.test:80 would be refused by default-deny"),
+      std::string::npos);
 }
 
 }  // namespace

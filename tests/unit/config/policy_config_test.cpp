@@ -26,23 +26,23 @@ TEST(canonical_ipv4, every_spelling_the_resolver_accepts) {
     const char* in;
     const char* out;
   };
-  for (const auto& x : {c{"127.0.0.1", "127.0.0.1"}, c{"2130706433", "127.0.0.1"},
-                        c{"0x7f000001", "127.0.0.1"}, c{"0177.0.0.1", "127.0.0.1"},
-                        c{"0x7f.0.0.1", "127.0.0.1"}, c{"127.1", "127.0.0.1"},
-                        c{"127.0.1", "127.0.0.1"}, c{"0", "0.0.0.0"},
-                        c{"169.254.43518", "169.254.169.254"}, c{"0xA9.0xFE.0xA9.0xFE", "169.254.169.254"},
-                        c{"2852039166", "169.254.169.254"}, c{"0251.0376.0251.0376", "169.254.169.254"}}) {
+  for (const auto& x :
+       {c{"127.0.0.1", "127.0.0.1"}, c{"2130706433", "127.0.0.1"}, c{"0x7f000001", "127.0.0.1"},
+        c{"0177.0.0.1", "127.0.0.1"}, c{"0x7f.0.0.1", "127.0.0.1"}, c{"127.1", "127.0.0.1"},
+        c{"127.0.1", "127.0.0.1"}, c{"0", "0.0.0.0"}, c{"169.254.43518", "169.254.169.254"},
+        c{"0xA9.0xFE.0xA9.0xFE", "169.254.169.254"}, c{"2852039166", "169.254.169.254"},
+        c{"0251.0376.0251.0376", "169.254.169.254"}}) {
     EXPECT_EQ(canonical_ipv4(x.in), std::optional<std::string>(x.out)) << x.in;
   }
   for (const char* not_v4 : {"", "localhost", "1.2.3.4.5", "256.0.0.1", "1.2.3.256", "08.1.1.1",
-                             "1..2", "1.2.3.", "4294967296", "0x", "a.b.c.d", "1.2.3.4x",
-                             "1e3"}) {
+                             "1..2", "1.2.3.", "4294967296", "0x", "a.b.c.d", "1.2.3.4x", "1e3"}) {
     EXPECT_FALSE(canonical_ipv4(not_v4)) << not_v4;
   }
 }
 
 TEST(canonical_ipv6, mapped_addresses_become_ipv4) {
-  EXPECT_EQ(canonical_ipv6("::ffff:169.254.169.254"), std::optional<std::string>("169.254.169.254"));
+  EXPECT_EQ(canonical_ipv6("::ffff:169.254.169.254"),
+            std::optional<std::string>("169.254.169.254"));
   EXPECT_EQ(canonical_ipv6("::FFFF:A9FE:A9FE"), std::optional<std::string>("169.254.169.254"));
   EXPECT_EQ(canonical_ipv6("0:0::1"), std::optional<std::string>("::1"));
   EXPECT_EQ(canonical_ipv6("FD00:EC2:0::254"), std::optional<std::string>("fd00:ec2::254"));
@@ -140,9 +140,9 @@ TEST(telemetry_defaults, names_are_unique_and_every_entry_has_a_source) {
     EXPECT_TRUE(names.insert(e.name).second) << e.name;
     EXPECT_FALSE(e.source.empty()) << e.name;
     // Hosts that serve real APIs are only ever blocked by path.
-    for (const char* api : {"api.anthropic.com", "chatgpt.com", "api.openai.com",
-                            "generativelanguage.googleapis.com", "api.github.com",
-                            "sentry.io", "api.datadoghq.com"}) {
+    for (const char* api :
+         {"api.anthropic.com", "chatgpt.com", "api.openai.com", "generativelanguage.googleapis.com",
+          "api.github.com", "sentry.io", "api.datadoghq.com"}) {
       if (e.host.host == api) {
         EXPECT_FALSE(e.path_prefix.empty()) << e.name;
       }

@@ -76,8 +76,7 @@ TEST(policy, deny_by_default_with_an_allow_list) {
   const auto v = p.decide("example.com", 443, std::nullopt);
   EXPECT_EQ(v.what, verdict::kind::denied);
   EXPECT_EQ(v.rule, "default-deny");
-  EXPECT_EQ(p.decide("api.anthropic.com.evil.test", 443, std::nullopt).what,
-            verdict::kind::denied);
+  EXPECT_EQ(p.decide("api.anthropic.com.evil.test", 443, std::nullopt).what, verdict::kind::denied);
 }
 
 TEST(policy, attacker_spellings_of_a_denied_address_are_denied) {
@@ -98,8 +97,7 @@ TEST(policy, attacker_case_and_trailing_dot_do_not_pass_the_deny_list) {
   const auto cfg = load("egress:\n  deny: [\"*.evil.test\", evil.test]\n");
   const policy p(cfg);
   for (const std::string spelled : {"EVIL.test:443", "evil.test.:443", "a.EVIL.TEST.:443"}) {
-    EXPECT_EQ(p.decide(host_of(spelled), 443, std::nullopt).what, verdict::kind::denied)
-        << spelled;
+    EXPECT_EQ(p.decide(host_of(spelled), 443, std::nullopt).what, verdict::kind::denied) << spelled;
   }
 }
 
@@ -132,17 +130,30 @@ TEST(address_class, private_and_special_ranges) {
     const char* address;
     const char* cls;
   };
-  for (const auto& x :
-       {c{"127.0.0.1", "loopback"}, c{"127.255.255.254", "loopback"}, c{"::1", "loopback"},
-        c{"10.1.2.3", "private"}, c{"172.16.0.1", "private"}, c{"172.31.255.255", "private"},
-        c{"192.168.1.1", "private"}, c{"169.254.169.254", "metadata"},
-        c{"169.254.1.1", "link-local"}, c{"fe80::1", "link-local"},
-        c{"fd00:ec2::254", "metadata"}, c{"fd12:3456::1", "unique-local"},
-        c{"fc00::1", "unique-local"}, c{"100.64.0.1", "cgnat"}, c{"100.127.255.255", "cgnat"},
-        c{"224.0.0.1", "multicast"}, c{"ff02::1", "multicast"}, c{"0.0.0.0", "unspecified"},
-        c{"::", "unspecified"}, c{"255.255.255.255", "reserved"},
-        c{"::ffff:169.254.169.254", "metadata"}, c{"::ffff:10.0.0.1", "private"},
-        c{"64:ff9b::a9fe:a9fe", "metadata"}, c{"64:ff9b::7f00:1", "loopback"}}) {
+  for (const auto& x : {c{"127.0.0.1", "loopback"},
+                        c{"127.255.255.254", "loopback"},
+                        c{"::1", "loopback"},
+                        c{"10.1.2.3", "private"},
+                        c{"172.16.0.1", "private"},
+                        c{"172.31.255.255", "private"},
+                        c{"192.168.1.1", "private"},
+                        c{"169.254.169.254", "metadata"},
+                        c{"169.254.1.1", "link-local"},
+                        c{"fe80::1", "link-local"},
+                        c{"fd00:ec2::254", "metadata"},
+                        c{"fd12:3456::1", "unique-local"},
+                        c{"fc00::1", "unique-local"},
+                        c{"100.64.0.1", "cgnat"},
+                        c{"100.127.255.255", "cgnat"},
+                        c{"224.0.0.1", "multicast"},
+                        c{"ff02::1", "multicast"},
+                        c{"0.0.0.0", "unspecified"},
+                        c{"::", "unspecified"},
+                        c{"255.255.255.255", "reserved"},
+                        c{"::ffff:169.254.169.254", "metadata"},
+                        c{"::ffff:10.0.0.1", "private"},
+                        c{"64:ff9b::a9fe:a9fe", "metadata"},
+                        c{"64:ff9b::7f00:1", "loopback"}}) {
     EXPECT_EQ(cls(x.address), std::optional<std::string_view>(x.cls)) << x.address;
   }
   for (const char* pub : {"1.1.1.1", "172.32.0.1", "100.128.0.1", "2606:4700::1111",
