@@ -43,6 +43,8 @@ refusal missing_secret_refusal(const std::string& secret, const std::string& rul
     refusal r{403, "http_request_denied",
               "credentials revoked: this workspace's secrets were wiped; rule \"" + rule +
                   "\" injects nothing any more"};
+    r.reason = "credentials_revoked";
+    r.rule = rule;
     r.json_body = "{\"error\":\"credentials_revoked\",\"rule\":";
     append_json_string(r.json_body, rule);
     r.json_body += "}";
@@ -50,6 +52,8 @@ refusal missing_secret_refusal(const std::string& secret, const std::string& rul
   }
   refusal r{503, "destination_unavailable",
             "secret \"" + secret + "\" needed by credential rule \"" + rule + "\" is not present"};
+  r.reason = "secret_missing";
+  r.rule = rule;
   r.json_body = "{\"error\":\"secret_missing\",\"secret\":";
   append_json_string(r.json_body, secret);
   r.json_body += ",\"rule\":";
@@ -110,6 +114,7 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
       co_await respond_error(true);
       co_return false;
     }
+    mode_ = traffic_mode::route;
     const config::route& rt = *routed->route;
     route_path_ = route_origin_form(rt, routed->rest);
     target = absolute_target{authority{rt.host, rt.port, rt.ipv6}, {}, route_path_};
@@ -189,6 +194,15 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
   }
   if (rule != nullptr) {
     spdlog::debug("inject: rule {} for {}", rule->name, target->auth.to_string());
+    const auto& rules = worker_.cfg().credentials;
+    worker_.series().injected(static_cast<std::size_t>(rule - rules.data()));
+    std::size_t stripped = 0;
+    for (const auto& h : req_.headers) {
+      stripped += rule_sets_field(*rule, h.name) || http::iequals(h.name, "proxy-authorization");
+    }
+    if (stripped > 0) {
+      worker_.series().client_auth_stripped(stripped);
+    }
   }
 
   const bool is_head = http::iequals(req_.method, "HEAD");
@@ -355,6 +369,9 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
     client_keep_alive = false;
   }
 
+  worker_.series().upstream_latency(
+      mode_, std::chrono::duration<double>(clock::now() - req_start_).count());
+  worker_.series().request(mode_, resp_.status);
   if (resp_.status == 101) {
     if (!req_info_.upgrade) {
       release_upstream(false);

@@ -160,6 +160,15 @@ int run(const airlock::config::config& cfg, bool allow_core_dumps) {
     spdlog::critical("cannot start: {}", e.what());
     return 1;
   }
+  control->set_metrics([&srv, &control] {
+    airlock::proxy::metrics::sources from;
+    from.counters = &srv->counters();
+    from.egress = &srv->egress();
+    from.secrets = &srv->secrets();
+    from.tls = srv->tls();
+    from.admin_auth_failures = control->admin().auth_failures();
+    return srv->series().render(from);
+  });
   srv->add_self_endpoint(control->admin_endpoint());
   srv->add_self_endpoint(control->metrics_endpoint());
   if (cfg.admin.token_file.empty()) {

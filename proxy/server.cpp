@@ -46,7 +46,8 @@ tcp::endpoint claim_port(const tcp::endpoint& at) {
 server::server(config::config cfg)
     : cfg_(std::move(cfg)),
       secrets_(std::make_unique<secrets::store>(cfg_.secrets)),
-      policy_(std::make_unique<policy>(cfg_)) {
+      policy_(std::make_unique<policy>(cfg_)),
+      metrics_(std::make_unique<metrics>(cfg_)) {
   const bool https_route = std::any_of(cfg_.routes.begin(), cfg_.routes.end(),
                                        [](const config::route& r) { return r.tls; });
   if (!cfg_.credentials.empty() || https_route) {
@@ -58,8 +59,8 @@ server::server(config::config cfg)
   }
   tcp::endpoint at = claim_port(resolve_listen(cfg_.proxy.listen));
   for (unsigned i = 0; i < n; ++i) {
-    workers_.push_back(
-        std::make_unique<worker>(cfg_, stats_, connections_, tls_.get(), *secrets_, *policy_));
+    workers_.push_back(std::make_unique<worker>(cfg_, stats_, connections_, tls_.get(), *secrets_,
+                                                *policy_, *metrics_));
     // The first bind resolves port 0; the others join the same port.
     at = workers_.back()->listen(at);
   }

@@ -9,6 +9,7 @@
 
 #include "config/model.hpp"
 #include "proxy/asio.hpp"
+#include "proxy/metrics.hpp"
 #include "proxy/policy.hpp"
 #include "proxy/stats.hpp"
 #include "secrets/store.hpp"
@@ -46,6 +47,7 @@ class server {
   const tls_state* tls() const { return tls_.get(); }
   secrets::store& secrets() { return *secrets_; }
   const policy& egress() const { return *policy_; }
+  const metrics& series() const { return *metrics_; }
   // Adds a listener of airlock's own (admin, metrics) to what may never be a destination.
   // Before start() only.
   void add_self_endpoint(const tcp::endpoint& ep) { self_.push_back(ep); }
@@ -55,6 +57,7 @@ class server {
   stats stats_;
   std::unique_ptr<secrets::store> secrets_;
   std::unique_ptr<policy> policy_;
+  std::unique_ptr<metrics> metrics_;
   std::vector<tcp::endpoint> self_;
   std::unique_ptr<tls_state> tls_;
   std::atomic<std::size_t> connections_{0};

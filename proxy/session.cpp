@@ -93,6 +93,8 @@ awaitable<void> session::run() {
     client_version_ = req_.ver;
     stats::add(worker_.counters().requests_total);
     prefer_json_ = false;
+    req_start_ = clock::now();
+    mode_ = intercepted_ ? traffic_mode::intercept : traffic_mode::forward;
     for (const auto& h : req_.headers) {
       prefer_json_ = prefer_json_ || (http::iequals(h.name, "accept") && accepts_json(h.value));
     }
@@ -223,6 +225,8 @@ awaitable<void> session::respond_error(bool close) {
   stats::add(r.status < 500 ? worker_.counters().requests_rejected
                             : worker_.counters().upstream_errors);
   spdlog::debug("answered {} ({}): {}", r.status, r.error_type, r.detail);
+  worker_.series().refused(classify(r));
+  worker_.series().request(mode_, r.status);
   const std::string response = make_error_response(r, close, prefer_json_);
   // A client that does not read its error gets the short header deadline, not idle.
   deadline_.arm(worker_.cfg().proxy.timeouts.header);

@@ -16,6 +16,7 @@
 #include "proxy/http_head.hpp"
 #include "proxy/http_message.hpp"
 #include "proxy/io_deadline.hpp"
+#include "proxy/metrics.hpp"
 #include "proxy/responses.hpp"
 #include "proxy/stream.hpp"
 #include "secrets/store.hpp"
@@ -128,6 +129,8 @@ class session : public std::enable_shared_from_this<session> {
   std::string_view upstream_error_;
   refusal refusal_;
   bool prefer_json_ = false;  // the request's Accept asks for JSON
+  traffic_mode mode_ = traffic_mode::forward;
+  clock::time_point req_start_{};  // when the current request head was complete
 
   http::version client_version_ = http::version::http11;
   http::request_head req_;

@@ -19,6 +19,7 @@ struct stats {
   std::atomic<std::uint64_t> upstream_reuses{0};
   std::atomic<std::uint64_t> upstream_tls_handshakes{0};
   std::atomic<std::uint64_t> upstream_tls_resumed{0};
+  std::atomic<std::uint64_t> upstream_tls_verify_failures{0};
   std::atomic<std::uint64_t> tunnels_total{0};
   std::atomic<std::int64_t> tunnels_active{0};
   std::atomic<std::uint64_t> bytes_from_client{0};

@@ -20,6 +20,7 @@ constexpr std::string_view established = "HTTP/1.1 200 Connection established\r\
 }  // namespace
 
 awaitable<bool> session::serve_connect(std::size_t head_len) {
+  mode_ = traffic_mode::tunnel;
   auto target = parse_authority_form(req_.target);
   if (!target) {
     refusal_ = refusal{400, "http_request_error", "CONNECT target must be host:port"};
@@ -57,6 +58,7 @@ awaitable<bool> session::serve_connect(std::size_t head_len) {
     co_return false;
   }
   deadline_.arm(worker_.cfg().proxy.timeouts.idle);
+  worker_.series().request(traffic_mode::tunnel, 200);
   if (!co_await write_all(client(), established)) {
     co_return false;
   }

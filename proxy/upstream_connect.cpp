@@ -153,6 +153,7 @@ awaitable<refusal> session::upstream_handshake(const authority& target) {
                         "TLS handshake with " + target.to_string() + " timed out"};
     }
     if (verify != X509_V_OK) {
+      stats::add(worker_.counters().upstream_tls_verify_failures);
       co_return refusal{502, "tls_certificate_error",
                         "certificate of " + target.to_string() +
                             " not trusted: " + X509_verify_cert_error_string(verify)};

@@ -11,13 +11,14 @@
 namespace airlock::proxy {
 
 worker::worker(const config::config& cfg, stats& counters, std::atomic<std::size_t>& connections,
-               tls_state* tls, secrets::store& secrets, const policy& egress)
+               tls_state* tls, secrets::store& secrets, const policy& egress, metrics& series)
     : cfg_(cfg),
       stats_(counters),
       connections_(connections),
       tls_(tls),
       secrets_(secrets),
       policy_(egress),
+      metrics_(series),
       pool_(cfg.proxy.pool.max_idle_per_host, cfg.proxy.pool.idle) {}
 
 tcp::endpoint worker::listen(const tcp::endpoint& at) {

@@ -10,6 +10,7 @@
 
 #include "config/model.hpp"
 #include "proxy/asio.hpp"
+#include "proxy/metrics.hpp"
 #include "proxy/policy.hpp"
 #include "proxy/stats.hpp"
 #include "proxy/tls_session_cache.hpp"
@@ -24,7 +25,7 @@ struct tls_state;
 class worker {
  public:
   worker(const config::config& cfg, stats& counters, std::atomic<std::size_t>& connections,
-         tls_state* tls, secrets::store& secrets, const policy& egress);
+         tls_state* tls, secrets::store& secrets, const policy& egress, metrics& series);
   worker(const worker&) = delete;
   worker& operator=(const worker&) = delete;
 
@@ -49,6 +50,7 @@ class worker {
   tls_state* tls() const { return tls_; }
   secrets::store& secrets() const { return secrets_; }
   const policy& egress() const { return policy_; }
+  metrics& series() const { return metrics_; }
   // Where airlock itself listens: never a destination, whatever the policy allows.
   const std::vector<tcp::endpoint>& self_endpoints() const { return *self_; }
   void set_self_endpoints(const std::vector<tcp::endpoint>* self) { self_ = self; }
@@ -67,6 +69,7 @@ class worker {
   tls_state* tls_;
   secrets::store& secrets_;
   const policy& policy_;
+  metrics& metrics_;
   const std::vector<tcp::endpoint>* self_ = nullptr;
   asio::io_context io_{1};
   tcp::acceptor acceptor_{io_};

@@ -187,8 +187,16 @@ awaitable<void> control_server::serve(tcp::socket socket, listener which) {
     const std::string authorization(req[http::field::authorization]);
     const control_request creq{req.method_string(), req.target(), authorization,
                                std::span<char>(body.data(), body.size())};
-    const control_response result =
-        which == listener::admin ? admin_->handle(creq) : handle_health(creq, store_);
+    control_response result;
+    if (which == listener::admin) {
+      result = admin_->handle(creq);
+    } else if (creq.target == "/metrics" && metrics_text_ &&
+               (creq.method == "GET" || creq.method == "HEAD")) {
+      result.body = metrics_text_();
+      result.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    } else {
+      result = handle_health(creq, store_);
+    }
     OPENSSL_cleanse(body.data(), body.size());
     OPENSSL_cleanse(storage.data(), storage.size());
     const bool keep_alive = req.keep_alive();

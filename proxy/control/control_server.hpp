@@ -3,8 +3,10 @@
 // listener (/healthz, /readyz), served on one thread of their own so a slow admin
 // client never delays a proxied byte. The same thread re-reads rotated secret files.
 
+#include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <thread>
 
 #include "config/model.hpp"
@@ -22,6 +24,9 @@ class control_server {
   ~control_server();
   control_server(const control_server&) = delete;
   control_server& operator=(const control_server&) = delete;
+
+  // What GET /metrics answers (the text exposition format). Before start() only.
+  void set_metrics(std::function<std::string()> render) { metrics_text_ = std::move(render); }
 
   void start();
   void stop();
@@ -47,6 +52,7 @@ class control_server {
   tcp::acceptor admin_acceptor_{io_};
   tcp::acceptor metrics_acceptor_{io_};
   asio::steady_timer refresh_timer_{io_};
+  std::function<std::string()> metrics_text_;
   std::thread thread_;
 };
 

@@ -37,7 +37,7 @@ control_response handle_health(const control_request& req, const secrets::store&
     r.body += '}';
     return r;
   }
-  return json_error(404, "not_found", "endpoints: /healthz, /readyz");
+  return json_error(404, "not_found", "endpoints: /metrics, /healthz, /readyz");
 }
 
 }  // namespace airlock::proxy::control
