@@ -99,7 +99,10 @@ void read_proxy(const reader& r, const YAML::Node& node, proxy_config& out) {
 }
 
 void read_log(const reader& r, const YAML::Node& node, log_config& out) {
-  r.expect_map(node, "log", {"level", "format"});
+  r.expect_map(node, "log", {"level", "format", "access"});
+  if (node["access"]) {
+    out.access = r.boolean(node["access"], "log.access");
+  }
   if (node["level"]) {
     static constexpr std::array<std::string_view, 7> levels = {"trace", "debug",    "info", "warn",
                                                                "error", "critical", "off"};

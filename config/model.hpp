@@ -59,6 +59,7 @@ enum class log_format { text, json };
 struct log_config {
   std::string level = "info";  // trace, debug, info, warn, error, critical, off
   log_format format = log_format::text;
+  bool access = true;  // one line per request or tunnel, at info
 };
 
 // Where the workspace CA comes from and where the agent finds it.

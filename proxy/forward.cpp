@@ -5,6 +5,7 @@
 
 #include <openssl/crypto.h>
 
+#include "proxy/access_log.hpp"
 #include "proxy/http_rewrite.hpp"
 #include "proxy/inject.hpp"
 #include "proxy/json.hpp"
@@ -159,6 +160,7 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
     }
   }
 
+  access_target(target->auth, target->origin_form);
   if (policy_refuses(target->auth, target->origin_form)) {
     co_await respond_error(true);
     co_return false;
@@ -196,6 +198,9 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
     spdlog::debug("inject: rule {} for {}", rule->name, target->auth.to_string());
     const auto& rules = worker_.cfg().credentials;
     worker_.series().injected(static_cast<std::size_t>(rule - rules.data()));
+    if (access_log_enabled()) {
+      log_rule_ = rule->name;
+    }
     std::size_t stripped = 0;
     for (const auto& h : req_.headers) {
       stripped += rule_sets_field(*rule, h.name) || http::iequals(h.name, "proxy-authorization");
@@ -369,8 +374,9 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
     client_keep_alive = false;
   }
 
-  worker_.series().upstream_latency(
-      mode_, std::chrono::duration<double>(clock::now() - req_start_).count());
+  const double upstream_s = std::chrono::duration<double>(clock::now() - req_start_).count();
+  worker_.series().upstream_latency(mode_, upstream_s);
+  upstream_ms_ = upstream_s * 1000;
   worker_.series().request(mode_, resp_.status);
   if (resp_.status == 101) {
     if (!req_info_.upgrade) {
@@ -389,7 +395,9 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
   }
   // After a final answer to a pending Expect, the upstream may still be waiting for a
   // body that will never come: it is not reused.
-  co_return co_await relay_response(resp_head_len, client_keep_alive, !expect_pending);
+  const bool keep = co_await relay_response(resp_head_len, client_keep_alive, !expect_pending);
+  access_end(resp_.status, "");
+  co_return keep;
 }
 
 }  // namespace airlock::proxy

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <memory>
 
+#include "proxy/access_log.hpp"
 #include "proxy/json.hpp"
 
 namespace airlock::proxy {
@@ -46,6 +47,7 @@ void setup_logging(const config::log_config& cfg) {
   logger->set_level(spdlog::level::from_str(cfg.level));
   logger->flush_on(spdlog::level::warn);
   spdlog::set_default_logger(std::move(logger));
+  setup_access_log(cfg);
 }
 
 }  // namespace airlock::proxy

@@ -100,17 +100,16 @@ metrics::metrics(const config::config& cfg)
                        .Register(*registry_);
   for (std::size_t m = 0; m < traffic_mode_names.size(); ++m) {
     for (std::size_t c = 0; c < status_classes.size(); ++c) {
-      requests_[m][c] = &requests.Add(
-          {{"mode", std::string(traffic_mode_names[m])}, {"status_class", std::string(status_classes[c])}});
+      requests_[m][c] = &requests.Add({{"mode", std::string(traffic_mode_names[m])},
+                                       {"status_class", std::string(status_classes[c])}});
     }
   }
   auto& latency = prometheus::BuildHistogram()
                       .Name("airlock_upstream_response_seconds")
                       .Help("Time from the request head to the upstream's response head")
                       .Register(*registry_);
-  const prometheus::Histogram::BucketBoundaries buckets = {0.001, 0.0025, 0.005, 0.01, 0.025,
-                                                           0.05,  0.1,    0.25,  0.5,  1,
-                                                           2.5,   5,      10,    30,   60};
+  const prometheus::Histogram::BucketBoundaries buckets = {
+      0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
   for (std::size_t m = 0; m < traffic_mode_names.size(); ++m) {
     latency_[m] = &latency.Add({{"mode", std::string(traffic_mode_names[m])}}, buckets);
   }
@@ -154,8 +153,8 @@ std::string metrics::render(const sources& from) const {
                           load(s->bytes_from_client)));
     out.push_back(counter("airlock_client_bytes_sent_total", "Bytes written to clients",
                           load(s->bytes_to_client)));
-    out.push_back(counter("airlock_tunnels_total", "CONNECT tunnels relayed blind",
-                          load(s->tunnels_total)));
+    out.push_back(
+        counter("airlock_tunnels_total", "CONNECT tunnels relayed blind", load(s->tunnels_total)));
     out.push_back(gauge("airlock_tunnels_active", "CONNECT tunnels open", load(s->tunnels_active)));
     auto tb = family("airlock_tunnel_bytes_total", "Bytes relayed through blind tunnels",
                      prometheus::MetricType::Counter);
@@ -187,8 +186,9 @@ std::string metrics::render(const sources& from) const {
     out.push_back(counter("airlock_leaf_certificates_minted_total",
                           "Leaf certificates minted by the workspace CA",
                           static_cast<double>(t->leaves.misses())));
-    out.push_back(counter("airlock_leaf_cache_hits_total", "Intercepted handshakes served from "
-                                                           "the leaf cache",
+    out.push_back(counter("airlock_leaf_cache_hits_total",
+                          "Intercepted handshakes served from "
+                          "the leaf cache",
                           static_cast<double>(t->leaves.hits())));
     out.push_back(gauge("airlock_leaf_cache_entries", "Leaf certificates cached",
                         static_cast<double>(t->leaves.size())));
@@ -210,8 +210,7 @@ std::string metrics::render(const sources& from) const {
     for (const auto& e : st->status()) {
       add_value(present, e.present ? 1 : 0, {{"secret", e.name}});
       if (e.present && e.set_at) {
-        add_value(age, std::chrono::duration<double>(t - *e.set_at).count(),
-                  {{"secret", e.name}});
+        add_value(age, std::chrono::duration<double>(t - *e.set_at).count(), {{"secret", e.name}});
       }
     }
     out.push_back(std::move(present));

@@ -31,7 +31,7 @@ struct tls_state;
 
 enum class traffic_mode { forward, tunnel, intercept, route };
 inline constexpr std::array<std::string_view, 4> traffic_mode_names = {"forward", "tunnel",
-                                                                      "intercept", "route"};
+                                                                       "intercept", "route"};
 
 // Why airlock answered a request itself.
 enum class refusal_kind {
@@ -48,9 +48,10 @@ enum class refusal_kind {
   other,
 };
 inline constexpr std::array<std::string_view, 11> refusal_kind_names = {
-    "telemetry",      "egress_denied",  "private_address", "host_mismatch",
-    "secret_missing", "credentials_revoked", "route_not_found", "bad_request",
-    "upstream_error", "upstream_timeout", "other"};
+    "telemetry",        "egress_denied",  "private_address",
+    "host_mismatch",    "secret_missing", "credentials_revoked",
+    "route_not_found",  "bad_request",    "upstream_error",
+    "upstream_timeout", "other"};
 
 // The kind of a refusal, from what the session put in it.
 refusal_kind classify(const refusal& r);

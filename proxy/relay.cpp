@@ -142,6 +142,7 @@ awaitable<session::relay_status> session::relay_body(stream_ref src, byte_buffer
     buf.commit(n);
     if (!to_client) {
       stats::add(counters.bytes_from_client, n);
+      in_total_ += n;
     }
   }
 }

@@ -4,6 +4,7 @@
 
 #include <array>
 
+#include "proxy/access_log.hpp"
 #include "proxy/responses.hpp"
 #include "proxy/worker.hpp"
 
@@ -36,6 +37,12 @@ session::~session() {
 void session::start() {
   error_code ignored;
   client_.set_option(tcp::no_delay(true), ignored);
+  if (access_log_enabled()) {
+    const auto ep = client_.remote_endpoint(ignored);
+    if (!ignored) {
+      peer_ = ep.address().to_string() + ":" + std::to_string(ep.port());
+    }
+  }
   auto self = shared_from_this();
   asio::co_spawn(
       client_.get_executor(), [self]() -> awaitable<void> { co_await self->run(); },
@@ -95,6 +102,7 @@ awaitable<void> session::run() {
     prefer_json_ = false;
     req_start_ = clock::now();
     mode_ = intercepted_ ? traffic_mode::intercept : traffic_mode::forward;
+    access_begin();
     for (const auto& h : req_.headers) {
       prefer_json_ = prefer_json_ || (http::iequals(h.name, "accept") && accepts_json(h.value));
     }
@@ -166,6 +174,7 @@ awaitable<session::head_status> session::read_request_head(std::size_t& head_len
     phase_ = phase::reading;
     in_.commit(n);
     stats::add(worker_.counters().bytes_from_client, n);
+    in_total_ += n;
     if (draining_ || worker_.draining()) {
       // Drain began while this connection was idle: this new request still gets served.
       draining_ = true;
@@ -220,17 +229,64 @@ bool session::policy_refuses(const authority& target, std::optional<std::string_
   return true;
 }
 
+void session::access_begin() {
+  if (!access_log_enabled()) {
+    return;
+  }
+  log_method_.assign(req_.method);
+  log_authority_.clear();
+  log_path_.clear();
+  log_rule_.clear();
+  upstream_ms_ = -1;
+  // The bytes of this head are already counted; they belong to this request.
+  in_mark_ = in_total_ - std::min<std::uint64_t>(in_total_, in_.size());
+  out_mark_ = out_total_;
+}
+
+void session::access_target(const authority& auth, std::string_view origin_form) {
+  if (access_log_enabled()) {
+    log_authority_ = auth.to_string();
+    log_path_.assign(origin_form.substr(0, origin_form.find('?')));
+  }
+}
+
+void session::access_end(int status, std::string_view reason) {
+  if (!access_log_enabled()) {
+    return;
+  }
+  access_entry e;
+  e.client = peer_;
+  e.mode = traffic_mode_names[static_cast<std::size_t>(mode_)];
+  e.method = log_method_;
+  e.authority = log_authority_;
+  e.path = log_path_;
+  e.status = status;
+  e.bytes_in = in_total_ - std::min(in_total_, in_mark_);
+  e.bytes_out = out_total_ - out_mark_;
+  e.ms = std::chrono::duration<double, std::milli>(clock::now() - req_start_).count();
+  e.upstream_ms = upstream_ms_;
+  e.rule = log_rule_;
+  e.reason = reason;
+  write_access(e);
+}
+
 awaitable<void> session::respond_error(bool close) {
   const refusal& r = refusal_;
   stats::add(r.status < 500 ? worker_.counters().requests_rejected
                             : worker_.counters().upstream_errors);
   spdlog::debug("answered {} ({}): {}", r.status, r.error_type, r.detail);
-  worker_.series().refused(classify(r));
+  const refusal_kind kind = classify(r);
+  worker_.series().refused(kind);
   worker_.series().request(mode_, r.status);
+  if (!r.rule.empty()) {
+    log_rule_ = r.rule;
+  }
+  const int status = r.status;
   const std::string response = make_error_response(r, close, prefer_json_);
   // A client that does not read its error gets the short header deadline, not idle.
   deadline_.arm(worker_.cfg().proxy.timeouts.header);
   co_await write_all(client(), response);
+  access_end(status, refusal_kind_names[static_cast<std::size_t>(kind)]);
 }
 
 awaitable<bool> session::write_all(stream_ref to, std::string_view a, std::string_view b) {
@@ -239,6 +295,7 @@ awaitable<bool> session::write_all(stream_ref to, std::string_view a, std::strin
   auto [ec, n] = co_await to.write(bufs);
   if (&to.socket() == &client_) {
     stats::add(worker_.counters().bytes_to_client, n);
+    out_total_ += n;
   }
   co_return !ec;
 }

@@ -132,6 +132,21 @@ class session : public std::enable_shared_from_this<session> {
   traffic_mode mode_ = traffic_mode::forward;
   clock::time_point req_start_{};  // when the current request head was complete
 
+  // For the access log: what the current request was, and byte counts at its start.
+  void access_begin();
+  void access_target(const authority& auth, std::string_view origin_form);
+  void access_end(int status, std::string_view reason);
+  std::string peer_;
+  std::string log_method_;
+  std::string log_authority_;
+  std::string log_path_;
+  std::string log_rule_;
+  double upstream_ms_ = -1;
+  std::uint64_t in_total_ = 0;
+  std::uint64_t out_total_ = 0;
+  std::uint64_t in_mark_ = 0;
+  std::uint64_t out_mark_ = 0;
+
   http::version client_version_ = http::version::http11;
   http::request_head req_;
   http::request_info req_info_;

@@ -41,6 +41,7 @@ awaitable<bool> session::serve_connect(std::size_t head_len) {
     co_await respond_error(true);
     co_return false;
   }
+  access_target(*target, {});
   if (policy_refuses(*target, std::nullopt)) {
     co_await respond_error(true);
     co_return false;
@@ -63,6 +64,7 @@ awaitable<bool> session::serve_connect(std::size_t head_len) {
     co_return false;
   }
   co_await tunnel(upstream());
+  access_end(200, "");
   co_return false;
 }
 
@@ -135,6 +137,7 @@ awaitable<void> session::pump(stream_ref from, byte_buffer& buf, stream_ref to, 
     buf.commit(n);
     if (upward) {
       stats::add(worker_.counters().bytes_from_client, n);
+      in_total_ += n;
     }
   }
   // A reset, a timeout, a failed write or the end of a TLS leg ends both directions.

@@ -3,6 +3,8 @@
 #include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <array>
 #include <ctime>
 
 #include "proxy/json.hpp"
@@ -100,6 +102,12 @@ control_response admin_api::handle(const control_request& req) {
     }
     return revoke();
   }
+  if (req.target == "/v1/log/level") {
+    if (req.method != "PUT") {
+      return method_not_allowed("PUT");
+    }
+    return set_log_level(std::string_view(req.body.data(), req.body.size()));
+  }
   if (req.target == "/v1/status") {
     if (req.method != "GET" && req.method != "HEAD") {
       return method_not_allowed("GET");
@@ -107,7 +115,8 @@ control_response admin_api::handle(const control_request& req) {
     return status();
   }
   return json_error(404, "not_found",
-                    "admin endpoints: PUT /v1/secrets/{name}, POST /v1/revoke, GET /v1/status");
+                    "admin endpoints: PUT /v1/secrets/{name}, POST /v1/revoke, GET /v1/status, "
+                    "PUT /v1/log/level");
 }
 
 control_response admin_api::put_secret(std::string_view name, std::span<char> body) {
@@ -136,6 +145,26 @@ control_response admin_api::put_secret(std::string_view name, std::span<char> bo
       return json_error(503, "no_secure_memory", "the locked secret arena is full");
   }
   return json_error(500, "internal", "unexpected result");
+}
+
+control_response admin_api::set_log_level(std::string_view body) {
+  while (!body.empty() && (body.back() == '\n' || body.back() == '\r' || body.back() == ' ')) {
+    body.remove_suffix(1);
+  }
+  static constexpr std::array<std::string_view, 7> levels = {"trace", "debug",    "info", "warn",
+                                                             "error", "critical", "off"};
+  if (std::find(levels.begin(), levels.end(), body) == levels.end()) {
+    return json_error(400, "invalid_level",
+                      "expected one of trace, debug, info, warn, error, critical, off");
+  }
+  // The access log keeps its own logger and level: it is switched with log.access.
+  spdlog::default_logger()->set_level(spdlog::level::from_str(std::string(body)));
+  spdlog::warn("admin: log level set to {}", body);
+  control_response out;
+  out.body = "{\"level\":";
+  append_json_string(out.body, body);
+  out.body += "}";
+  return out;
 }
 
 control_response admin_api::revoke() {

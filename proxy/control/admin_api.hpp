@@ -34,6 +34,7 @@ class admin_api {
   std::optional<control_response> authorise(std::string_view authorization);
   control_response put_secret(std::string_view name, std::span<char> body);
   control_response revoke();
+  control_response set_log_level(std::string_view body);
   control_response status() const;
 
   secrets::store& store_;

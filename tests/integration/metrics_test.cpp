@@ -18,7 +18,8 @@ class metrics_test : public intercept_test {
  protected:
   // Every sample line: "name{labels}" -> value.
   series_map scrape() {
-    const auto r = run_curl(tmp_.path(), {"http://127.0.0.1:" + std::to_string(airlock().metrics_port()) + "/metrics"});
+    const auto r = run_curl(
+        tmp_.path(), {"http://127.0.0.1:" + std::to_string(airlock().metrics_port()) + "/metrics"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     series_map out;
     std::istringstream in(r.out);
@@ -50,7 +51,8 @@ TEST_F(metrics_test, ForwardTunnelAndRefusalsMoveTheirCounters) {
   }
   // A tunnel to the same server, one telemetry CONNECT, one bad request.
   auto client = connect();
-  ASSERT_TRUE(client->send("CONNECT " + up.authority() + " HTTP/1.1\r\nHost: " + up.authority() + "\r\n\r\n"));
+  ASSERT_TRUE(client->send("CONNECT " + up.authority() + " HTTP/1.1\r\nHost: " + up.authority() +
+                           "\r\n\r\n"));
   ASSERT_TRUE(client->read_response(5s, true));
   client.reset();
   curl({"-s", "-o", "/dev/null", "https://statsig.anthropic.com/"});
@@ -59,10 +61,14 @@ TEST_F(metrics_test, ForwardTunnelAndRefusalsMoveTheirCounters) {
   ASSERT_TRUE(bad->read_response(5s));
 
   const auto after = scrape();
-  EXPECT_EQ(delta(before, after, "airlock_requests_total{mode=\"forward\",status_class=\"2xx\"}"), 3);
-  EXPECT_EQ(delta(before, after, "airlock_requests_total{mode=\"tunnel\",status_class=\"2xx\"}"), 1);
-  EXPECT_EQ(delta(before, after, "airlock_requests_total{mode=\"tunnel\",status_class=\"4xx\"}"), 1);
-  EXPECT_EQ(delta(before, after, "airlock_requests_total{mode=\"forward\",status_class=\"4xx\"}"), 1);
+  EXPECT_EQ(delta(before, after, "airlock_requests_total{mode=\"forward\",status_class=\"2xx\"}"),
+            3);
+  EXPECT_EQ(delta(before, after, "airlock_requests_total{mode=\"tunnel\",status_class=\"2xx\"}"),
+            1);
+  EXPECT_EQ(delta(before, after, "airlock_requests_total{mode=\"tunnel\",status_class=\"4xx\"}"),
+            1);
+  EXPECT_EQ(delta(before, after, "airlock_requests_total{mode=\"forward\",status_class=\"4xx\"}"),
+            1);
   EXPECT_EQ(delta(before, after, "airlock_refusals_total{reason=\"telemetry\"}"), 1);
   EXPECT_EQ(delta(before, after, "airlock_refusals_total{reason=\"bad_request\"}"), 1);
   EXPECT_EQ(delta(before, after, "airlock_telemetry_blocked_total{entry=\"claude-statsig\"}"), 1);
@@ -74,16 +80,19 @@ TEST_F(metrics_test, ForwardTunnelAndRefusalsMoveTheirCounters) {
 
 TEST_F(metrics_test, InjectionsAreCountedPerRuleWithTheirPlaceholders) {
   auto up = start_upstream();
-  start_intercepting("  anthropic: { env: ANTHROPIC_KEY }\n",
-                     "  - { name: anthropic-api, host: localhost, headers: { x-api-key: \"{{anthropic}}\" } }\n",
-                     {{"ANTHROPIC_KEY", api_key}});
+  start_intercepting(
+      "  anthropic: { env: ANTHROPIC_KEY }\n",
+      "  - { name: anthropic-api, host: localhost, headers: { x-api-key: \"{{anthropic}}\" } }\n",
+      {{"ANTHROPIC_KEY", api_key}});
   const auto before = scrape();
-  ASSERT_EQ(fetch({"-H", std::string("x-api-key: ") + placeholder, https_url(*up, "/v1/a")}).status, 200);
+  ASSERT_EQ(fetch({"-H", std::string("x-api-key: ") + placeholder, https_url(*up, "/v1/a")}).status,
+            200);
   ASSERT_EQ(fetch({https_url(*up, "/v1/b")}).status, 200);
   const auto after = scrape();
   EXPECT_EQ(delta(before, after, "airlock_injections_total{rule=\"anthropic-api\"}"), 2);
   EXPECT_EQ(delta(before, after, "airlock_client_auth_fields_stripped_total"), 1);
-  EXPECT_EQ(delta(before, after, "airlock_requests_total{mode=\"intercept\",status_class=\"2xx\"}"), 2);
+  EXPECT_EQ(delta(before, after, "airlock_requests_total{mode=\"intercept\",status_class=\"2xx\"}"),
+            2);
   EXPECT_GE(delta(before, after, "airlock_upstream_tls_handshakes_total"), 1);
   EXPECT_GE(after.at("airlock_leaf_cache_entries"), 1);
   EXPECT_EQ(after.at("airlock_lifecycle_phase{phase=\"execution\"}"), 1);
@@ -91,7 +100,10 @@ TEST_F(metrics_test, InjectionsAreCountedPerRuleWithTheirPlaceholders) {
   // Latency was observed for both requests.
   EXPECT_EQ(delta(before, after, "airlock_upstream_response_seconds_count{mode=\"intercept\"}"), 2);
   // The secret and the placeholder are values, never labels.
-  const auto text = run_curl(tmp_.path(), {"http://127.0.0.1:" + std::to_string(airlock().metrics_port()) + "/metrics"}).out;
+  const auto text =
+      run_curl(tmp_.path(),
+               {"http://127.0.0.1:" + std::to_string(airlock().metrics_port()) + "/metrics"})
+          .out;
   EXPECT_EQ(count_of(text, api_key), 0u);
   EXPECT_EQ(count_of(text, placeholder), 0u);
 }
@@ -108,7 +120,8 @@ TEST_F(metrics_test, AttackerChosenHostsAndPathsAddNoSeries) {
   for (int i = 0; i < 40; ++i) {
     const std::string n = std::to_string(i);
     auto c = connect();
-    c->send("CONNECT host-" + n + ".invalid:443 HTTP/1.1\r\nHost: host-" + n + ".invalid:443\r\n\r\n");
+    c->send("CONNECT host-" + n + ".invalid:443 HTTP/1.1\r\nHost: host-" + n +
+            ".invalid:443\r\n\r\n");
     c->read_response(5s, true);
     auto f = connect();
     f->send("M" + n + " http://a.test/p" + n + "?q=" + n + " HTTP/1.1\r\nHost: a.test\r\n\r\n");

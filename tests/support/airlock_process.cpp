@@ -64,7 +64,8 @@ std::string airlock_settings::yaml() const {
     }
     y << egress_yaml;
   }
-  y << "log: { level: " << log_level << ", format: text }\n";
+  y << "log: { level: " << log_level << ", format: text" << (access_log ? "" : ", access: false")
+    << " }\n";
   if (!resolve.empty()) {
     y << "resolve:\n";
     for (const auto& [from, to] : resolve) {

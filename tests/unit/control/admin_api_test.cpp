@@ -4,6 +4,7 @@
 #include "proxy/control/admin_api.hpp"
 
 #include <gtest/gtest.h>
+#include <spdlog/spdlog.h>
 
 #include "proxy/control/health.hpp"
 
@@ -119,6 +120,18 @@ TEST_F(admin_api_test, unknown_names_methods_and_paths) {
   EXPECT_EQ(call("PUT", "/v1/secrets/openai", "bad\r\nX: 1").status, 400);
   EXPECT_EQ(call("PUT", "/v1/secrets/openai", "").status, 400);
   EXPECT_FALSE(store_.get("openai"));
+}
+
+TEST_F(admin_api_test, log_level_changes_at_run_time) {
+  auto r = call("PUT", "/v1/log/level", "debug\n");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "{\"level\":\"debug\"}");
+  EXPECT_EQ(spdlog::default_logger()->level(), spdlog::level::debug);
+  EXPECT_EQ(call("PUT", "/v1/log/level", "loud").status, 400);
+  EXPECT_EQ(call("GET", "/v1/log/level").status, 405);
+  EXPECT_EQ(call("PUT", "/v1/log/level", "info", "Bearer wrong").status, 401);
+  EXPECT_EQ(spdlog::default_logger()->level(), spdlog::level::debug);
+  call("PUT", "/v1/log/level", "info");
 }
 
 TEST(admin_api_no_token, loopback_without_a_token_needs_no_authorization) {

@@ -1,0 +1,38 @@
+#pragma once
+// The access log: one line per request or tunnel, text or JSON like the rest of the log.
+// It names the destination and the path without its query (which can carry keys), and
+// never a header value: no secret, placeholder, Authorization or Cookie can appear.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "config/model.hpp"
+
+namespace airlock::proxy {
+
+struct access_entry {
+  std::string_view client;  // "127.0.0.1:50312"
+  std::string_view mode;    // forward, tunnel, intercept, route
+  std::string_view method;
+  std::string_view authority;  // "api.anthropic.com:443"
+  std::string_view path;       // without the query
+  int status = 0;
+  std::uint64_t bytes_in = 0;   // from the client
+  std::uint64_t bytes_out = 0;  // to the client
+  double ms = 0;                // request head to the end of the answer
+  double upstream_ms = -1;      // request head to the upstream's response head; -1: none
+  std::string_view rule;        // the credential rule that injected, or the refusing rule
+  std::string_view reason;      // why airlock answered itself ("" when the upstream did)
+};
+
+// The line, without a trailing newline: key=value pairs (values with spaces or quotes
+// quoted and escaped) for text, one JSON object for json.
+std::string format_access(const access_entry& e, config::log_format format);
+
+// Sets up the access logger (stderr, beside the main log). Off when cfg.access is false.
+void setup_access_log(const config::log_config& cfg);
+bool access_log_enabled();
+void write_access(const access_entry& e);
+
+}  // namespace airlock::proxy
