@@ -114,9 +114,9 @@ class session : public std::enable_shared_from_this<session> {
   bool draining_ = false;
   bool first_request_ = true;
 
-  byte_buffer in_;                        // from the client
-  byte_buffer up_in_;                     // from the upstream
-  std::optional<tls_stream> client_tls_;  // set once a CONNECT is intercepted
+  byte_buffer in_;                               // from the client
+  byte_buffer up_in_;                            // from the upstream
+  std::optional<tls_socket_stream> client_tls_;  // set once a CONNECT is intercepted
   upstream_ptr upstream_;
   std::optional<tcp::resolver> resolver_;
   std::string out_;      // the head being sent, reused across requests

@@ -3,31 +3,29 @@
 // is written once against stream_ref; both branches yield the same awaitable type, so
 // choosing costs a branch, not a coroutine frame.
 
-#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/write.hpp>
 #include <memory>
 #include <optional>
+#include <span>
 
 #include "proxy/asio.hpp"
+#include "proxy/tls_socket_stream.hpp"
 
 namespace airlock::proxy {
-
-namespace ssl = asio::ssl;
-using tls_stream = ssl::stream<tcp::socket&>;
 
 // Non-owning view of one leg.
 class stream_ref {
  public:
-  stream_ref(tcp::socket& sock, tls_stream* tls = nullptr) : sock_(&sock), tls_(tls) {}
+  stream_ref(tcp::socket& sock, tls_socket_stream* tls = nullptr) : sock_(&sock), tls_(tls) {}
 
   auto read_some(asio::mutable_buffer b) {
-    return tls_ != nullptr ? tls_->async_read_some(b, use_tuple)
-                           : sock_->async_read_some(b, use_tuple);
+    return tls_ != nullptr ? tls_->read_some(b) : sock_->async_read_some(b, use_tuple);
   }
 
+  // b must be contiguous (an array of buffers) and outlive the co_await.
   template <typename Buffers>
   auto write(const Buffers& b) {
-    return tls_ != nullptr ? asio::async_write(*tls_, b, use_tuple)
+    return tls_ != nullptr ? tls_->write(std::span<const asio::const_buffer>(b))
                            : asio::async_write(*sock_, b, use_tuple);
   }
 
@@ -37,7 +35,7 @@ class stream_ref {
 
  private:
   tcp::socket* sock_;
-  tls_stream* tls_;
+  tls_socket_stream* tls_;
 };
 
 // An upstream connection with a stable address, so its TLS layer can refer to the
@@ -46,7 +44,7 @@ struct upstream_conn {
   explicit upstream_conn(tcp::socket s) : sock(std::move(s)) {}
 
   tcp::socket sock;
-  std::optional<tls_stream> tls;
+  std::optional<tls_socket_stream> tls;
 
   stream_ref stream() { return stream_ref(sock, tls ? &*tls : nullptr); }
 };

@@ -24,6 +24,11 @@ ssl::context make_upstream_context(const config::tls_config& cfg) {
   static constexpr unsigned char alpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
   SSL_CTX_set_alpn_protos(native, alpn, sizeof(alpn));
   SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_CLIENT);
+  // What tls_socket_stream relies on (it sets them per connection too): resumable partial
+  // writes, no record buffers held while idle, and no renegotiation, so a write never reads.
+  SSL_CTX_set_mode(native, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                               SSL_MODE_RELEASE_BUFFERS);
+  SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION);
   return ctx;
 }
 

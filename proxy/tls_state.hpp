@@ -17,6 +17,8 @@
 
 namespace airlock::proxy {
 
+namespace ssl = asio::ssl;
+
 struct tls_state {
   tls_state(intercept::workspace_ca ca_in, const config::config& cfg);
 

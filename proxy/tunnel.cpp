@@ -84,8 +84,7 @@ awaitable<bool> session::intercept(const authority& target) {
   client_tls_.emplace(client_, ssl);
   // Bytes the client sent right after CONNECT (its ClientHello) are already buffered.
   const std::string_view early = in_.data();
-  auto [ec, used] = co_await client_tls_->async_handshake(
-      ssl::stream_base::server, asio::buffer(early.data(), early.size()), use_tuple);
+  const error_code ec = co_await client_tls_->handshake(tls_role::server, early);
   in_.consume(in_.size());
   if (ec) {
     spdlog::debug("intercept {}: client TLS handshake failed: {}", target.to_string(),

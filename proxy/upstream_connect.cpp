@@ -135,8 +135,12 @@ awaitable<refusal> session::dial(const authority& target, bool tls) {
 }
 
 awaitable<refusal> session::upstream_handshake(const authority& target) {
-  upstream_->tls.emplace(upstream_->sock, worker_.tls()->upstream);
-  SSL* ssl = upstream_->tls->native_handle();
+  SSL* ssl = SSL_new(worker_.tls()->upstream.native_handle());
+  if (ssl == nullptr) {
+    upstream_.reset();
+    co_return refusal{502, "tls_protocol_error", "cannot set up TLS for " + target.host};
+  }
+  upstream_->tls.emplace(upstream_->sock, ssl);  // owns ssl from here
   if (!prepare_upstream_tls(ssl, target.host, target.is_ip())) {
     upstream_.reset();
     co_return refusal{502, "tls_protocol_error", "cannot verify the name " + target.host};
@@ -144,7 +148,7 @@ awaitable<refusal> session::upstream_handshake(const authority& target) {
   // Sessions are cached by "tls:host:port" and only after a verified handshake, so a
   // resumed session is one made for this very name.
   worker_.tls_sessions().apply(key_, ssl);
-  auto [ec] = co_await upstream_->tls->async_handshake(ssl::stream_base::client, use_tuple);
+  const error_code ec = co_await upstream_->tls->handshake(tls_role::client);
   if (ec) {
     const long verify = SSL_get_verify_result(ssl);
     upstream_.reset();

@@ -205,8 +205,10 @@ ssl_ctx_ptr leaf_minter::make_context(X509* leaf) const {
   if (SSL_CTX_set_num_tickets(c, 0) != 1) {
     return nullptr;
   }
-  // Idle intercepted connections then hold no 34 KiB record buffers.
-  SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
+  // Idle intercepted connections then hold no 34 KiB record buffers; the other two are what
+  // tls_socket_stream's retried, partial writes rely on.
+  SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
+                          SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   SSL_CTX_set_alpn_select_cb(c, select_http11_alpn, nullptr);
   return ctx;
 }
