@@ -8,7 +8,7 @@ profile="${1:-test}"
 
 build_pkgs=(build-essential cmake pkg-config libboost1.81-dev libssl-dev libyaml-cpp-dev
   libspdlog-dev libfmt-dev prometheus-cpp-dev libgtest-dev libgmock-dev clang-format)
-test_pkgs=(nginx curl git python3 python3-requests procps iproute2 openssl gdb)
+test_pkgs=(nginx curl git python3 python3-requests python3-yaml procps iproute2 iptables openssl gdb)
 bench_pkgs=(wrk hey haproxy squid-openssl tinyproxy mitmproxy)
 
 case "$profile" in
