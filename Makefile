@@ -4,7 +4,7 @@ BUILD_DIR := $(if $(filter release,$(PRESET)),build,build-$(subst asan-ubsan,asa
 JOBS ?= $(shell nproc)
 ARGS ?=
 
-.PHONY: all deps build run test check-config format format-check bench clean
+.PHONY: all deps build run test check-config format format-check bench fuzz clean
 
 all: build
 
@@ -33,5 +33,20 @@ bench:
 	@$(MAKE) --no-print-directory build
 	@bench/run.sh $(if $(QUICK),--quick,)
 
+# libFuzzer (clang, ASan + UBSan) over each target in tests/fuzz for FUZZ_SECONDS; new
+# inputs go to build-fuzz/corpus, crashes to build-fuzz/crash-* (add them to the corpus).
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := request_head host_policy header_template config_load
+fuzz:
+	@deploy/install-deps.sh fuzz
+	@cmake -S tests/fuzz -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build build-fuzz -j $(JOBS)
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p build-fuzz/corpus/$$t && \
+	  build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
+	    -artifact_prefix=build-fuzz/crash-$$t- build-fuzz/corpus/$$t tests/fuzz/corpus/$$t \
+	    || exit 1; \
+	done
+
 clean:
-	@rm -rf build build-debug build-asan build-tsan
+	@rm -rf build build-debug build-asan build-tsan build-fuzz

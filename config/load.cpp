@@ -213,7 +213,93 @@ config read_root(const reader& r, const YAML::Node& root) {
 
 }  // namespace
 
+namespace {
+
+// yaml-cpp 0.7 is not safe on every input, and a config error must be an error, not a
+// crash or a hang. Checked before parsing:
+// - nesting: yaml-cpp recurses per level, so "[[[[..." or "- - - ..." exhausts the stack;
+//   no airlock config nests deeper than a few levels.
+// - a document whose first token is ",": yaml-cpp loops forever on it (found by fuzzing).
+constexpr int max_nesting = 64;
+
+void check_yaml_shape(std::string_view yaml, const std::string& name) {
+  int depth = 0;
+  int line = 1;
+  int column = 0;
+  char quote = 0;
+  bool comment = false;
+  bool line_start = true;
+  bool doc_start = true;  // no token yet in the current document
+  int dashes = 0;
+  for (std::size_t i = 0; i < yaml.size(); ++i) {
+    const char c = yaml[i];
+    ++column;
+    if (c == '\n') {
+      ++line;
+      column = 0;
+      comment = false;
+      line_start = true;
+      dashes = 0;
+      if (quote == '\'') {
+        quote = 0;
+      }
+      continue;
+    }
+    if (comment) {
+      continue;
+    }
+    if (quote != 0) {
+      quote = c == quote ? 0 : quote;
+      continue;
+    }
+    if (column == 1 && yaml.substr(i, 3) == "---") {
+      doc_start = true;  // a new document; what follows the marker is its first token
+      i += 2;
+      column += 2;
+      line_start = false;
+      continue;
+    }
+    if (column == 1 && c == '%' && doc_start) {
+      comment = true;  // a directive line, before the document
+      continue;
+    }
+    if (c == ' ' || c == '\t') {
+      if (line_start && column > 4 * max_nesting) {
+        throw config_error(name, line, column, "indented deeper than any config needs");
+      }
+      continue;
+    }
+    if (c == '#') {
+      comment = true;
+      continue;
+    }
+    if (doc_start && c == ',') {
+      throw config_error(name, line, column, "a YAML document cannot start with \",\"");
+    }
+    doc_start = false;
+    if (line_start && c == '-') {
+      if (++dashes > max_nesting) {
+        throw config_error(name, line, column, "lists nested deeper than any config needs");
+      }
+      continue;
+    }
+    line_start = false;
+    if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_nesting) {
+        throw config_error(name, line, column, "nested deeper than any config needs");
+      }
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+}
+
+}  // namespace
+
 config load_string(std::string_view yaml, const std::string& name) {
+  check_yaml_shape(yaml, name);
   reader r(name);
   std::vector<YAML::Node> documents;
   try {

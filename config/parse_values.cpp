@@ -337,6 +337,10 @@ std::optional<std::string> canonical_ipv4(std::string_view host) {
 }
 
 std::optional<std::string> canonical_ipv6(std::string_view host) {
+  // inet_pton reads a C string: "::1\0junk" must not pass as "::1".
+  if (host.find('\0') != std::string_view::npos) {
+    return std::nullopt;
+  }
   in6_addr addr{};
   const std::string text(host);
   if (inet_pton(AF_INET6, text.c_str(), &addr) != 1) {

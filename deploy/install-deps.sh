@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages airlock needs, only those that are missing.
-# Usage: deploy/install-deps.sh [build|test|bench|all]   (default: test = build + test peers)
+# Usage: deploy/install-deps.sh [build|test|bench|fuzz|all]   (default: test = build + test peers)
 # Idempotent and silent when nothing is missing; uses sudo when not root.
 set -euo pipefail
 
@@ -9,14 +9,17 @@ profile="${1:-test}"
 build_pkgs=(build-essential cmake pkg-config libboost1.81-dev libssl-dev libyaml-cpp-dev
   libspdlog-dev libfmt-dev prometheus-cpp-dev libgtest-dev libgmock-dev clang-format)
 test_pkgs=(nginx curl git python3 python3-requests python3-yaml procps iproute2 iptables openssl gdb)
+fuzz_pkgs=(clang libclang-rt-14-dev)  # libFuzzer and the sanitizer runtimes (make fuzz)
 bench_pkgs=(wrk hey haproxy squid-openssl tinyproxy mitmproxy)
 
 case "$profile" in
   build) want=("${build_pkgs[@]}") ;;
   test) want=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
-  bench | all) want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+  fuzz) want=("${build_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
+  bench) want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+  all) want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
   *)
-    echo "install-deps.sh: unknown profile '$profile' (build|test|bench|all)" >&2
+    echo "install-deps.sh: unknown profile '$profile' (build|test|bench|fuzz|all)" >&2
     exit 2
     ;;
 esac

@@ -47,6 +47,7 @@ TEST(canonical_ipv6, mapped_addresses_become_ipv4) {
   EXPECT_EQ(canonical_ipv6("0:0::1"), std::optional<std::string>("::1"));
   EXPECT_EQ(canonical_ipv6("FD00:EC2:0::254"), std::optional<std::string>("fd00:ec2::254"));
   EXPECT_FALSE(canonical_ipv6("127.0.0.1"));
+  EXPECT_FALSE(canonical_ipv6(std::string_view("::1\0junk", 8)));  // found by fuzzing
 }
 
 TEST(parse_host_pattern, forms) {
@@ -150,6 +151,25 @@ TEST(telemetry_defaults, names_are_unique_and_every_entry_has_a_source) {
     EXPECT_NE(e.host.host, "*.githubcopilot.com") << "would block the Copilot API";
     EXPECT_NE(e.host.host, "*.datadoghq.com") << "would block the Datadog API";
   }
+}
+
+}  // namespace
+}  // namespace airlock::config
+
+namespace airlock::config {
+namespace {
+
+// Found by fuzzing: yaml-cpp recurses per nesting level, so deep input exhausted the stack.
+TEST(load_string, nesting_deeper_than_any_config_is_refused_before_parsing) {
+  EXPECT_EQ(error_of(std::string(100, '[')), "p.yaml:1:65: nested deeper than any config needs");
+  std::string dashes;
+  for (int i = 0; i < 100; ++i) {
+    dashes += "- ";
+  }
+  EXPECT_EQ(error_of(dashes + "x\n"), "p.yaml:1:129: lists nested deeper than any config needs");
+  EXPECT_EQ(error_of("proxy: { timeouts: { header: \"[[[[\" } }\n"),
+            "p.yaml:1:30: proxy.timeouts.header: expected a positive duration like 250ms, 10s, "
+            "5m, got \"[[[[\"");
 }
 
 }  // namespace

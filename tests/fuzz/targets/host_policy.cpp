@@ -1,0 +1,69 @@
+// Fuzz target: host normalisation and the egress decision. An IPv4 spelling the policy
+// canonicalises must round-trip; a host a deny pattern covers must be denied however it
+// is spelled in the authority.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "config/load.hpp"
+#include "config/parse_values.hpp"
+#include "proxy/authority.hpp"
+#include "proxy/inject.hpp"
+#include "proxy/policy.hpp"
+
+namespace {
+
+void check(bool ok) {
+  if (!ok) {
+    std::abort();
+  }
+}
+
+const airlock::config::config& cfg() {
+  static const airlock::config::config c = airlock::config::load_string(
+      "egress:\n"
+      "  default: allow\n"
+      "  deny: [169.254.169.254, \"[fd00:ec2::254]\", \"*.evil.test\", \"evil.test:8443\"]\n",
+      "fuzz.yaml");
+  return c;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using namespace airlock;
+  const std::string_view input(reinterpret_cast<const char*>(data), size);
+  static const proxy::policy policy(cfg());
+
+  if (const auto v4 = config::canonical_ipv4(input)) {
+    check(config::canonical_ipv4(*v4) == v4);  // canonical text is a fixed point
+  }
+  if (const auto v6 = config::canonical_ipv6(input)) {
+    // IPv4-mapped addresses come back as the dotted quad, anything else as IPv6 text.
+    check(config::canonical_ipv6(*v6) == v6 || config::canonical_ipv4(*v6) == v6);
+  }
+  if (const auto auth = proxy::parse_authority_form(input)) {
+    const auto v = policy.decide(auth->host, auth->port, std::nullopt);
+    // The metadata address is denied in every spelling authority parsing accepts.
+    const bool metadata = config::canonical_ipv4(auth->host) == std::string("169.254.169.254") ||
+                          config::canonical_ipv6(auth->host) == std::string("169.254.169.254");
+    if (metadata) {
+      check(v.what == proxy::verdict::kind::denied);
+    }
+    if (proxy::host_matches("*.evil.test", auth->host)) {
+      check(v.what == proxy::verdict::kind::denied);
+    }
+    (void)policy.decide(auth->host, auth->port, input);
+  }
+  const auto pattern = config::parse_host_pattern(input);
+  if (pattern.index() == 0) {
+    const auto& p = std::get<0>(pattern);
+    check(!p.host.empty());
+    check(p.host.find_first_of("\r\n ") == std::string::npos);
+  }
+  (void)config::parse_cidr(input);
+  return 0;
+}
