@@ -117,6 +117,28 @@ TEST_F(check_config_test, BadConfigNeverListens) {
   EXPECT_NE(r.err.find(path.string() + ":3:12: "), std::string::npos) << r.err;
 }
 
+// Found by fuzzing: inputs on which yaml-cpp itself never returns. They are refused after
+// a bounded wait instead of hanging --check-config or the start.
+TEST_F(check_config_test, FileTheYamlParserHangsOnIsRefusedInBoundedTime) {
+  const auto r = check("hang.yaml",
+                       "secrets:\n  a: { push: true, revoke: { url: \"https:x\nsecrets:\n  "
+                       "anthropic:ame: github-git\n    host: github.com\n    basic_euth: { "
+                       "username: x//x/t\", headers: { A: \"{{a}}\" } } }\n, password: \"x\" }\n");
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(r.err.find("the YAML parser did not finish") != std::string::npos ||
+              r.err.find(scratch("hang.yaml").string() + ":") != std::string::npos)
+      << r.err;
+}
+
+TEST_F(check_config_test, LeadingCommaIsRefusedNotHung) {
+  const auto r = check("comma.yaml", ",`A\n");
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find(":1:1: a YAML document cannot start with \",\""), std::string::npos)
+      << r.err;
+}
+
 TEST_F(check_config_test, MissingFileIsAnError) {
   const auto missing = scratch("does-not-exist.yaml");
   const auto r = run_command({airlock_binary(), "--check-config", missing.string()}, tmp_.path(),
