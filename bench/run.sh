@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # One command that measures airlock against direct and against peers on loopback.
 # Usage: bench/run.sh [--quick]      (make bench [QUICK=1])
-#   full:    wrk at 1, 32, 256 and hey (TLS) at 1, 32 connections, 3 runs x 5 s per figure
-#            (~10 min)
-#   --quick: 32 connections only, 3 runs x 2 s per figure, smaller probes          (<3 min)
+#   full:    wrk at 1, 32, 256 (keep-alive) and 32 (new connection per request), hey (TLS,
+#            tunnel) at 1, 32 connections, fixed-rate latency, 2 GiB tunnel bulk;
+#            3 runs x 5 s per figure (~14 min)
+#   --quick: 32 connections only, 3 runs x 2 s per figure (1 s for new-connection and
+#            fixed-rate), 1 GiB bulk, smaller probes (<3 min)
 # Writes bench/results/latest.md and latest.csv and prints the markdown. See bench/README.md.
 set -euo pipefail
 
@@ -13,8 +15,17 @@ AIRLOCK_BIN=${AIRLOCK_BIN:-$root/build/bin/airlock}
 LUA=$here/lib/wrk-absolute.lua
 RUNS=3 IDLE_CONNS=1000 DURATION=5 CONNS=(1 32 256) MODE=full
 MITM_CONNS=(1 32) IDLE_TLS_CONNS=1000 NEW_HOST_NAMES=30
+NEWCONN_CONNS=(32) TUNNEL_CONNS=(1 32) BULK_MIB=2048
+# seconds per run for the new-connection (scenario 2) and fixed-rate (scenario 9) figures
+SHORT_DURATION=5
+# fixed-rate latency: each wrk connection waits a random 0..2*RATE_DELAY_MS ms after every
+# response, so RATE_CONNS connections offer about half of airlock's keep-alive saturation
+RATE_DELAY_MS=10
 case "${1:-}" in
-  --quick) DURATION=2 CONNS=(32) MITM_CONNS=(32) IDLE_TLS_CONNS=250 NEW_HOST_NAMES=15 MODE=quick ;;
+  --quick)
+    DURATION=2 CONNS=(32) MITM_CONNS=(32) IDLE_TLS_CONNS=250 NEW_HOST_NAMES=15 MODE=quick
+    TUNNEL_CONNS=(32) BULK_MIB=1024 SHORT_DURATION=1
+    ;;
   "") ;;
   -h | --help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "usage: bench/run.sh [--quick]" >&2; exit 2 ;;
@@ -37,7 +48,7 @@ source "$here/lib/mitm_peers.sh"
 trap 'stop_all; rm -rf "$BENCH_TMP"' EXIT
 trap 'exit 130' INT TERM
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-for f in runs fail idle newhost; do : >"$BENCH_TMP/$f.tsv"; done
+for f in runs fail idle newhost bulk; do : >"$BENCH_TMP/$f.tsv"; done
 say() { echo "bench: $*" >&2; }
 
 load_start=$(cut -d' ' -f1 /proc/loadavg) # before anything of ours runs
@@ -49,10 +60,15 @@ load_start=$(cut -d' ' -f1 /proc/loadavg) # before anything of ours runs
   echo "load_start=$load_start"
   echo "mode=$MODE"
   echo "duration=$DURATION"
+  echo "short_duration=$SHORT_DURATION"
   echo "runs=$RUNS"
   echo "clk_tck=$(getconf CLK_TCK)"
   echo "conns=${CONNS[*]}"
   echo "mitm_conns=${MITM_CONNS[*]}"
+  echo "newconn_conns=${NEWCONN_CONNS[*]}"
+  echo "tunnel_conns=${TUNNEL_CONNS[*]}"
+  echo "bulk_mib=$BULK_MIB"
+  echo "rate_delay_ms=$RATE_DELAY_MS"
   echo "idle_conns=$IDLE_CONNS"
   echo "idle_tls_conns=$IDLE_TLS_CONNS"
   echo "new_host_names=$NEW_HOST_NAMES"
@@ -110,7 +126,8 @@ measured() {
 # overloaded single-threaded peer at 256 connections: slow is measured, not failed).
 wrk_once() {
   local name=$1 line
-  line=$(BENCH_URL=${ABS[$name]} timeout $(($3 + 30)) \
+  line=$(BENCH_URL=${ABS[$name]} BENCH_CLOSE=${BENCH_CLOSE:-} \
+    BENCH_DELAY_MS=${BENCH_DELAY_MS:-} timeout $(($3 + 30)) \
     wrk -t1 -c"$2" -d"$3s" --timeout 10s --latency -s "$LUA" "${URL[$name]}" 2>&1 |
     tee -a "$BENCH_TMP/$name-wrk.log" | grep '^BENCH ' || true)
   if [ -z "$line" ]; then
@@ -132,6 +149,38 @@ hey_once() {
   [ "$2" = mitm-newconn ] && args+=(-disable-keepalive)
   timeout $(($4 + 30)) hey -z "$4s" -c "$3" -t 10 -cpus 1 "${args[@]}" "${HURL[$name]}" 2>&1 |
     tee -a "$BENCH_TMP/$name-hey.log" | python3 "$here/lib/hey_line.py" || true
+}
+
+# bulk_once SCENARIO: one download of BULK_URL (BULK_MIB MiB of zeros from nginx's plain
+# HTTP port); for the proxies through a CONNECT tunnel (curl --proxytunnel), so the proxy
+# relays the bytes blind. Prints "http_code bytes seconds cpu_ticks" (the scenario
+# process's CPU: nginx for direct, else the proxy).
+bulk_once() {
+  local name=$1 pid=${PID[$1]} before out args
+  read -ra args <<<"${BARGS[$name]}"
+  before=$(cpu_ticks "$pid")
+  out=$(timeout 130 curl -s --max-time 120 -o /dev/null \
+    -w '%{http_code} %{size_download} %{time_total}' "${args[@]}" "$BULK_URL" || true)
+  echo "${out:-000 0 0} $(($(cpu_ticks "$pid") - before))"
+}
+
+# add_tunnel SCENARIO PID PROXY-PORT: a forward proxy's CONNECT tunnel, not intercepted
+# (127.0.0.1 has no credential rule; the curl preflight verifies nginx's own certificate
+# against the bench CA, so an intercepted tunnel fails it). Registers the scenario for the
+# hey tunnel rounds and for bulk (after a --proxytunnel preflight over plain HTTP).
+add_tunnel() {
+  local name=$1 pid=$2 port=$3
+  PID[$name]=$pid
+  if preflight "$name" -x "http://127.0.0.1:$port" --cacert "$BENCH_PKI/ca.pem" \
+    -H "x-api-key: $BENCH_KEY" "https://127.0.0.1:$NGINX_TLS_PORT/small"; then
+    HURL[$name]=https://127.0.0.1:$NGINX_TLS_PORT/small
+    HARGS[$name]="-x http://127.0.0.1:$port -H x-api-key:$BENCH_KEY"
+    TUNNEL_ACTIVE+=("$name")
+  fi
+  if preflight "$name-bulk" -p -x "http://127.0.0.1:$port" "$ORIGIN"; then
+    BARGS[$name]="-p -x http://127.0.0.1:$port"
+    BULK_ACTIVE+=("$name")
+  fi
 }
 
 # idle SCENARIO PORT PID [IDLE_CONNS.PY-ARGS...]: RSS cost of idle keep-alive connections
@@ -196,8 +245,11 @@ make_bench_pki
 start_nginx || { say "nginx upstream did not start:"; cat "$BENCH_TMP/nginx/error.log" >&2; exit 1; }
 ORIGIN=http://127.0.0.1:$NGINX_PORT/small
 TLS_URL=https://$BENCH_HOST:$NGINX_TLS_PORT/small
-declare -A URL ABS PID HURL HARGS
-ACTIVE=() MITM_ACTIVE=()
+declare -A URL ABS PID HURL HARGS BARGS
+ACTIVE=() MITM_ACTIVE=() TUNNEL_ACTIVE=() BULK_ACTIVE=()
+# scenario 4's file: sparse, so it costs neither disk nor page cache
+truncate -s "${BULK_MIB}M" "$BENCH_TMP/nginx/www/bulk"
+BULK_URL=http://127.0.0.1:$NGINX_PORT/bulk
 say "$MODE run: wrk ${CONNS[*]} and hey ${MITM_CONNS[*]} connections, $RUNS x ${DURATION}s each;" \
   "upstream nginx on :$NGINX_PORT (HTTP) and :$NGINX_TLS_PORT (TLS)"
 
@@ -208,13 +260,17 @@ if preflight tls-direct --cacert "$BENCH_PKI/ca.pem" -H "x-api-key: $BENCH_KEY" 
   HURL[tls-direct]=https://127.0.0.1:$NGINX_TLS_PORT/small HARGS[tls-direct]="-H x-api-key:$BENCH_KEY"
   PID[tls-direct]=$NGINX_PID
   MITM_ACTIVE+=(tls-direct)
+  TUNNEL_ACTIVE+=(tls-direct)
 fi
+BARGS[direct]="" && BULK_ACTIVE+=(direct)
 
 idle_airlock_tls
 start_airlock || true
 echo "airlock=$(airlock_version)" >>"$BENCH_TMP/meta.txt"
 if [ -n "$AIRLOCK_ERR" ]; then
-  for name in airlock airlock-forward airlock-mitm; do fail "$name" "$AIRLOCK_ERR"; done
+  for name in airlock airlock-forward airlock-mitm airlock-tunnel airlock-tunnel-bulk; do
+    fail "$name" "$AIRLOCK_ERR"
+  done
 elif preflight airlock -x "http://127.0.0.1:$AIRLOCK_PORT" "$ORIGIN"; then
   URL[airlock]=http://127.0.0.1:$AIRLOCK_PORT/ ABS[airlock]=$ORIGIN PID[airlock]=$AIRLOCK_PID
   ACTIVE+=(airlock)
@@ -222,6 +278,7 @@ elif preflight airlock -x "http://127.0.0.1:$AIRLOCK_PORT" "$ORIGIN"; then
   PID[airlock-forward]=$AIRLOCK_PID
   MITM_ACTIVE+=(airlock-forward)
   idle airlock "$AIRLOCK_PORT" "$AIRLOCK_PID"
+  add_tunnel airlock-tunnel "$AIRLOCK_PID" "$AIRLOCK_PORT"
   add_mitm airlock-mitm "$AIRLOCK_PID" "$AIRLOCK_PORT" "$AIRLOCK_CA"
 else
   fail airlock-forward "the plain-forward preflight failed"
@@ -234,6 +291,7 @@ elif preflight squid -x "http://127.0.0.1:$SQUID_PORT" "$ORIGIN"; then
   URL[squid]=http://127.0.0.1:$SQUID_PORT/ ABS[squid]=$ORIGIN PID[squid]=$SQUID_PID
   ACTIVE+=(squid)
   idle squid "$SQUID_PORT" "$SQUID_PID"
+  add_tunnel squid-tunnel "$SQUID_PID" "$SQUID_PORT"
 fi
 
 if ! start_haproxy; then
@@ -269,12 +327,58 @@ for c in "${CONNS[@]}"; do
   done
 done
 
-# TLS: the same rounds with hey, keep-alive first, then a new connection per request
+# scenario 2: the same with "Connection: close", so every request is a new connection
+for c in "${NEWCONN_CONNS[@]}"; do
+  for r in $(seq "$RUNS"); do
+    for name in "${ACTIVE[@]}"; do
+      line=$(BENCH_CLOSE=1 measured "$name" wrk_once "$name" "$c" "$SHORT_DURATION")
+      say "$name new-conn c=$c run $r/$RUNS: $line"
+      record forward-newconn "$name" "$c" "$r" "$line"
+    done
+  done
+done
+
+# scenario 9: latency at a fixed offered rate of about half airlock's keep-alive saturation
+# (its median req/s at 32 connections above), the same rate for direct and airlock
+sat=$(awk -F'\t' '$1 == "forward" && $2 == "airlock" && $3 == 32 {print $5}' \
+  "$BENCH_TMP/runs.tsv" | sort -n | awk '{v[NR] = $1} END {print NR ? v[int((NR + 1) / 2)] : 0}')
+[ "${sat%.*}" -gt 0 ] 2>/dev/null || sat=20000
+RATE_TARGET=$(awk -v s="$sat" 'BEGIN {printf "%d", s / 2}')
+RATE_CONNS=$(awk -v t="$RATE_TARGET" -v d="$RATE_DELAY_MS" 'BEGIN {printf "%d", t * d / 1000 + 0.5}')
+echo "rate_target=$RATE_TARGET" >>"$BENCH_TMP/meta.txt"
+echo "rate_conns=$RATE_CONNS" >>"$BENCH_TMP/meta.txt"
+say "fixed rate: about $RATE_TARGET req/s offered ($RATE_CONNS connections, mean ${RATE_DELAY_MS} ms pause)"
+for r in $(seq "$RUNS"); do
+  for name in direct airlock; do
+    [[ " ${ACTIVE[*]} " == *" $name "* ]] || continue
+    line=$(BENCH_DELAY_MS=$RATE_DELAY_MS measured "$name" wrk_once "$name" "$RATE_CONNS" \
+      "$SHORT_DURATION")
+    say "$name fixed-rate run $r/$RUNS: $line"
+    record fixed-rate "$name" "$RATE_CONNS" "$r" "$line"
+  done
+done
+
+# scenario 4: bulk through the tunnel, interleaved rounds (the preflight was the warm-up)
+for r in $(seq "$RUNS"); do
+  for name in "${BULK_ACTIVE[@]}"; do
+    out=$(bulk_once "$name")
+    say "$name bulk ${BULK_MIB} MiB run $r/$RUNS: code bytes seconds cpu_ticks = $out"
+    printf '%s\t%s\t%s\n' "$name" "$r" "$(echo "$out" | tr ' ' '\t')" >>"$BENCH_TMP/bulk.tsv"
+  done
+done
+
+# TLS: the same rounds with hey, keep-alive first, then a new connection per request;
+# then scenario 3, small requests through a blind CONNECT tunnel with keep-alive
 for name in "${MITM_ACTIVE[@]}"; do hey_once "$name" mitm-keepalive 32 1 >/dev/null; done
-for group in mitm-keepalive mitm-newconn; do
-  for c in "${MITM_CONNS[@]}"; do
+for group in mitm-keepalive mitm-newconn tunnel; do
+  if [ "$group" = tunnel ]; then
+    conns=("${TUNNEL_CONNS[@]}") names=("${TUNNEL_ACTIVE[@]}")
+  else
+    conns=("${MITM_CONNS[@]}") names=("${MITM_ACTIVE[@]}")
+  fi
+  for c in "${conns[@]}"; do
     for r in $(seq "$RUNS"); do
-      for name in "${MITM_ACTIVE[@]}"; do
+      for name in "${names[@]}"; do
         line=$(measured "$name" hey_once "$name" "$group" "$c" "$DURATION")
         say "$name $group c=$c run $r/$RUNS: $line"
         record "$group" "$name" "$c" "$r" "$line"
@@ -283,7 +387,7 @@ for group in mitm-keepalive mitm-newconn; do
   done
 done
 
-for name in "${ACTIVE[@]}" "${MITM_ACTIVE[@]}"; do
+for name in "${ACTIVE[@]}" "${MITM_ACTIVE[@]}" "${TUNNEL_ACTIVE[@]}" "${BULK_ACTIVE[@]}"; do
   kill -0 "${PID[$name]}" 2>/dev/null || fail "$name" "process exited during the measurement"
 done
 

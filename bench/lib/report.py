@@ -4,7 +4,9 @@
 Inputs in --dir (all tab-separated, written by run.sh):
   meta.txt     key=value lines (date, cpu, versions, mode, ...)
   runs.tsv     group scenario conns run rps p50_us p99_us requests errors non2xx cpu_ticks
-               group: forward (wrk, plain HTTP), mitm-keepalive, mitm-newconn (hey)
+               group: forward, forward-newconn, fixed-rate (wrk, plain HTTP),
+               mitm-keepalive, mitm-newconn, tunnel (hey)
+  bulk.tsv     scenario run http_code bytes seconds cpu_ticks   (curl, tunnel bulk)
   fail.tsv     scenario reason              (could not be measured at all)
   idle.tsv     scenario json-from-idle_conns.py
   newhost.tsv  scenario json-from-new_host.py
@@ -23,20 +25,34 @@ GROUPS = {
     "forward": ("Plain HTTP forward — wrk, keep-alive",
                 ["direct", "airlock", "squid", "haproxy"],
                 "airlock", ["direct", "squid", "haproxy"]),
+    "forward-newconn": ("Plain HTTP forward — wrk, a new connection per request "
+                        "(`Connection: close`)",
+                        ["direct", "airlock", "squid", "haproxy"],
+                        "airlock", ["direct", "squid", "haproxy"]),
     "mitm-keepalive": ("TLS interception with injection — hey, keep-alive",
                        ["tls-direct", "airlock-forward", "airlock-mitm", "mitmdump", "squid-bump"],
                        "airlock-mitm", ["airlock-forward", "mitmdump", "squid-bump", "tls-direct"]),
     "mitm-newconn": ("TLS interception with injection — hey, a new connection per request",
                      ["tls-direct", "airlock-forward", "airlock-mitm", "mitmdump", "squid-bump"],
                      "airlock-mitm", ["airlock-forward", "mitmdump", "squid-bump", "tls-direct"]),
+    "tunnel": ("CONNECT tunnel, not intercepted — hey, keep-alive, HTTPS to nginx",
+               ["tls-direct", "airlock-tunnel", "squid-tunnel"],
+               "airlock-tunnel", ["tls-direct", "squid-tunnel"]),
+    "fixed-rate": ("Latency at a fixed rate — wrk, paced connections",
+                   ["direct", "airlock"], "airlock", []),
 }
+# group -> the meta.txt key listing its connection counts
+CONNS_KEY = {"forward": "conns", "forward-newconn": "newconn_conns", "mitm-keepalive": "mitm_conns",
+             "mitm-newconn": "mitm_conns", "tunnel": "tunnel_conns", "fixed-rate": "rate_conns"}
+BULK = ["direct", "airlock-tunnel", "squid-tunnel"]
 IDLE = [("airlock", "forward"), ("squid", "forward"), ("airlock-mitm", "intercepted"),
         ("squid-bump", "intercepted"), ("mitmdump", "intercepted")]
 NEW_HOST = ["airlock-mitm", "mitmdump", "squid-bump"]
 CSV_FIELDS = ["date", "kind", "group", "scenario", "conns", "rps_median", "rps_min", "rps_max",
               "p50_ms", "p99_ms", "errors", "non2xx", "rss_before_kib", "rss_after_kib",
               "kib_per_conn", "fds_added", "first_ms", "repeat_ms", "added_ms",
-              "added_total_ms", "cpu_us_per_req", "ratio", "cpu_ratio", "measured", "target", "status"]
+              "added_total_ms", "cpu_us_per_req", "mb_per_s_median", "mb_per_s_min",
+              "mb_per_s_max", "cpu_s_per_gb", "ratio", "cpu_ratio", "measured", "target", "status"]
 
 
 def read_tsv(path):
@@ -56,11 +72,16 @@ def load(d):
                  cpu_us=int(ticks) * tick_us / int(req) if int(req) else None))
     idle = {r[0]: json.loads(r[1]) for r in read_tsv(d / "idle.tsv")}
     newhost = {r[0]: json.loads(r[1]) for r in read_tsv(d / "newhost.tsv")}
-    return meta, fails, runs, idle, newhost
+    bulk = {}
+    for row in read_tsv(d / "bulk.tsv"):
+        s, _run, code, nbytes, secs, ticks = (row + ["0"] * 6)[:6]
+        bulk.setdefault(s, []).append(dict(code=code, bytes=int(float(nbytes)),
+                                           secs=float(secs), cpu_s=int(ticks) * tick_us / 1e6))
+    return meta, fails, runs, idle, newhost, bulk
 
 
 def group_conns(meta, group):
-    return [int(c) for c in meta["conns" if group == "forward" else "mitm_conns"].split()]
+    return [int(c) for c in meta.get(CONNS_KEY[group], "").split()]
 
 
 def median_or_none(values):
@@ -116,6 +137,58 @@ def ratios(rows, meta):
     return out
 
 
+def bulk_rows(bulk, fails, meta):
+    """Scenario 4: MB/s (10^6 bytes) and the measured process's CPU seconds per GB."""
+    want = int(meta.get("bulk_mib", 0)) * 1024 * 1024
+    out = []
+    for s in BULK:
+        row = dict(kind="bulk", group="tunnel-bulk", scenario=s, conns=1)
+        rs = bulk.get(s, [])
+        reason = fails.get(f"{s}-bulk")
+        if reason:
+            row["status"] = f"FAILING: {reason}"
+        elif not rs:
+            row["status"] = "FAILING: not measured"
+        if rs:
+            mbps = [r["bytes"] / r["secs"] / 1e6 if r["secs"] else 0 for r in rs]
+            row.update(mb_per_s_median=round(statistics.median(mbps)), mb_per_s_min=round(min(mbps)),
+                       mb_per_s_max=round(max(mbps)),
+                       cpu_s_per_gb=round(statistics.median(
+                           r["cpu_s"] / (r["bytes"] / 1e9) for r in rs if r["bytes"]), 3)
+                       if any(r["bytes"] for r in rs) else None)
+            bad = [r for r in rs if r["code"] != "200" or r["bytes"] != want]
+            if "status" not in row:
+                row["status"] = (f"FAILING: {len(bad)} download(s) short or not 200" if bad
+                                 else "ok")
+        out.append(row)
+    a = next(r for r in out if r["scenario"] == "airlock-tunnel")
+    for p in ["direct", "squid-tunnel"]:
+        b = next(r for r in out if r["scenario"] == p)
+        row = dict(kind="ratio", group="tunnel-bulk", scenario=f"airlock-tunnel/{p}", conns=1)
+        if a["status"] == "ok" and b["status"] == "ok" and b["mb_per_s_median"]:
+            row.update(ratio=round(a["mb_per_s_median"] / b["mb_per_s_median"], 3), status="ok")
+            if a.get("cpu_s_per_gb") and b.get("cpu_s_per_gb"):
+                row["cpu_ratio"] = round(b["cpu_s_per_gb"] / a["cpu_s_per_gb"], 3)
+        else:
+            row["status"] = "n/a"
+        out.append(row)
+    return out
+
+
+def added_latency(rows):
+    """Scenario 9: airlock's median p50/p99 minus direct's at the same offered rate."""
+    by = {r["scenario"]: r for r in rows if r["group"] == "fixed-rate"}
+    a, d = by.get("airlock"), by.get("direct")
+    row = dict(kind="latency", group="fixed-rate", scenario="airlock-direct",
+               conns=a["conns"] if a else None)
+    if a and d and a["status"] == "ok" and d["status"] == "ok":
+        row.update(p50_ms=round(a["p50_ms"] - d["p50_ms"], 3),
+                   p99_ms=round(a["p99_ms"] - d["p99_ms"], 3), status="ok")
+    else:
+        row["status"] = "n/a"
+    return row
+
+
 def probe_rows(results, fails, names, kind, n, keys):
     """Rows for the idle-memory and new-host probes: values, or FAILING with the reason."""
     out = []
@@ -149,8 +222,8 @@ def newhost_rows(newhost, fails, meta):
                       int(meta["new_host_names"]), keys)
 
 
-def targets(rat, idle, newhost, meta):
-    """Issue 3's performance targets, each met / missed / n/a (a figure is missing)."""
+def targets(rat, idle, newhost, meta, bulk, added):
+    """Issues 3 and 8's performance targets, each met / missed / n/a (a figure is missing)."""
     out = []
 
     def add(what, value, target, met):
@@ -174,6 +247,17 @@ def targets(rat, idle, newhost, meta):
     il = next(r for r in idle if r["scenario"] == "airlock-mitm")
     add("RSS per idle intercepted connection pair, KiB",
         il.get("kib_per_conn") if il["status"] == "ok" else None, "<= 150", lambda v: v <= 150)
+    if group_conns(meta, "forward"):
+        fc = 32 if 32 in group_conns(meta, "forward") else max(group_conns(meta, "forward"))
+        add(f"plain forward req/s / haproxy (keep-alive, c={fc})",
+            by.get(("forward", "airlock/haproxy", fc)), ">= 1", lambda v: v >= 1)
+        add(f"plain forward req/s / squid (keep-alive, c={fc})",
+            by.get(("forward", "airlock/squid", fc)), ">= 5", lambda v: v >= 5)
+    br = next((r for r in bulk if r["kind"] == "ratio" and r["scenario"] == "airlock-tunnel/direct"),
+              {})
+    add("tunnel bulk MB/s / direct", br.get("ratio"), ">= 0.8", lambda v: v >= 0.8)
+    add(f"added p99 latency at ~half load ({meta.get('rate_target', '?')} req/s offered), ms",
+        added.get("p99_ms") if added["status"] == "ok" else None, "< 0.5", lambda v: v < 0.5)
     return out
 
 
@@ -188,6 +272,8 @@ def header(meta):
          f"haproxy {meta['haproxy']}, mitmproxy {meta.get('mitmdump', '?')}, "
          f"wrk {meta['wrk']}, hey {meta.get('hey', '?')}, OpenSSL {meta.get('openssl', '?')}",
          f"- Mode: {meta['mode']} — {meta['runs']} runs × {meta['duration']} s per figure "
+         f"({meta.get('short_duration', meta['duration'])} s for the new-connection and "
+         "fixed-rate figures) "
          f"(median; spread is min–max), GET of a {meta['body_bytes']} B body from nginx on "
          "127.0.0.1",
          "- Load tools: wrk -t1 for plain HTTP (absolute-form to the proxy); hey -cpus 1 for "
@@ -231,15 +317,39 @@ def ratio_table(rat, groups, meta):
     return L
 
 
-def markdown(meta, rows, rat, idle, newhost, tgt):
+def markdown(meta, rows, rat, idle, newhost, tgt, bulk, added):
     L = header(meta)
-    for g in GROUPS:
+    for g in ["forward", "forward-newconn", "mitm-keepalive", "mitm-newconn", "tunnel"]:
         L += throughput_table(rows, g)
+    L += ["", "## CONNECT tunnel bulk — curl, one download at a time", "",
+          f"{meta.get('bulk_mib', '?')} MiB from nginx's plain HTTP port; through the proxies with "
+          "`curl --proxytunnel` (CONNECT to 127.0.0.1, relayed blind). MB = 10^6 bytes. CPU s/GB "
+          "is the measured process's user + system time per 10^9 bytes (nginx for direct, "
+          "otherwise the proxy).", "",
+          "| scenario | MB/s (median) | min–max | CPU s/GB | status |", "|---|--:|--:|--:|---|"]
+    for r in (r for r in bulk if r["kind"] == "bulk"):
+        spread = f"{r['mb_per_s_min']:,}–{r['mb_per_s_max']:,}" if "mb_per_s_min" in r else "–"
+        L.append(f"| {r['scenario']} | {fmt(r.get('mb_per_s_median'))} | {spread} | "
+                 f"{fmt(r.get('cpu_s_per_gb'), '{:.3f}')} | {r['status']} |")
+    L += throughput_table(rows, "fixed-rate")
+    L += ["", f"Each of {meta.get('rate_conns', '?')} connections pauses a random 0–"
+          f"{2 * int(meta.get('rate_delay_ms', 0))} ms after every response (mean "
+          f"{meta.get('rate_delay_ms', '?')} ms), offering about {meta.get('rate_target', '?')} "
+          "req/s — half of airlock's keep-alive req/s at 32 connections in this run — to direct "
+          "and to airlock alike; latency from wrk (per request, µs resolution).", "",
+          f"Added by airlock (median over runs): p50 {fmt(added.get('p50_ms'), '{:.3f}')} ms, "
+          f"p99 {fmt(added.get('p99_ms'), '{:.3f}')} ms ({added['status']})."]
     L += ["", "## Ratios", "",
           "Median req/s of airlock over the peer; in brackets the same from the processes' CPU "
           "time per request (peer µs/req ÷ airlock µs/req): the capacity ratio if each had a "
-          "core of its own, not capped by the load tool.", ""] + ratio_table(rat, ["forward"], meta)
+          "core of its own, not capped by the load tool.", ""]
+    L += ratio_table(rat, ["forward", "forward-newconn"], meta)
     L += [""] + ratio_table(rat, ["mitm-keepalive", "mitm-newconn"], meta)
+    L += [""] + ratio_table(rat, ["tunnel"], meta)
+    L += ["", "| load | airlock-tunnel/direct | airlock-tunnel/squid-tunnel |", "|---|--:|--:|",
+          "| tunnel bulk MB/s (CPU s/GB) | " + " | ".join(
+              fmt(r.get("ratio"), "{:.2f}") + " (" + fmt(r.get("cpu_ratio"), "{:.2f}") + ")"
+              for r in bulk if r["kind"] == "ratio") + " |"]
     L += ["", f"## New-host latency ({meta['new_host_names']} names never seen, each then "
           "repeated; median ms)", "",
           "Handshake = TCP connect + CONNECT + TLS handshake with the proxy's leaf; \"added\" is "
@@ -264,7 +374,7 @@ def markdown(meta, rows, rat, idle, newhost, tgt):
                  f"{fmt(r.get('rss_before_kib'))} | {fmt(r.get('rss_after_kib'))} | "
                  f"{fmt(r.get('kib_per_conn'), '{:.1f}')} | {fmt(r.get('fds_added'))} | "
                  f"{r['status']} |")
-    L += ["", "## Targets (issue 3, one airlock worker)", "",
+    L += ["", "## Targets (issues 3 and 8, one airlock worker)", "",
           "| target | measured | wanted | status |", "|---|--:|--:|---|"]
     for t in tgt:
         L.append(f"| {t['scenario']} | {fmt(t['measured'], '{:.2f}')} | {t['target']} | "
@@ -278,21 +388,23 @@ def main():
     ap.add_argument("--md", required=True, type=Path)
     ap.add_argument("--csv", required=True, type=Path)
     a = ap.parse_args()
-    meta, fails, runs, idle, newhost = load(a.dir)
+    meta, fails, runs, idle, newhost, bulk = load(a.dir)
     rows = summarize(meta, fails, runs)
     rat = ratios(rows, meta)
     idl = idle_rows(idle, fails, meta)
     nh = newhost_rows(newhost, fails, meta)
-    tgt = targets(rat, idl, nh, meta)
-    a.md.write_text(markdown(meta, rows, rat, idl, nh, tgt))
+    blk = bulk_rows(bulk, fails, meta)
+    added = added_latency(rows)
+    tgt = targets(rat, idl, nh, meta, blk, added)
+    a.md.write_text(markdown(meta, rows, rat, idl, nh, tgt, blk, added))
     with a.csv.open("w", newline="") as f:
         w = csv.DictWriter(f, CSV_FIELDS)
         w.writeheader()
-        for k in ["cpu", "cores", "kernel", "load_start", "load_end", "mode", "duration", "runs",
-                  "clk_tck",
+        for k in ["cpu", "cores", "kernel", "load_start", "load_end", "mode", "duration", "short_duration", "runs",
+                  "clk_tck", "bulk_mib", "rate_target", "rate_conns", "rate_delay_ms",
                   "airlock", "nginx", "squid", "haproxy", "mitmdump", "wrk", "hey", "openssl"]:
             w.writerow(dict(date=meta["date"], kind="meta", scenario=k, status=meta.get(k, "")))
-        for r in rows + rat + idl + nh + tgt:
+        for r in rows + rat + blk + [added] + idl + nh + tgt:
             w.writerow(dict(date=meta["date"], **r))
     print(a.md.read_text(), end="")
 
