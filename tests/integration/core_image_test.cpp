@@ -74,17 +74,10 @@ class core_image_test : public intercept_test {
   }
 
   fetched admin(const std::vector<std::string>& args, const std::string& path) {
-    std::vector<std::string> argv = {"-w", "\n%{http_code}", "-H",
-                                     std::string("Authorization: Bearer ") + admin_token};
+    std::vector<std::string> argv = {"-H", std::string("Authorization: Bearer ") + admin_token};
     argv.insert(argv.end(), args.begin(), args.end());
     argv.push_back("http://127.0.0.1:" + std::to_string(airlock().admin_port()) + path);
-    const auto r = run_curl(tmp_.path(), argv);
-    fetched out;
-    out.exit_code = r.exit_code;
-    const auto nl = r.out.rfind('\n');
-    out.status = nl == std::string::npos ? 0 : std::atoi(r.out.c_str() + nl + 1);
-    out.body = r.out.substr(0, nl);
-    return out;
+    return fetch_direct(std::move(argv));
   }
 };
 

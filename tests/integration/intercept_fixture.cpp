@@ -43,7 +43,15 @@ command_result intercept_test::curl_via_ca(std::vector<std::string> args) {
 
 fetched intercept_test::fetch(std::vector<std::string> args) {
   args.insert(args.begin(), {"-w", "\n%{http_code}"});
-  const auto r = curl_via_ca(std::move(args));
+  return split_status(curl_via_ca(std::move(args)));
+}
+
+fetched intercept_test::fetch_direct(std::vector<std::string> args) {
+  args.insert(args.begin(), {"-w", "\n%{http_code}"});
+  return split_status(run_curl(tmp_.path(), std::move(args)));
+}
+
+fetched split_status(const command_result& r) {
   fetched out;
   out.exit_code = r.exit_code;
   out.err = r.err;

@@ -61,6 +61,10 @@ class intercept_test : public proxy_test {
   // curl_via_ca reporting the final status apart from the body.
   fetched fetch(std::vector<std::string> args);
 
+  // curl with no proxy (straight at a URL of airlock's own: routes, admin, metrics),
+  // reporting the status apart from the body.
+  fetched fetch_direct(std::vector<std::string> args);
+
   // "https://localhost:PORT" + path.
   static std::string https_url(const tls_echo_server& upstream, const std::string& path);
 
@@ -73,6 +77,9 @@ class intercept_test : public proxy_test {
 
   test_certs pki_;
 };
+
+// A curl run made with -w "\n%{http_code}" as status and body.
+fetched split_status(const command_result& r);
 
 // How many times needle occurs in haystack.
 std::size_t count_of(std::string_view haystack, std::string_view needle);

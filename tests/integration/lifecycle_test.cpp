@@ -37,18 +37,8 @@ class lifecycle_test : public intercept_test {
       args.insert(args.begin(), {"-H", "Authorization: Bearer " + token});
     }
     const auto port = metrics ? airlock().metrics_port() : airlock().admin_port();
-    args.insert(args.begin(), {"-w", "\n%{http_code}"});
     args.push_back("http://127.0.0.1:" + std::to_string(port) + path);
-    const auto r = run_curl(tmp_.path(), std::move(args));
-    fetched out;
-    out.exit_code = r.exit_code;
-    out.err = r.err;
-    const auto nl = r.out.rfind('\n');
-    if (nl != std::string::npos) {
-      out.status = std::atoi(r.out.c_str() + nl + 1);
-      out.body = r.out.substr(0, nl);
-    }
-    return out;
+    return fetch_direct(std::move(args));
   }
 
   fetched push(const std::string& name, const std::string& value,

@@ -43,19 +43,7 @@ class routes_test : public intercept_test {
   }
 
   // curl straight at airlock (no -x): the way a client with a base URL talks to it.
-  fetched direct(std::vector<std::string> args) {
-    args.insert(args.begin(), {"-w", "\n%{http_code}"});
-    const auto r = run_curl(tmp_.path(), std::move(args));
-    fetched out;
-    out.exit_code = r.exit_code;
-    out.err = r.err;
-    const auto nl = r.out.rfind('\n');
-    if (nl != std::string::npos) {
-      out.status = std::atoi(r.out.c_str() + nl + 1);
-      out.body = r.out.substr(0, nl);
-    }
-    return out;
-  }
+  fetched direct(std::vector<std::string> args) { return fetch_direct(std::move(args)); }
 
   // One raw request to airlock; the response.
   std::optional<http_response> raw(const std::string& request) {
