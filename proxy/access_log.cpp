@@ -1,10 +1,12 @@
 #include "proxy/access_log.hpp"
 
-#include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/spdlog.h>
+#include <poll.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
-#include <memory>
+#include <ctime>
+#include <mutex>
 
 #include "proxy/json.hpp"
 
@@ -12,8 +14,85 @@ namespace airlock::proxy {
 
 namespace {
 
-std::shared_ptr<spdlog::logger> access_logger;
+bool access_on = false;
 config::log_format access_format = config::log_format::text;
+
+// A write(2) to a pipe of at most PIPE_BUF bytes is never split or interleaved with
+// another writer's, so a batch goes out in pieces of whole lines no larger than that.
+constexpr std::size_t atomic_write = 4096;
+// A busy worker flushes at this size even before its run of ready handlers ends.
+constexpr std::size_t batch_limit = 32 * 1024;
+
+// Batches from several workers, one after another.
+std::mutex write_mutex;
+
+struct line_batch {
+  std::string lines;
+  bool active = false;
+};
+thread_local line_batch batch;
+
+// All of data to stderr. A full non-blocking stderr gets a second to drain, then the
+// rest is dropped: the data plane never waits longer on its log.
+void write_stderr(std::string_view data) {
+  int waits = 0;
+  while (!data.empty()) {
+    const ssize_t n = ::write(STDERR_FILENO, data.data(), data.size());
+    if (n > 0) {
+      data.remove_prefix(static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0 && errno == EAGAIN && waits++ < 10) {
+      pollfd p{STDERR_FILENO, POLLOUT, 0};
+      (void)::poll(&p, 1, 100);
+      continue;
+    }
+    return;
+  }
+}
+
+void write_lines(std::string_view data) {
+  const std::lock_guard<std::mutex> lock(write_mutex);
+  while (!data.empty()) {
+    std::size_t take = data.size();
+    if (take > atomic_write) {
+      const auto nl = data.rfind('\n', atomic_write - 1);
+      take = nl != std::string_view::npos ? nl + 1 : data.find('\n') + 1;
+    }
+    write_stderr(data.substr(0, take));
+    data.remove_prefix(take);
+  }
+}
+
+// The main log's text prefix ("%Y-%m-%dT%H:%M:%S.%e%z info "), the date formatted once
+// a second per thread rather than per line.
+void append_text_prefix(std::string& out) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  thread_local std::time_t cached = -1;
+  thread_local char date[32];
+  thread_local char zone[8];
+  if (secs != cached) {
+    std::tm t{};
+    localtime_r(&secs, &t);
+    std::strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &t);
+    std::strftime(zone, sizeof(zone), "%z", &t);
+    cached = secs;
+  }
+  const auto frac = static_cast<unsigned>(ms % 1000);
+  out += date;
+  out += '.';
+  out += static_cast<char>('0' + frac / 100);
+  out += static_cast<char>('0' + frac / 10 % 10);
+  out += static_cast<char>('0' + frac % 10);
+  out += zone;
+  out += " info ";
+}
 
 // A text value as one token: bare when safe, otherwise quoted with \" and \\ escaped and
 // control bytes dropped, so a path cannot forge another field or line.
@@ -44,10 +123,16 @@ void append_text_value(std::string& out, std::string_view v) {
   out += '"';
 }
 
+// Milliseconds with three decimals, without printf's floating-point machinery.
 std::string millis(double ms) {
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%.3f", ms);
-  return buf;
+  const auto us = static_cast<std::uint64_t>(ms * 1000 + 0.5);
+  std::string out = std::to_string(us / 1000);
+  const auto frac = static_cast<unsigned>(us % 1000);
+  out += '.';
+  out += static_cast<char>('0' + frac / 100);
+  out += static_cast<char>('0' + frac / 10 % 10);
+  out += static_cast<char>('0' + frac % 10);
+  return out;
 }
 
 }  // namespace
@@ -115,26 +200,45 @@ std::string format_access(const access_entry& e, config::log_format format) {
 
 void setup_access_log(const config::log_config& cfg) {
   access_format = cfg.format;
-  if (!cfg.access) {
-    access_logger.reset();
-    return;
-  }
-  auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-  access_logger = std::make_shared<spdlog::logger>("access", sink);
-  // JSON lines carry their own time; text lines get the main log's prefix.
-  access_logger->set_pattern(
-      cfg.format == config::log_format::json ? "%v" : "%Y-%m-%dT%H:%M:%S.%e%z %l %v");
-  access_logger->set_level(spdlog::level::info);
+  access_on = cfg.access;
 }
 
 bool access_log_enabled() {
-  return access_logger != nullptr;
+  return access_on;
 }
 
 void write_access(const access_entry& e) {
-  if (access_logger) {
-    access_logger->info("{}", format_access(e, access_format));
+  if (!access_on) {
+    return;
   }
+  std::string line;
+  std::string& out = batch.active ? batch.lines : line;
+  if (access_format == config::log_format::text) {
+    append_text_prefix(out);
+  }
+  out += format_access(e, access_format);
+  out += '\n';
+  if (!batch.active) {
+    write_lines(line);
+  } else if (batch.lines.size() >= batch_limit) {
+    flush_access();
+  }
+}
+
+void flush_access() {
+  if (!batch.lines.empty()) {
+    write_lines(batch.lines);
+    batch.lines.clear();
+  }
+}
+
+access_batch::access_batch() {
+  batch.active = true;
+}
+
+access_batch::~access_batch() {
+  flush_access();
+  batch.active = false;
 }
 
 }  // namespace airlock::proxy

@@ -30,9 +30,26 @@ struct access_entry {
 // quoted and escaped) for text, one JSON object for json.
 std::string format_access(const access_entry& e, config::log_format format);
 
-// Sets up the access logger (stderr, beside the main log). Off when cfg.access is false.
+// Sets up the access log (stderr, beside the main log). Off when cfg.access is false.
 void setup_access_log(const config::log_config& cfg);
 bool access_log_enabled();
+
+// Writes the line (text lines get the main log's time and level prefix). On a thread
+// inside an access_batch it is only gathered, and goes out with the batch: one write(2)
+// for every line a run of ready handlers produced, not one per request. Never fails;
+// a stderr that stays full for a second loses the lines.
 void write_access(const access_entry& e);
+
+// Writes this thread's gathered lines now.
+void flush_access();
+
+// While one lives on a thread, that thread's lines are gathered; its end flushes them.
+class access_batch {
+ public:
+  access_batch();
+  ~access_batch();
+  access_batch(const access_batch&) = delete;
+  access_batch& operator=(const access_batch&) = delete;
+};
 
 }  // namespace airlock::proxy

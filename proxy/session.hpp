@@ -24,6 +24,7 @@
 namespace airlock::proxy {
 
 class worker;
+class kernel_pipe;
 
 class session : public std::enable_shared_from_this<session> {
  public:
@@ -84,6 +85,9 @@ class session : public std::enable_shared_from_this<session> {
   // Relays bytes both ways until both directions have ended (CONNECT, Upgrade).
   awaitable<void> tunnel(stream_ref upstream);
   awaitable<void> pump(stream_ref from, byte_buffer& buf, stream_ref to, bool upward);
+  // The rest of one plain direction through a kernel pipe; failed means both must end.
+  enum class splice_end { half_closed, failed };
+  awaitable<splice_end> splice_pump(stream_ref from, kernel_pipe& pipe, stream_ref to, bool upward);
 
   // Writes a then b completely; counts bytes sent to the client.
   awaitable<bool> write_all(stream_ref to, std::string_view a, std::string_view b = {});

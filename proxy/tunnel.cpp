@@ -3,9 +3,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
+
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
 #include "proxy/inject.hpp"
+#include "proxy/kernel_pipe.hpp"
 #include "proxy/session.hpp"
 #include "proxy/tls_state.hpp"
 #include "proxy/worker.hpp"
@@ -15,6 +18,11 @@ namespace airlock::proxy {
 namespace {
 
 constexpr std::size_t read_chunk = 16 * 1024;
+// A direction that has carried this much is a bulk transfer: it moves on to splice(2),
+// socket to pipe to socket, with no copy through user space. Below it (API calls, TLS
+// handshakes) the two descriptors a pipe costs are not worth it.
+constexpr std::uint64_t splice_after = 256 * 1024;
+constexpr std::size_t splice_pipe_size = 1024 * 1024;
 constexpr std::string_view established = "HTTP/1.1 200 Connection established\r\n\r\n";
 
 }  // namespace
@@ -112,6 +120,9 @@ awaitable<void> session::pump(stream_ref from, byte_buffer& buf, stream_ref to, 
   const auto idle = worker_.cfg().proxy.timeouts.idle;
   auto& counter =
       upward ? worker_.counters().tunnel_bytes_up : worker_.counters().tunnel_bytes_down;
+  const bool plain = !from.is_tls() && !to.is_tls();
+  bool may_splice = plain;
+  std::uint64_t moved = 0;
   for (;;) {
     if (!buf.empty()) {
       deadline_.arm(idle);
@@ -120,11 +131,23 @@ awaitable<void> session::pump(stream_ref from, byte_buffer& buf, stream_ref to, 
         break;
       }
       stats::add(counter, n);
+      moved += n;
       buf.consume(n);
+    }
+    if (may_splice && moved >= splice_after) {
+      kernel_pipe pipe(splice_pipe_size);
+      if (pipe.valid()) {
+        const splice_end end = co_await splice_pump(from, pipe, to, upward);
+        if (end == splice_end::half_closed) {
+          co_return;
+        }
+        break;
+      }
+      may_splice = false;  // out of descriptors: go on copying
     }
     deadline_.arm(idle);
     auto [ec, n] = co_await from.read_some(buf.prepare(read_chunk));
-    if (ec == asio::error::eof && !from.is_tls() && !to.is_tls()) {
+    if (ec == asio::error::eof && plain) {
       // Half-close: the peer finished sending; the other direction may still be busy.
       error_code ignored;
       to.socket().shutdown(tcp::socket::shutdown_send, ignored);
@@ -143,6 +166,70 @@ awaitable<void> session::pump(stream_ref from, byte_buffer& buf, stream_ref to, 
   error_code ignored;
   from.socket().close(ignored);
   to.socket().close(ignored);
+}
+
+awaitable<session::splice_end> session::splice_pump(stream_ref from, kernel_pipe& pipe,
+                                                    stream_ref to, bool upward) {
+  const auto idle = worker_.cfg().proxy.timeouts.idle;
+  auto& counters = worker_.counters();
+  auto& counter = upward ? counters.tunnel_bytes_up : counters.tunnel_bytes_down;
+  tcp::socket& src = from.socket();
+  tcp::socket& dst = to.socket();
+  error_code ec;
+  // splice(2) on a socket blocks unless the socket itself is non-blocking.
+  src.native_non_blocking(true, ec);
+  if (!ec) {
+    dst.native_non_blocking(true, ec);
+  }
+  if (ec) {
+    co_return splice_end::failed;
+  }
+  bool input_ended = false;
+  for (;;) {
+    const splice_result in = pipe.fill_from(src.native_handle(), splice_pipe_size);
+    if (in.bytes > 0) {
+      if (upward) {
+        stats::add(counters.bytes_from_client, in.bytes);
+        in_total_ += in.bytes;
+      }
+    } else if (in.error == 0) {
+      input_ended = true;
+    } else if (in.error == EAGAIN && pipe.buffered() == 0) {
+      deadline_.arm(idle);
+      auto [wait_ec] = co_await src.async_wait(tcp::socket::wait_read, use_tuple);
+      if (wait_ec) {
+        co_return splice_end::failed;
+      }
+      continue;
+    } else if (in.error != EAGAIN) {
+      co_return splice_end::failed;
+    }
+    // Everything in the pipe goes out before more comes in: the pipe is the only buffer,
+    // so a slow reader holds the sender back (TCP backpressure), and memory stays bounded.
+    while (pipe.buffered() > 0) {
+      const splice_result out = pipe.drain_to(dst.native_handle());
+      if (out.bytes > 0) {
+        stats::add(counter, out.bytes);
+        if (!upward) {
+          stats::add(counters.bytes_to_client, out.bytes);
+          out_total_ += out.bytes;
+        }
+        continue;
+      }
+      if (out.error != EAGAIN) {
+        co_return splice_end::failed;
+      }
+      deadline_.arm(idle);
+      auto [wait_ec] = co_await dst.async_wait(tcp::socket::wait_write, use_tuple);
+      if (wait_ec) {
+        co_return splice_end::failed;
+      }
+    }
+    if (input_ended) {
+      dst.shutdown(tcp::socket::shutdown_send, ec);
+      co_return splice_end::half_closed;
+    }
+  }
 }
 
 }  // namespace airlock::proxy
