@@ -4,7 +4,7 @@ BUILD_DIR := $(if $(filter release,$(PRESET)),build,build-$(subst asan-ubsan,asa
 JOBS ?= $(shell nproc)
 ARGS ?=
 
-.PHONY: all deps build run test check-config format format-check bench fuzz clean
+.PHONY: all deps build run test check-config format format-check bench soak fuzz clean
 
 all: build
 
@@ -32,6 +32,14 @@ bench:
 	@deploy/install-deps.sh bench
 	@$(MAKE) --no-print-directory build
 	@bench/run.sh $(if $(QUICK),--quick,)
+
+# Mixed load through one airlock for SOAK_SECONDS (default 10 minutes), sampled every 30 s:
+# RSS, descriptors and error drift; writes build/soak/report.md, exits 1 on drift or errors.
+SOAK_SECONDS ?= 600
+soak:
+	@deploy/install-deps.sh bench
+	@$(MAKE) --no-print-directory build
+	@tests/soak/soak.sh $(SOAK_SECONDS)
 
 # libFuzzer (clang, ASan + UBSan) over each target in tests/fuzz for FUZZ_SECONDS; new
 # inputs go to build-fuzz/corpus, crashes to build-fuzz/crash-* (add them to the corpus).

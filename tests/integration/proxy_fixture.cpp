@@ -1,6 +1,7 @@
 #include "tests/integration/proxy_fixture.hpp"
 
 #include <iostream>
+#include <sstream>
 
 namespace airlock::test {
 
@@ -27,6 +28,20 @@ airlock_process& proxy_test::start_airlock(const airlock_settings& settings) {
 command_result proxy_test::curl(std::vector<std::string> args, std::chrono::milliseconds timeout) {
   args.insert(args.begin(), {"-x", airlock_->proxy_url()});
   return run_curl(tmp_.path(), std::move(args), timeout);
+}
+
+double proxy_test::metric(std::string_view series) {
+  const auto r = run_curl(
+      tmp_.path(), {"http://127.0.0.1:" + std::to_string(airlock_->metrics_port()) + "/metrics"});
+  std::istringstream in(r.out);
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto space = line.rfind(' ');
+    if (space != std::string::npos && std::string_view(line).substr(0, space) == series) {
+      return std::stod(line.substr(space + 1));
+    }
+  }
+  return -1;
 }
 
 double seconds_since(std::chrono::steady_clock::time_point start) {

@@ -36,6 +36,10 @@ class proxy_test : public ::testing::Test {
 
   std::filesystem::path scratch(std::string_view name) const { return tmp_ / name; }
 
+  // The value of one sample on airlock's /metrics, named as it is written there
+  // ("airlock_tunnel_bytes_total{direction=\"up\"}"); -1 when there is no such sample.
+  double metric(std::string_view series);
+
   temp_dir tmp_;
   std::unique_ptr<airlock_process> airlock_;  // after tmp_: stopped before it is removed
 };
