@@ -31,7 +31,7 @@ format-check:
 bench:
 	@deploy/install-deps.sh bench
 	@$(MAKE) --no-print-directory build
-	@bench/run.sh $(if $(QUICK),--quick,)
+	@bench/run.sh $(if $(QUICK),--quick,) $(if $(ONLY),--only $(ONLY),)
 
 # Mixed load through one airlock for SOAK_SECONDS (default 10 minutes), sampled every 30 s:
 # RSS, descriptors and error drift; writes build/soak/report.md, exits 1 on drift or errors.

@@ -1,37 +1,74 @@
 #!/usr/bin/env bash
 # One command that measures airlock against direct and against peers on loopback.
-# Usage: bench/run.sh [--quick]      (make bench [QUICK=1])
+# Usage: bench/run.sh [--quick] [--only GROUP[,GROUP...]]   (make bench [QUICK=1])
 #   full:    wrk at 1, 32, 256 (keep-alive) and 32 (new connection per request), hey (TLS,
-#            tunnel) at 1, 32 connections, fixed-rate latency, 2 GiB tunnel bulk;
-#            3 runs x 5 s per figure (~14 min)
-#   --quick: 32 connections only, 3 runs x 2 s per figure (1 s for new-connection and
-#            fixed-rate), 1 GiB bulk, smaller probes (<3 min)
+#            tunnel) at 1, 32 connections, fixed-rate latency, 2 GiB tunnel bulk, SSE
+#            500 events per path; 3 runs x 4 s per figure (~14 min)
+#   --quick: 32 connections only, 3 runs x 1 s per figure, 512 MiB bulk, 200 SSE events,
+#            smaller probes (<3 min)
+#   --only:  just these groups (default all): plain newconn rate bulk mitm mitm-newconn
+#            tunnel sse idle newhost
 # Writes bench/results/latest.md and latest.csv and prints the markdown. See bench/README.md.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(dirname "$here")
+BENCH_LIB=$here/lib
 AIRLOCK_BIN=${AIRLOCK_BIN:-$root/build/bin/airlock}
 LUA=$here/lib/wrk-absolute.lua
-RUNS=3 IDLE_CONNS=1000 DURATION=5 CONNS=(1 32 256) MODE=full
+RUNS=3 IDLE_CONNS=1000 DURATION=4 CONNS=(1 32 256) MODE=full
 MITM_CONNS=(1 32) IDLE_TLS_CONNS=1000 NEW_HOST_NAMES=30
 NEWCONN_CONNS=(32) TUNNEL_CONNS=(1 32) BULK_MIB=2048
 # seconds per run for the new-connection (scenario 2) and fixed-rate (scenario 9) figures
-SHORT_DURATION=5
+SHORT_DURATION=4
 # fixed-rate latency: each wrk connection waits a random 0..2*RATE_DELAY_MS ms after every
 # response, so RATE_CONNS connections offer about half of airlock's keep-alive saturation
 RATE_DELAY_MS=10
-case "${1:-}" in
-  --quick)
-    DURATION=2 CONNS=(32) MITM_CONNS=(32) IDLE_TLS_CONNS=250 NEW_HOST_NAMES=15 MODE=quick
-    TUNNEL_CONNS=(32) BULK_MIB=1024 SHORT_DURATION=1
-    ;;
-  "") ;;
-  -h | --help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-  *) echo "usage: bench/run.sh [--quick]" >&2; exit 2 ;;
-esac
+# scenario 7 (SSE): events per path, pooled over RUNS interleaved streams, one event every
+# SSE_INTERVAL_MS; each stream first reads SSE_WARMUP events it does not count
+SSE_EVENTS=500 SSE_INTERVAL_MS=10 SSE_WARMUP=10
+# the --only groups, in the order they run
+ALL_GROUPS=(idle newhost plain newconn rate bulk mitm mitm-newconn tunnel sse)
+usage() { echo "usage: bench/run.sh [--quick] [--only GROUP[,GROUP...]] (groups: ${ALL_GROUPS[*]})"; }
+ONLY=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick)
+      DURATION=1 CONNS=(32) MITM_CONNS=(32) IDLE_CONNS=250 IDLE_TLS_CONNS=250 MODE=quick
+      NEW_HOST_NAMES=15 TUNNEL_CONNS=(32) BULK_MIB=512 SHORT_DURATION=1 SSE_EVENTS=200
+      ;;
+    --only)
+      [ $# -ge 2 ] || { usage >&2; exit 2; }
+      ONLY=$2
+      shift
+      ;;
+    --only=*) ONLY=${1#--only=} ;;
+    -h | --help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) usage >&2; exit 2 ;;
+  esac
+  shift
+done
+SELECTED=()
+if [ -z "$ONLY" ]; then
+  SELECTED=("${ALL_GROUPS[@]}")
+else
+  IFS=, read -ra wanted <<<"$ONLY"
+  for g in "${wanted[@]}"; do
+    [[ " ${ALL_GROUPS[*]} " == *" $g "* ]] || { echo "bench: unknown group '$g'" >&2; usage >&2; exit 2; }
+  done
+  for g in "${ALL_GROUPS[@]}"; do # run order, each once
+    if [[ ",$ONLY," == *",$g,"* ]]; then SELECTED+=("$g"); fi
+  done
+fi
+want() { # want GROUP...: true if any of them was selected
+  local g
+  for g in "$@"; do [[ " ${SELECTED[*]} " == *" $g "* ]] && return 0; done
+  return 1
+}
+# the SSE events are split over the RUNS rounds (rounded up)
+SSE_PER_RUN=$(((SSE_EVENTS + RUNS - 1) / RUNS))
 
-for tool in wrk hey nginx squid haproxy mitmdump curl python3 openssl; do
+for tool in wrk hey nginx squid haproxy tinyproxy mitmdump curl python3 openssl; do
   command -v "$tool" >/dev/null || {
     echo "bench: '$tool' not found; run deploy/install-deps.sh bench" >&2
     exit 1
@@ -48,8 +85,8 @@ source "$here/lib/mitm_peers.sh"
 trap 'stop_all; rm -rf "$BENCH_TMP"' EXIT
 trap 'exit 130' INT TERM
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-for f in runs fail idle newhost bulk; do : >"$BENCH_TMP/$f.tsv"; done
-say() { echo "bench: $*" >&2; }
+for f in runs fail idle newhost bulk sse notes; do : >"$BENCH_TMP/$f.tsv"; done
+say() { echo "bench: [$((SECONDS / 60))m$((SECONDS % 60))s] $*" >&2; }
 
 load_start=$(cut -d' ' -f1 /proc/loadavg) # before anything of ours runs
 {
@@ -59,6 +96,7 @@ load_start=$(cut -d' ' -f1 /proc/loadavg) # before anything of ours runs
   echo "kernel=$(uname -r)"
   echo "load_start=$load_start"
   echo "mode=$MODE"
+  echo "groups=${SELECTED[*]}"
   echo "duration=$DURATION"
   echo "short_duration=$SHORT_DURATION"
   echo "runs=$RUNS"
@@ -73,6 +111,9 @@ load_start=$(cut -d' ' -f1 /proc/loadavg) # before anything of ours runs
   echo "idle_tls_conns=$IDLE_TLS_CONNS"
   echo "new_host_names=$NEW_HOST_NAMES"
   echo "body_bytes=100"
+  echo "sse_events=$((SSE_PER_RUN * RUNS))"
+  echo "sse_interval_ms=$SSE_INTERVAL_MS"
+  echo "sse_warmup=$SSE_WARMUP"
   versions
 } >"$BENCH_TMP/meta.txt"
 if awk -v l="$load_start" 'BEGIN { exit !(l > 0.5) }'; then
@@ -93,6 +134,20 @@ preflight() {
   [ "$out" = "200 100" ] && return 0
   fail "$name" "preflight got '${out:-no response}' instead of '200 100'"
   return 1
+}
+
+# keepalive_check SCENARIO CURL-ARGS...: two requests on one curl; if the second needed a new
+# connection, the proxy closed the first without saying so (wrk then counts a read error per
+# request): noted in the report next to the scenario's FAILING status
+keepalive_check() {
+  local name=$1 out
+  shift
+  out=$(curl -s --max-time 5 -o /dev/null -o /dev/null -w '%{num_connects} ' "$@" || true)
+  if [ "$out" = "1 1 " ]; then
+    say "$name closes the client connection after every response (no keep-alive)"
+    printf '%s\t%s\n' "$name" "no keep-alive: closes after each response without \
+'Connection: close', a wrk read error per request" >>"$BENCH_TMP/notes.tsv"
+  fi
 }
 
 # record GROUP SCENARIO CONNS RUN BENCH-LINE: one row of runs.tsv
@@ -183,6 +238,28 @@ add_tunnel() {
   fi
 }
 
+# add_sse SCENARIO PID SSE_CLIENT.PY-ARGS...: registers a path for the SSE rounds (if they
+# run and the SSE upstream is up)
+add_sse() {
+  want sse && [ -n "$SSE_PID" ] || return 0
+  local name=$1
+  PID[sse:$name]=$2
+  shift 2
+  SARGS[$name]="$*"
+  SSE_ACTIVE+=("$name")
+}
+
+# sse_once SCENARIO: one stream of SSE_WARMUP + SSE_PER_RUN events; prints the client's JSON
+sse_once() {
+  local args json
+  read -ra args <<<"${SARGS[$1]}"
+  json=$(timeout $((SSE_PER_RUN * SSE_INTERVAL_MS * 2 / 1000 + 30)) python3 "$here/lib/sse_client.py" \
+    "${args[@]}" --events "$SSE_PER_RUN" --warmup "$SSE_WARMUP" \
+    --interval-ms "$SSE_INTERVAL_MS" || true)
+  [ -n "$json" ] || json='{"error": "sse_client.py produced no result"}'
+  echo "$json"
+}
+
 # idle SCENARIO PORT PID [IDLE_CONNS.PY-ARGS...]: RSS cost of idle keep-alive connections
 idle() {
   local name=$1 port=$2 pid=$3 json
@@ -212,9 +289,9 @@ new_host() {
   printf '%s\t%s\n' "$1" "$json" >>"$BENCH_TMP/newhost.tsv"
 }
 
-# add_mitm SCENARIO PID PROXY-PORT CA: registers an intercepting proxy for the hey rounds
-# after its preflight (placeholder key in, injected key must reach nginx), new-host and
-# idle probes. The idle probe runs first, on a process no load has touched yet.
+# add_mitm SCENARIO PID PROXY-PORT CA: registers an intercepting proxy for the hey and SSE
+# rounds after its preflight (placeholder key in, injected key must reach nginx), new-host
+# and idle probes. The idle probe runs first, on a process no load has touched yet.
 add_mitm() {
   local name=$1 pid=$2 port=$3 ca=$4
   preflight "$name" -x "http://127.0.0.1:$port" --cacert "$ca" -H "x-api-key: placeholder" \
@@ -222,8 +299,10 @@ add_mitm() {
   HURL[$name]=$TLS_URL HARGS[$name]="-x http://127.0.0.1:$port -H x-api-key:placeholder"
   PID[$name]=$pid
   MITM_ACTIVE+=("$name")
-  [ "$name" = airlock-mitm ] || idle_tls "$name" "$port" "$pid" "$ca"
-  new_host "$name" "$port" "$ca"
+  add_sse "$name" "$pid" --url "$SSE_TLS_URL" --proxy "127.0.0.1:$port" --cafile "$ca" \
+    --header x-api-key:placeholder
+  if want idle && [ "$name" != airlock-mitm ]; then idle_tls "$name" "$port" "$pid" "$ca"; fi
+  if want newhost; then new_host "$name" "$port" "$ca"; fi
 }
 
 # idle_airlock_tls: airlock's intercepted idle probe on an instance of its own, so memory
@@ -245,16 +324,26 @@ make_bench_pki
 start_nginx || { say "nginx upstream did not start:"; cat "$BENCH_TMP/nginx/error.log" >&2; exit 1; }
 ORIGIN=http://127.0.0.1:$NGINX_PORT/small
 TLS_URL=https://$BENCH_HOST:$NGINX_TLS_PORT/small
-declare -A URL ABS PID HURL HARGS BARGS
-ACTIVE=() MITM_ACTIVE=() TUNNEL_ACTIVE=() BULK_ACTIVE=()
+# scenario 7's upstream: the ports go into the proxies' configs whether or not it runs
+SSE_PORT=$(free_port) SSE_TLS_PORT=$(free_port)
+SSE_URL=http://127.0.0.1:$SSE_PORT/sse
+SSE_TLS_URL=https://$BENCH_HOST:$SSE_TLS_PORT/sse
+declare -A URL ABS PID HURL HARGS BARGS SARGS
+ACTIVE=() MITM_ACTIVE=() TUNNEL_ACTIVE=() BULK_ACTIVE=() SSE_ACTIVE=()
 # scenario 4's file: sparse, so it costs neither disk nor page cache
 truncate -s "${BULK_MIB}M" "$BENCH_TMP/nginx/www/bulk"
 BULK_URL=http://127.0.0.1:$NGINX_PORT/bulk
-say "$MODE run: wrk ${CONNS[*]} and hey ${MITM_CONNS[*]} connections, $RUNS x ${DURATION}s each;" \
-  "upstream nginx on :$NGINX_PORT (HTTP) and :$NGINX_TLS_PORT (TLS)"
+say "$MODE run of ${SELECTED[*]}: wrk ${CONNS[*]} and hey ${MITM_CONNS[*]} connections," \
+  "$RUNS x ${DURATION}s each; upstream nginx on :$NGINX_PORT (HTTP) and :$NGINX_TLS_PORT (TLS)"
+SSE_PID=""
+if want sse && ! start_sse; then
+  fail sse "the SSE upstream did not start: $(tail -n 2 "$BENCH_TMP/sse/stdout.log" | tr '\n' ' ')"
+  SSE_PID="" # so add_sse registers nothing
+fi
 
 URL[direct]=$ORIGIN ABS[direct]="" PID[direct]=$NGINX_PID
 preflight direct "$ORIGIN" && ACTIVE+=(direct)
+add_sse direct "$SSE_PID" --url "$SSE_URL"
 if preflight tls-direct --cacert "$BENCH_PKI/ca.pem" -H "x-api-key: $BENCH_KEY" \
   "https://127.0.0.1:$NGINX_TLS_PORT/small"; then
   HURL[tls-direct]=https://127.0.0.1:$NGINX_TLS_PORT/small HARGS[tls-direct]="-H x-api-key:$BENCH_KEY"
@@ -262,9 +351,11 @@ if preflight tls-direct --cacert "$BENCH_PKI/ca.pem" -H "x-api-key: $BENCH_KEY" 
   MITM_ACTIVE+=(tls-direct)
   TUNNEL_ACTIVE+=(tls-direct)
 fi
+add_sse tls-direct "$SSE_PID" --url "https://127.0.0.1:$SSE_TLS_PORT/sse" \
+  --cafile "$BENCH_PKI/ca.pem" --header "x-api-key:$BENCH_KEY"
 BARGS[direct]="" && BULK_ACTIVE+=(direct)
 
-idle_airlock_tls
+if want idle; then idle_airlock_tls; fi
 start_airlock || true
 echo "airlock=$(airlock_version)" >>"$BENCH_TMP/meta.txt"
 if [ -n "$AIRLOCK_ERR" ]; then
@@ -277,7 +368,8 @@ elif preflight airlock -x "http://127.0.0.1:$AIRLOCK_PORT" "$ORIGIN"; then
   HURL[airlock-forward]=$ORIGIN HARGS[airlock-forward]="-x http://127.0.0.1:$AIRLOCK_PORT"
   PID[airlock-forward]=$AIRLOCK_PID
   MITM_ACTIVE+=(airlock-forward)
-  idle airlock "$AIRLOCK_PORT" "$AIRLOCK_PID"
+  add_sse airlock "$AIRLOCK_PID" --url "$SSE_URL" --proxy "127.0.0.1:$AIRLOCK_PORT"
+  if want idle; then idle airlock "$AIRLOCK_PORT" "$AIRLOCK_PID"; fi
   add_tunnel airlock-tunnel "$AIRLOCK_PID" "$AIRLOCK_PORT"
   add_mitm airlock-mitm "$AIRLOCK_PID" "$AIRLOCK_PORT" "$AIRLOCK_CA"
 else
@@ -285,95 +377,156 @@ else
   add_mitm airlock-mitm "$AIRLOCK_PID" "$AIRLOCK_PORT" "$AIRLOCK_CA"
 fi
 
-if ! start_squid; then
-  fail squid "did not start: $(tail -n 2 "$BENCH_TMP/squid/cache.log" 2>/dev/null | tr '\n' ' ')"
-elif preflight squid -x "http://127.0.0.1:$SQUID_PORT" "$ORIGIN"; then
-  URL[squid]=http://127.0.0.1:$SQUID_PORT/ ABS[squid]=$ORIGIN PID[squid]=$SQUID_PID
-  ACTIVE+=(squid)
-  idle squid "$SQUID_PORT" "$SQUID_PID"
-  add_tunnel squid-tunnel "$SQUID_PID" "$SQUID_PORT"
+# the plain forward and reverse peers serve every group but the TLS-interception ones
+if want idle plain newconn tunnel bulk sse; then
+  if ! start_squid; then
+    fail squid "did not start: $(tail -n 2 "$BENCH_TMP/squid/cache.log" 2>/dev/null | tr '\n' ' ')"
+  elif preflight squid -x "http://127.0.0.1:$SQUID_PORT" "$ORIGIN"; then
+    URL[squid]=http://127.0.0.1:$SQUID_PORT/ ABS[squid]=$ORIGIN PID[squid]=$SQUID_PID
+    ACTIVE+=(squid)
+    add_sse squid "$SQUID_PID" --url "$SSE_URL" --proxy "127.0.0.1:$SQUID_PORT"
+    if want idle; then idle squid "$SQUID_PORT" "$SQUID_PID"; fi
+    add_tunnel squid-tunnel "$SQUID_PID" "$SQUID_PORT"
+  fi
+
+  if ! start_tinyproxy; then
+    why="did not start: $(tail -n 2 "$BENCH_TMP/tinyproxy/stdout.log" | tr '\n' ' ')"
+    for name in tinyproxy tinyproxy-tunnel tinyproxy-tunnel-bulk; do fail "$name" "$why"; done
+  else
+    if preflight tinyproxy -x "http://127.0.0.1:$TINYPROXY_PORT" "$ORIGIN"; then
+      URL[tinyproxy]=http://127.0.0.1:$TINYPROXY_PORT/ ABS[tinyproxy]=$ORIGIN
+      PID[tinyproxy]=$TINYPROXY_PID
+      ACTIVE+=(tinyproxy)
+      add_sse tinyproxy "$TINYPROXY_PID" --url "$SSE_URL" --proxy "127.0.0.1:$TINYPROXY_PORT"
+    fi
+    add_tunnel tinyproxy-tunnel "$TINYPROXY_PID" "$TINYPROXY_PORT"
+  fi
 fi
 
-if ! start_haproxy; then
-  fail haproxy "did not start: $(tail -n 2 "$BENCH_TMP/haproxy/stdout.log" | tr '\n' ' ')"
-elif preflight haproxy "http://127.0.0.1:$HAPROXY_PORT/small"; then
-  URL[haproxy]=http://127.0.0.1:$HAPROXY_PORT/small ABS[haproxy]="" PID[haproxy]=$HAPROXY_PID
-  ACTIVE+=(haproxy)
+if want plain newconn sse; then
+  if ! start_haproxy; then
+    fail haproxy "did not start: $(tail -n 2 "$BENCH_TMP/haproxy/stdout.log" | tr '\n' ' ')"
+  elif preflight haproxy "http://127.0.0.1:$HAPROXY_PORT/small"; then
+    URL[haproxy]=http://127.0.0.1:$HAPROXY_PORT/small ABS[haproxy]="" PID[haproxy]=$HAPROXY_PID
+    ACTIVE+=(haproxy)
+    add_sse haproxy "$HAPROXY_PID" --url "http://127.0.0.1:$HAPROXY_PORT/sse"
+  fi
+
+  if ! start_nginx_reverse; then
+    fail nginx-reverse "did not start: $(tail -n 2 "$BENCH_TMP/nginx-reverse/error.log" | tr '\n' ' ')"
+  elif preflight nginx-reverse "http://127.0.0.1:$NGINX_REVERSE_PORT/small"; then
+    URL[nginx-reverse]=http://127.0.0.1:$NGINX_REVERSE_PORT/small ABS[nginx-reverse]=""
+    PID[nginx-reverse]=$NGINX_REVERSE_PID
+    ACTIVE+=(nginx-reverse)
+    add_sse nginx-reverse "$NGINX_REVERSE_PID" --url "http://127.0.0.1:$NGINX_REVERSE_PORT/sse"
+  fi
 fi
 
-if ! start_mitmdump; then
-  fail mitmdump "did not start: $(tail -n 2 "$BENCH_TMP/mitmdump/stdout.log" | tr '\n' ' ')"
-else
-  add_mitm mitmdump "$MITMDUMP_PID" "$MITMDUMP_PORT" "$MITMDUMP_CA"
+if want mitm mitm-newconn idle newhost sse; then
+  if ! start_mitmdump; then
+    fail mitmdump "did not start: $(tail -n 2 "$BENCH_TMP/mitmdump/stdout.log" | tr '\n' ' ')"
+  else
+    add_mitm mitmdump "$MITMDUMP_PID" "$MITMDUMP_PORT" "$MITMDUMP_CA"
+  fi
+
+  if ! start_squid_bump; then
+    fail squid-bump "did not start: $(tail -n 2 "$BENCH_TMP/squid-bump/cache.log" \
+      "$BENCH_TMP/squid-bump/certgen-init.log" 2>/dev/null | tr '\n' ' ')"
+  else
+    add_mitm squid-bump "$SQUID_BUMP_PID" "$SQUID_BUMP_PORT" "$SQUID_BUMP_CA"
+  fi
 fi
 
-if ! start_squid_bump; then
-  fail squid-bump "did not start: $(tail -n 2 "$BENCH_TMP/squid-bump/cache.log" \
-    "$BENCH_TMP/squid-bump/certgen-init.log" 2>/dev/null | tr '\n' ' ')"
-else
-  add_mitm squid-bump "$SQUID_BUMP_PID" "$SQUID_BUMP_PORT" "$SQUID_BUMP_CA"
+if want plain newconn; then
+  for name in "${ACTIVE[@]}"; do
+    if [ -n "${ABS[$name]}" ]; then
+      keepalive_check "$name" -x "${URL[$name]}" "${ABS[$name]}" "${ABS[$name]}"
+    else
+      keepalive_check "$name" "${URL[$name]}" "${URL[$name]}"
+    fi
+  done
 fi
 
 # --- throughput: rounds interleave the scenarios, so drift in the machine's other load
 # spreads over all of them instead of landing on whichever ran last ---------------------
-for name in "${ACTIVE[@]}"; do wrk_once "$name" 32 1 >/dev/null; done # warm-up
-for c in "${CONNS[@]}"; do
-  for r in $(seq "$RUNS"); do
-    for name in "${ACTIVE[@]}"; do
-      line=$(measured "$name" wrk_once "$name" "$c" "$DURATION")
-      say "$name c=$c run $r/$RUNS: $line"
-      record forward "$name" "$c" "$r" "$line"
+if want plain newconn rate; then
+  for name in "${ACTIVE[@]}"; do wrk_once "$name" 32 1 >/dev/null; done # warm-up
+fi
+if want plain; then
+  for c in "${CONNS[@]}"; do
+    for r in $(seq "$RUNS"); do
+      for name in "${ACTIVE[@]}"; do
+        line=$(measured "$name" wrk_once "$name" "$c" "$DURATION")
+        say "$name c=$c run $r/$RUNS: $line"
+        record forward "$name" "$c" "$r" "$line"
+      done
     done
   done
-done
+fi
 
 # scenario 2: the same with "Connection: close", so every request is a new connection
-for c in "${NEWCONN_CONNS[@]}"; do
-  for r in $(seq "$RUNS"); do
-    for name in "${ACTIVE[@]}"; do
-      line=$(BENCH_CLOSE=1 measured "$name" wrk_once "$name" "$c" "$SHORT_DURATION")
-      say "$name new-conn c=$c run $r/$RUNS: $line"
-      record forward-newconn "$name" "$c" "$r" "$line"
+if want newconn; then
+  for c in "${NEWCONN_CONNS[@]}"; do
+    for r in $(seq "$RUNS"); do
+      for name in "${ACTIVE[@]}"; do
+        line=$(BENCH_CLOSE=1 measured "$name" wrk_once "$name" "$c" "$SHORT_DURATION")
+        say "$name new-conn c=$c run $r/$RUNS: $line"
+        record forward-newconn "$name" "$c" "$r" "$line"
+      done
     done
   done
-done
+fi
 
 # scenario 9: latency at a fixed offered rate of about half airlock's keep-alive saturation
-# (its median req/s at 32 connections above), the same rate for direct and airlock
-sat=$(awk -F'\t' '$1 == "forward" && $2 == "airlock" && $3 == 32 {print $5}' \
-  "$BENCH_TMP/runs.tsv" | sort -n | awk '{v[NR] = $1} END {print NR ? v[int((NR + 1) / 2)] : 0}')
-[ "${sat%.*}" -gt 0 ] 2>/dev/null || sat=20000
-RATE_TARGET=$(awk -v s="$sat" 'BEGIN {printf "%d", s / 2}')
-RATE_CONNS=$(awk -v t="$RATE_TARGET" -v d="$RATE_DELAY_MS" 'BEGIN {printf "%d", t * d / 1000 + 0.5}')
-echo "rate_target=$RATE_TARGET" >>"$BENCH_TMP/meta.txt"
-echo "rate_conns=$RATE_CONNS" >>"$BENCH_TMP/meta.txt"
-say "fixed rate: about $RATE_TARGET req/s offered ($RATE_CONNS connections, mean ${RATE_DELAY_MS} ms pause)"
-for r in $(seq "$RUNS"); do
-  for name in direct airlock; do
-    [[ " ${ACTIVE[*]} " == *" $name "* ]] || continue
-    line=$(BENCH_DELAY_MS=$RATE_DELAY_MS measured "$name" wrk_once "$name" "$RATE_CONNS" \
-      "$SHORT_DURATION")
-    say "$name fixed-rate run $r/$RUNS: $line"
-    record fixed-rate "$name" "$RATE_CONNS" "$r" "$line"
+# (its median req/s at 32 connections above, or one run of its own without "plain"), the
+# same rate for direct and airlock
+if want rate; then
+  sat=$(awk -F'\t' '$1 == "forward" && $2 == "airlock" && $3 == 32 {print $5}' \
+    "$BENCH_TMP/runs.tsv" | sort -n | awk '{v[NR] = $1} END {print NR ? v[int((NR + 1) / 2)] : 0}')
+  if [ "${sat%.*}" = 0 ] && [[ " ${ACTIVE[*]} " == *" airlock "* ]]; then
+    line=$(wrk_once airlock 32 "$DURATION")
+    say "airlock c=32 (fixed-rate calibration): $line"
+    sat=$(echo "$line" | sed -n 's/.* rps=\([0-9.]*\).*/\1/p')
+  fi
+  [ "${sat%.*}" -gt 0 ] 2>/dev/null || sat=20000
+  RATE_TARGET=$(awk -v s="$sat" 'BEGIN {printf "%d", s / 2}')
+  RATE_CONNS=$(awk -v t="$RATE_TARGET" -v d="$RATE_DELAY_MS" 'BEGIN {printf "%d", t * d / 1000 + 0.5}')
+  echo "rate_target=$RATE_TARGET" >>"$BENCH_TMP/meta.txt"
+  echo "rate_conns=$RATE_CONNS" >>"$BENCH_TMP/meta.txt"
+  say "fixed rate: about $RATE_TARGET req/s offered ($RATE_CONNS connections, mean ${RATE_DELAY_MS} ms pause)"
+  for r in $(seq "$RUNS"); do
+    for name in direct airlock; do
+      [[ " ${ACTIVE[*]} " == *" $name "* ]] || continue
+      line=$(BENCH_DELAY_MS=$RATE_DELAY_MS measured "$name" wrk_once "$name" "$RATE_CONNS" \
+        "$SHORT_DURATION")
+      say "$name fixed-rate run $r/$RUNS: $line"
+      record fixed-rate "$name" "$RATE_CONNS" "$r" "$line"
+    done
   done
-done
+fi
 
 # scenario 4: bulk through the tunnel, interleaved rounds (the preflight was the warm-up)
-for r in $(seq "$RUNS"); do
-  for name in "${BULK_ACTIVE[@]}"; do
-    out=$(bulk_once "$name")
-    say "$name bulk ${BULK_MIB} MiB run $r/$RUNS: code bytes seconds cpu_ticks = $out"
-    printf '%s\t%s\t%s\n' "$name" "$r" "$(echo "$out" | tr ' ' '\t')" >>"$BENCH_TMP/bulk.tsv"
+if want bulk; then
+  for r in $(seq "$RUNS"); do
+    for name in "${BULK_ACTIVE[@]}"; do
+      out=$(bulk_once "$name")
+      say "$name bulk ${BULK_MIB} MiB run $r/$RUNS: code bytes seconds cpu_ticks = $out"
+      printf '%s\t%s\t%s\n' "$name" "$r" "$(echo "$out" | tr ' ' '\t')" >>"$BENCH_TMP/bulk.tsv"
+    done
   done
-done
+fi
 
 # TLS: the same rounds with hey, keep-alive first, then a new connection per request;
 # then scenario 3, small requests through a blind CONNECT tunnel with keep-alive
-for name in "${MITM_ACTIVE[@]}"; do hey_once "$name" mitm-keepalive 32 1 >/dev/null; done
+if want mitm mitm-newconn; then
+  for name in "${MITM_ACTIVE[@]}"; do hey_once "$name" mitm-keepalive 32 1 >/dev/null; done
+fi
 for group in mitm-keepalive mitm-newconn tunnel; do
   if [ "$group" = tunnel ]; then
+    want tunnel || continue
     conns=("${TUNNEL_CONNS[@]}") names=("${TUNNEL_ACTIVE[@]}")
   else
+    want "${group%-keepalive}" || continue
     conns=("${MITM_CONNS[@]}") names=("${MITM_ACTIVE[@]}")
   fi
   for c in "${conns[@]}"; do
@@ -387,8 +540,24 @@ for group in mitm-keepalive mitm-newconn tunnel; do
   done
 done
 
+# scenario 7: SSE, one event every SSE_INTERVAL_MS; RUNS interleaved rounds of one stream
+# per path, their events pooled per path
+if want sse; then
+  for r in $(seq "$RUNS"); do
+    for name in "${SSE_ACTIVE[@]}"; do
+      json=$(sse_once "$name")
+      # shellcheck disable=SC2001  # the progress line leaves out the list of delays
+      say "$name sse run $r/$RUNS: $(echo "$json" | sed 's/, "delays_us": \[.*\]//')"
+      printf '%s\t%s\t%s\n' "$name" "$r" "$json" >>"$BENCH_TMP/sse.tsv"
+    done
+  done
+fi
+
 for name in "${ACTIVE[@]}" "${MITM_ACTIVE[@]}" "${TUNNEL_ACTIVE[@]}" "${BULK_ACTIVE[@]}"; do
   kill -0 "${PID[$name]}" 2>/dev/null || fail "$name" "process exited during the measurement"
+done
+for name in "${SSE_ACTIVE[@]}"; do
+  kill -0 "${PID[sse:$name]}" 2>/dev/null || fail "$name" "process exited during the measurement"
 done
 
 echo "load_end=$(cut -d' ' -f1 /proc/loadavg)" >>"$BENCH_TMP/meta.txt"

@@ -7,7 +7,8 @@
 # Names: the upstream is "bench.test" (throughput, idle) and h1..hN.bench.test (new-host
 # latency), all served by nginx's TLS port. No resolver knows them, so each proxy is told
 # the address its own way: airlock by resolve: entries, Squid by a hosts_file, mitmdump
-# by its addon. Clients always CONNECT NAME:NGINX_TLS_PORT, so nothing remaps ports.
+# by its addon. Clients always CONNECT NAME:PORT with the port of the upstream meant
+# (NGINX_TLS_PORT, or SSE_TLS_PORT for scenario 7), so nothing remaps ports.
 
 BENCH_HOST=bench.test
 
@@ -44,7 +45,8 @@ new_host_names() {
 }
 
 # --- mitmdump: mitmproxy's CLI, one Python process. The addon sets the credential header
-# (the one line that is the peer's "injection") and points bench.test at nginx. ---------
+# (the one line that is the peer's "injection"), points *.bench.test at 127.0.0.1 (same
+# port: nginx, or the SSE upstream) and streams text/event-stream responses. ------------
 start_mitmdump() {
   local d=$BENCH_TMP/mitmdump
   mkdir -p "$d"
@@ -53,19 +55,24 @@ start_mitmdump() {
 import os
 
 KEY = os.environ["BENCH_KEY"]
-UPSTREAM = ("127.0.0.1", int(os.environ["BENCH_TLS_PORT"]))
 
 
 def server_connect(data):  # no resolver knows *.bench.test; the SNI stays the name
     if data.server.address and data.server.address[0].endswith("bench.test"):
-        data.server.address = UPSTREAM
+        data.server.address = ("127.0.0.1", data.server.address[1])
 
 
 def request(flow):
     flow.request.headers["x-api-key"] = KEY
+
+
+def responseheaders(flow):  # mitmproxy buffers whole bodies, which swallows SSE (its own
+    # warning's workaround, mitmproxy issue 4469): stream event streams as they arrive
+    if flow.response.headers.get("content-type", "").startswith("text/event-stream"):
+        flow.response.stream = True
 PY
   # confdir: its CA is generated here, not in ~/.mitmproxy
-  spawn "$d/stdout.log" env BENCH_KEY="$BENCH_KEY" BENCH_TLS_PORT="$NGINX_TLS_PORT" \
+  spawn "$d/stdout.log" env BENCH_KEY="$BENCH_KEY" \
     mitmdump --listen-host 127.0.0.1 --listen-port "$MITMDUMP_PORT" -q \
     --set confdir="$d/conf" --set ssl_verify_upstream_trusted_ca="$BENCH_PKI/ca.pem" \
     -s "$d/addon.py"

@@ -2,7 +2,8 @@
 # Starting and stopping the processes bench/run.sh measures. Sourced, not run.
 # Every process is started in the background with its PID recorded in BENCH_PIDS so that
 # stop_all (run.sh's EXIT trap) ends exactly those. Everything listens on 127.0.0.1 only.
-# Needs: BENCH_TMP (a private temp dir), AIRLOCK_BIN; the TLS parts are in mitm_peers.sh.
+# Needs: BENCH_TMP (a private temp dir), BENCH_LIB (bench/lib), AIRLOCK_BIN; the TLS parts
+# are in mitm_peers.sh.
 
 BENCH_PIDS=()
 
@@ -125,7 +126,10 @@ CONF
   wait_port "$SQUID_PORT" "$SQUID_PID" 20
 }
 
-# --- HAProxy: reverse proxy to nginx that sets one request header. ---------------------
+# --- HAProxy: reverse proxy to nginx that sets one request header. /sse goes to the SSE
+# upstream (SSE_PORT) with "option http-no-delay": without it HAProxy sends body data with
+# MSG_MORE and the kernel holds each event up to 200 ms waiting for a full segment (seen:
+# p50 82 ms, p99 208 ms added). Only that backend has it, so /small is unchanged. ------
 start_haproxy() {
   local d=$BENCH_TMP/haproxy
   mkdir -p "$d"
@@ -144,13 +148,115 @@ defaults
 frontend bench
   bind 127.0.0.1:$HAPROXY_PORT
   http-request set-header X-Api-Key bench
+  use_backend sse if { path /sse }
   default_backend upstream
 backend upstream
   server nginx 127.0.0.1:$NGINX_PORT
+backend sse
+  option http-no-delay
+  server sse 127.0.0.1:$SSE_PORT
 CONF
   spawn "$d/stdout.log" haproxy -db -f "$d/haproxy.cfg"
   HAPROXY_PID=$SPAWNED_PID
   wait_port "$HAPROXY_PORT" "$HAPROXY_PID" 10
+}
+
+# --- nginx as a reverse proxy that sets one header: the relay ceiling beside HAProxy. One
+# worker, no access log, HTTP/1.1 keep-alive to the upstream (a pool big enough for 256
+# connections, no request limit), x-api-key set; /sse goes to the SSE upstream (which sends
+# "X-Accel-Buffering: no", so nginx relays it unbuffered, as SSE behind nginx is run). --
+start_nginx_reverse() {
+  local d=$BENCH_TMP/nginx-reverse
+  mkdir -p "$d/tmp"
+  NGINX_REVERSE_PORT=$(free_port)
+  cat >"$d/nginx.conf" <<CONF
+daemon off;
+master_process off;
+worker_processes 1;
+worker_rlimit_nofile 16384;
+pid $d/nginx.pid;
+error_log $d/error.log warn;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  keepalive_requests 100000000;
+  keepalive_timeout 300s;
+  client_body_temp_path $d/tmp/body;
+  proxy_temp_path $d/tmp/proxy;
+  fastcgi_temp_path $d/tmp/fastcgi;
+  uwsgi_temp_path $d/tmp/uwsgi;
+  scgi_temp_path $d/tmp/scgi;
+  upstream origin {
+    server 127.0.0.1:$NGINX_PORT;
+    keepalive 512;
+    keepalive_requests 100000000;
+    keepalive_timeout 300s;
+  }
+  upstream sse {
+    server 127.0.0.1:$SSE_PORT;
+    keepalive 16;
+  }
+  server {
+    listen 127.0.0.1:$NGINX_REVERSE_PORT;
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+    proxy_set_header x-api-key bench;
+    location / { proxy_pass http://origin; }
+    location = /sse { proxy_pass http://sse; }
+  }
+}
+CONF
+  spawn "$d/stdout.log" nginx -p "$d" -e "$d/error.log" -c "$d/nginx.conf"
+  NGINX_REVERSE_PID=$SPAWNED_PID
+  wait_port "$NGINX_REVERSE_PORT" "$NGINX_REVERSE_PID" 10
+}
+
+# --- tinyproxy: forward proxy, one process in the foreground (-d). tinyproxy 1.11 runs a
+# thread per client connection (StartServers/MinSpareServers/... of 1.10 are gone);
+# MaxClients 1024 so that 256 connections are never refused. LogLevel Critical (no
+# per-connection lines), no Via header (airlock adds none), only 127.0.0.1 allowed (an
+# address, so no name lookup per connection), CONNECT only to nginx's two ports. As root
+# it drops to nobody. It has no client keep-alive, and closes after each response without
+# saying "Connection: close": wrk counts that as a read error per request. --------------
+start_tinyproxy() {
+  local d=$BENCH_TMP/tinyproxy
+  mkdir -p "$d"
+  TINYPROXY_PORT=$(free_port)
+  local user_lines=""
+  if [ "$(id -u)" -eq 0 ]; then
+    user_lines=$'User nobody\nGroup nogroup'
+    chown nobody "$d" && chmod 755 "$BENCH_TMP"
+  fi
+  cat >"$d/tinyproxy.conf" <<CONF
+Port $TINYPROXY_PORT
+Listen 127.0.0.1
+$user_lines
+Timeout 300
+MaxClients 1024
+LogFile "$d/tinyproxy.log"
+LogLevel Critical
+PidFile "$d/tinyproxy.pid"
+Allow 127.0.0.1
+ConnectPort $NGINX_TLS_PORT
+ConnectPort $NGINX_PORT
+DisableViaHeader Yes
+CONF
+  spawn "$d/stdout.log" tinyproxy -d -c "$d/tinyproxy.conf"
+  TINYPROXY_PID=$SPAWNED_PID
+  wait_port "$TINYPROXY_PORT" "$TINYPROXY_PID" 10
+}
+
+# --- the SSE upstream (scenario 7): lib/sse_server.py, plain HTTP on SSE_PORT and TLS (the
+# bench certificate, x-api-key must be BENCH_KEY) on SSE_TLS_PORT; ports chosen by the
+# caller, so that the proxies' configs can name them before it starts. ----------------
+start_sse() {
+  local d=$BENCH_TMP/sse
+  mkdir -p "$d"
+  spawn "$d/stdout.log" env BENCH_KEY="$BENCH_KEY" python3 "$BENCH_LIB/sse_server.py" \
+    --port "$SSE_PORT" --tls-port "$SSE_TLS_PORT" --cert "$BENCH_PKI/upstream.pem" \
+    --key "$BENCH_PKI/upstream.key" --interval-ms "$SSE_INTERVAL_MS"
+  SSE_PID=$SPAWNED_PID
+  wait_port "$SSE_PORT" "$SSE_PID" 10 && wait_port "$SSE_TLS_PORT" "$SSE_PID" 5
 }
 
 # --- airlock: one worker. Ready when it prints "proxy listening on 127.0.0.1:PORT". ----
@@ -160,7 +266,7 @@ CONF
 # the BENCH_KEY environment variable, upstream verified against the bench CA.
 # start_airlock [NAME]: NAME (default airlock) names the directory, so a second instance
 # can run beside the first. Sets AIRLOCK_PORT, AIRLOCK_PID, AIRLOCK_CA; on failure returns
-# 1 with the reason in AIRLOCK_ERR. Needs NGINX_TLS_PORT, BENCH_PKI, BENCH_KEY.
+# 1 with the reason in AIRLOCK_ERR. Needs NGINX_TLS_PORT, SSE_TLS_PORT, BENCH_PKI, BENCH_KEY.
 start_airlock() {
   local d=$BENCH_TMP/${1:-airlock} deadline name
   AIRLOCK_PID=""
@@ -193,6 +299,7 @@ CONF
     for name in "$BENCH_HOST" $(new_host_names "$NEW_HOST_NAMES"); do
       echo "  \"$name:$NGINX_TLS_PORT\": \"127.0.0.1:$NGINX_TLS_PORT\""
     done
+    echo "  \"$BENCH_HOST:$SSE_TLS_PORT\": \"127.0.0.1:$SSE_TLS_PORT\"" # the SSE upstream
   } >"$d/airlock.yaml"
   spawn "$d/stdout.log" env BENCH_KEY="$BENCH_KEY" "$AIRLOCK_BIN" --config "$d/airlock.yaml"
   AIRLOCK_PID=$SPAWNED_PID
@@ -216,6 +323,7 @@ versions() { # one "name=version" per line, for the peers
   echo "nginx=$(nginx -v 2>&1 | sed 's|.*nginx/||')"
   echo "squid=$(squid -v | sed -n 's/.*Version //p' | head -n1)"
   echo "haproxy=$(haproxy -v | sed -n 's/^HAProxy version \([^ ]*\).*/\1/p')"
+  echo "tinyproxy=$(tinyproxy -v 2>&1 | sed -n 's/^tinyproxy //p' | head -n1)"
   echo "wrk=$(wrk -v 2>&1 | sed -n 's/^wrk \([^ ]*\).*/\1/p')"
   mitm_versions
 }
