@@ -4,7 +4,7 @@ BUILD_DIR := $(if $(filter release,$(PRESET)),build,build-$(subst asan-ubsan,asa
 JOBS ?= $(shell nproc)
 ARGS ?=
 
-.PHONY: all deps build run test check-config format format-check bench soak fuzz clean
+.PHONY: all deps build run test check-config format format-check bench soak image-check fuzz clean
 
 all: build
 
@@ -40,6 +40,12 @@ soak:
 	@deploy/install-deps.sh bench
 	@$(MAKE) --no-print-directory build
 	@tests/soak/soak.sh $(SOAK_SECONDS)
+
+# Builds deploy/Dockerfile with Debian's podman (a debootstrap base, no registry) and runs
+# the image, the egress-init image and the compose file hardened (about 10-20 minutes).
+image-check:
+	@deploy/install-deps.sh image
+	@deploy/image-check.sh
 
 # libFuzzer (clang, ASan + UBSan) over each target in tests/fuzz for FUZZ_SECONDS; new
 # inputs go to build-fuzz/corpus, crashes to build-fuzz/crash-* (add them to the corpus).

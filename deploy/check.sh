@@ -66,11 +66,11 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 static_checks() {
   echo "== static"
-  for f in "$here"/check.sh "$here"/install-deps.sh "$here"/image/egress-lock.sh "$here"/image/healthcheck; do
+  for f in "$here"/check.sh "$here"/image-check.sh "$here"/install-deps.sh "$here"/image/egress-lock.sh "$here"/image/healthcheck; do
     expect "bash -n ${f#"$root"/}" bash -n "$f"
   done
   if have shellcheck; then
-    expect "shellcheck deploy scripts" shellcheck "$here/check.sh" "$here/image/egress-lock.sh" "$here/image/healthcheck"
+    expect "shellcheck deploy scripts" shellcheck "$here/check.sh" "$here/image-check.sh" "$here/image/egress-lock.sh" "$here/image/healthcheck"
   else
     skipped+=("shellcheck (not installed)")
   fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages airlock needs, only those that are missing.
-# Usage: deploy/install-deps.sh [build|test|bench|fuzz|all]   (default: test = build + test peers)
+# Usage: deploy/install-deps.sh [build|test|bench|fuzz|image|all]   (default: test = build + test peers)
 # Idempotent and silent when nothing is missing; uses sudo when not root.
 set -euo pipefail
 
@@ -11,15 +11,21 @@ build_pkgs=(build-essential cmake pkg-config libboost1.81-dev libssl-dev libyaml
 test_pkgs=(nginx curl git python3 python3-requests python3-yaml procps iproute2 iptables openssl gdb)
 fuzz_pkgs=(clang libclang-rt-14-dev)  # libFuzzer and the sanitizer runtimes (make fuzz)
 bench_pkgs=(wrk hey haproxy squid-openssl tinyproxy mitmproxy)
+# deploy/image-check.sh: rootful podman (its build is buildah's, built in), runc for hosts with
+# hybrid cgroups that crun refuses, netavark/aardvark-dns named explicitly because
+# --no-install-recommends could pick CNI instead, debootstrap for the local base image.
+image_pkgs=(podman runc netavark aardvark-dns iptables debootstrap debian-archive-keyring podman-compose
+  curl python3 openssl)
 
 case "$profile" in
   build) want=("${build_pkgs[@]}") ;;
   test) want=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
   fuzz) want=("${build_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
   bench) want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+  image) want=("${image_pkgs[@]}") ;;
   all) want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
   *)
-    echo "install-deps.sh: unknown profile '$profile' (build|test|bench|fuzz|all)" >&2
+    echo "install-deps.sh: unknown profile '$profile' (build|test|bench|fuzz|image|all)" >&2
     exit 2
     ;;
 esac

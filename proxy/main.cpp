@@ -96,7 +96,15 @@ std::string host_port(const boost::asio::ip::tcp::endpoint& ep) {
 void print_banner(const airlock::proxy::server& srv,
                   const airlock::proxy::control::control_server& control) {
   const std::string at = host_port(srv.endpoint());
-  const std::string url = "http://" + at;
+  // A wildcard listener is not an address to connect to; an agent beside airlock (same pod
+  // or host) reaches it on loopback.
+  auto reach = srv.endpoint();
+  if (reach.address().is_unspecified()) {
+    reach.address(reach.address().is_v6()
+                      ? boost::asio::ip::address(boost::asio::ip::address_v6::loopback())
+                      : boost::asio::ip::address(boost::asio::ip::address_v4::loopback()));
+  }
+  const std::string url = "http://" + host_port(reach);
   std::cout << "airlock " << airlock::version << ": admin listening on "
             << host_port(control.admin_endpoint()) << "\n"
             << "airlock " << airlock::version << ": metrics listening on "
