@@ -9,6 +9,12 @@ recording_server::recording_server(recording_options opts)
     : opts_(std::move(opts)), server_([this](tcp::socket s) { return serve(std::move(s)); }) {}
 
 asio::awaitable<void> recording_server::serve(tcp::socket sock) {
+  // Everything this connection received, logged when it ends (on every way out).
+  struct connection_record {
+    request_log& log;
+    std::string received;
+    ~connection_record() { log.add_ended_connection(std::move(received)); }
+  } record{log_, {}};
   std::string buf;         // unparsed input
   std::size_t served = 0;  // requests answered on this connection
   for (;;) {
@@ -24,6 +30,7 @@ asio::awaitable<void> recording_server::serve(tcp::socket sock) {
         co_return;
       }
       log_.add_bytes(std::string_view(chunk, n));
+      record.received.append(chunk, n);
       buf.append(chunk, n);
       continue;
     }

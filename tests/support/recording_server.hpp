@@ -39,10 +39,16 @@ class recording_server {
   std::string authority() const { return "127.0.0.1:" + std::to_string(port()); }
 
   std::size_t connections() const { return server_.connections_accepted(); }
+  // See loopback_server::wait_connections_ended.
+  bool wait_connections_ended(std::chrono::milliseconds timeout) const {
+    return server_.wait_connections_ended(timeout);
+  }
   // Every byte received, connection after connection in order of arrival.
   std::string received() const { return log_.received(); }
   // Each request (head and Content-Length body) as received, in order.
   std::vector<std::string> requests() const { return log_.requests(); }
+  // What each connection received, for those that have ended, in order of ending.
+  std::vector<std::string> ended_connections() const { return log_.ended_connections(); }
 
   // Blocks until `count` requests have arrived or the timeout passes; true if they did.
   bool wait_for_requests(std::size_t count, std::chrono::milliseconds timeout) const {
