@@ -36,8 +36,15 @@ asio::awaitable<void> recording_server::serve(tcp::socket sock) {
     }
     log_.add_request(buf.substr(0, length));
     buf.erase(0, length);
-    if (opts_.mode == keep_alive_mode::drop_reused && served > 0) {
-      co_return;  // like a server whose keep-alive timer fired just as the request came
+    // Like a server whose keep-alive timer fired just as the request came, or one that
+    // has gone away since its first answer.
+    const bool reused = served > 0 && (opts_.mode == keep_alive_mode::drop_reused ||
+                                       opts_.mode == keep_alive_mode::reset_reused);
+    if (reused || (opts_.mode == keep_alive_mode::answer_first_only && answered_.load() > 0)) {
+      if (opts_.mode == keep_alive_mode::reset_reused) {
+        close_with_reset(sock);
+      }
+      co_return;
     }
     if (opts_.delay.count() > 0) {
       asio::steady_timer timer(sock.get_executor(), opts_.delay);
@@ -47,6 +54,7 @@ asio::awaitable<void> recording_server::serve(tcp::socket sock) {
       co_return;
     }
     ++served;
+    answered_.fetch_add(1);
     if (opts_.mode == keep_alive_mode::close_after_response) {
       boost::system::error_code ignored;
       sock.shutdown(tcp::socket::shutdown_both, ignored);

@@ -3,6 +3,7 @@
 // did and did not forward (smuggling tests expect nothing at all), and answers each
 // request it can frame with one fixed response.
 
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <string>
@@ -18,6 +19,9 @@ enum class keep_alive_mode {
   keep,                  // serve further requests on it
   close_after_response,  // FIN right after each response (a server with a short keep-alive)
   drop_reused,           // answer the first request; read the next one and close unanswered
+  reset_reused,          // the same, but a TCP reset instead of an orderly close
+  answer_first_only,     // answer the server's very first request; every later one, on any
+                         // connection, is read and closed unanswered (a retry fails too)
 };
 
 struct recording_options {
@@ -60,7 +64,8 @@ class recording_server {
 
   recording_options opts_;
   request_log log_;
-  loopback_server server_;  // last: stops before the state above goes away
+  std::atomic<std::size_t> answered_{0};  // responses sent, on all connections
+  loopback_server server_;                // last: stops before the state above goes away
 };
 
 }  // namespace airlock::test
