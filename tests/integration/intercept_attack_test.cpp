@@ -226,13 +226,15 @@ TEST_F(intercept_attack_test, RulePortLimitsInterception) {
 
 class untrusted_upstream_test : public intercept_test {
  protected:
-  // The request must end in a 502 naming a certificate error, and the upstream, which
-  // airlock did reach, must have received nothing: not a request byte, not a handshake.
-  void expect_refused(const tls_echo_server& up) {
+  // The request must end in a 502 naming a certificate error (and saying `why`, when
+  // given), and the upstream, which airlock did reach, must have received nothing: not
+  // a request byte, not a handshake.
+  void expect_refused(const tls_echo_server& up, std::string_view why = {}) {
     const auto r =
         fetch({"-i", "-H", std::string("x-api-key: ") + placeholder, https_url(up, "/v1/x")});
     EXPECT_EQ(r.status, 502) << r.body;
     EXPECT_NE(r.body.find("error=tls_certificate_error"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find(why), std::string::npos) << r.body;
     EXPECT_EQ(count_of(r.body, api_key), 0u);
     EXPECT_GE(up.connections(), 1u);
     EXPECT_EQ(up.handshakes(), 0u);
@@ -244,14 +246,20 @@ class untrusted_upstream_test : public intercept_test {
 TEST_F(untrusted_upstream_test, WrongNameCertificateIs502WithNoByteSent) {
   auto up = start_upstream(mint_leaf(pki_, "wrong", {"DNS:wrong.test", "IP:127.0.0.2"}));
   start_intercepting(anthropic_secret, x_api_key_rule, {{"ANTHROPIC_KEY", api_key}});
-  expect_refused(*up);
+  expect_refused(*up, "hostname mismatch");
 }
 
 TEST_F(untrusted_upstream_test, SelfSignedCertificateIs502WithNoByteSent) {
   auto up = start_upstream(
       make_self_signed(scratch("pki"), "self-signed", {"DNS:localhost", "IP:127.0.0.1"}));
   start_intercepting(anthropic_secret, x_api_key_rule, {{"ANTHROPIC_KEY", api_key}});
-  expect_refused(*up);
+  expect_refused(*up, "self-signed certificate");
+}
+
+TEST_F(untrusted_upstream_test, ExpiredCertificateIs502WithNoByteSent) {
+  auto up = start_upstream(mint_expired_leaf(pki_, "expired", {"DNS:localhost", "IP:127.0.0.1"}));
+  start_intercepting(anthropic_secret, x_api_key_rule, {{"ANTHROPIC_KEY", api_key}});
+  expect_refused(*up, "certificate has expired");
 }
 
 TEST_F(untrusted_upstream_test, CaOutsideTheTrustStoreIs502WithNoByteSent) {

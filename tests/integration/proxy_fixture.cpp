@@ -48,4 +48,15 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+void expect_unresolvable(int status, std::string_view answer, std::string_view host) {
+  if (status == 504) {
+    EXPECT_NE(answer.find("error=dns_timeout"), std::string_view::npos) << answer;
+    return;
+  }
+  EXPECT_EQ(status, 502) << answer;
+  EXPECT_NE(answer.find("error=dns_error; details=\"cannot resolve " + std::string(host) + "\""),
+            std::string_view::npos)
+      << answer;
+}
+
 }  // namespace airlock::test

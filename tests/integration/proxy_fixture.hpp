@@ -47,4 +47,9 @@ class proxy_test : public ::testing::Test {
 // Seconds since `start`, for timing assertions with readable failure messages.
 double seconds_since(std::chrono::steady_clock::time_point start);
 
+// Expects airlock's answer (status, and text holding its head) to a request for `host`,
+// a name that does not resolve: 502 saying so, or, where the environment's resolver does
+// not answer at all, the 504 of the lookup deadline (the connect timeout) saying that.
+void expect_unresolvable(int status, std::string_view answer, std::string_view host);
+
 }  // namespace airlock::test

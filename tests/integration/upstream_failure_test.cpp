@@ -1,8 +1,10 @@
-// An upstream that refuses, resets, stalls or cuts a body short: the client gets a
-// clear airlock error before the response started, and a visibly failed transfer
-// after it started, never a clean-looking success.
+// An upstream that refuses, resets, stalls or cuts a body short, or a name that does
+// not resolve: the client gets a clear airlock error before the response started, and
+// a visibly failed transfer after it started, never a clean-looking success.
 
 #include <gtest/gtest.h>
+
+#include <cstdlib>
 
 #include "tests/integration/proxy_fixture.hpp"
 #include "tests/support/fault_server.hpp"
@@ -75,6 +77,56 @@ TEST_F(upstream_failure_test, CloseDelimitedBodyCutByResetIsResetForClient) {
   // The body runs until close, so only a reset can tell the client it was cut short.
   const auto r = curl({"-o", "/dev/null", "-w", "%{http_code}", upstream.url("/")});
   EXPECT_EQ(r.exit_code, 56) << r.err;
+}
+
+// A chunked body is complete only with its last chunk: when the upstream stops before
+// it, by closing, by a reset or by going silent, airlock must not write one, and must
+// end the connection so the client can tell. The upstream connection, out of step now,
+// is closed rather than pooled.
+TEST_F(upstream_failure_test, CutChunkedBodyIsNeverCompletedForClient) {
+  airlock_settings settings;
+  settings.idle_timeout = "1s";
+  start_airlock(settings);
+  const std::pair<fault, const char*> cuts[] = {{fault::truncated_chunked, "close"},
+                                                {fault::reset_mid_chunked, "reset"},
+                                                {fault::stall_mid_chunked, "stall"}};
+  for (const auto& [mode, name] : cuts) {
+    SCOPED_TRACE(name);
+    fault_server upstream(mode);
+    auto client = connect();
+    ASSERT_TRUE(client->send("GET " + upstream.url("/") + " HTTP/1.1\r\nHost: 127.0.0.1:" +
+                             std::to_string(upstream.port()) + "\r\n\r\n"));
+    EXPECT_FALSE(client->read_response(5s)) << "a complete response: " << client->buffered();
+    EXPECT_TRUE(client->closed()) << client->buffered();
+    const std::string got = client->buffered();
+    EXPECT_EQ(got.rfind("HTTP/1.1 200 ", 0), 0u) << got;
+    EXPECT_NE(got.find("\r\n\r\n5\r\nhello\r\n"), std::string::npos) << got;
+    EXPECT_EQ(got.find("\r\n0\r\n"), std::string::npos) << "a last chunk was made up: " << got;
+    EXPECT_TRUE(upstream.wait_connections_ended(2s)) << "the upstream connection was kept";
+  }
+}
+
+// A name that does not resolve (.invalid never does, RFC 6761) is a 502 that says so,
+// at once, for a forwarded request and a CONNECT alike.
+TEST_F(upstream_failure_test, UnresolvableNameIs502WithTheReason) {
+  start_airlock();
+
+  auto started = std::chrono::steady_clock::now();
+  const auto r = curl({"-D", scratch("head").string(), "-o", "/dev/null", "-w", "%{http_code}",
+                       "http://no-such-host.invalid/"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  expect_unresolvable(std::atoi(r.out.c_str()), read_file(scratch("head")), "no-such-host.invalid");
+  EXPECT_LT(seconds_since(started), 5.0);
+
+  started = std::chrono::steady_clock::now();
+  auto client = connect();
+  ASSERT_TRUE(client->send(
+      "CONNECT no-such-host.invalid:443 HTTP/1.1\r\nHost: no-such-host.invalid:443\r\n\r\n"));
+  const auto answer = client->read_response(5s);
+  ASSERT_TRUE(answer) << client->buffered();
+  expect_unresolvable(answer->status, answer->head, "no-such-host.invalid");
+  EXPECT_TRUE(client->wait_closed(2s));
+  EXPECT_LT(seconds_since(started), 5.0);
 }
 
 }  // namespace

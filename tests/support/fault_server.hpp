@@ -15,6 +15,9 @@ enum class fault {
   reset_after_head,       // read the request, send a head (Content-Length: 1000) and 100 bytes, RST
   truncated_body,         // head with Content-Length: 1000, 500 bytes, then an orderly close
   close_delimited_reset,  // head without length (body runs to close), 100 bytes, then RST
+  truncated_chunked,      // chunked head and one whole chunk, then an orderly close: no last chunk
+  reset_mid_chunked,      // chunked head, one whole chunk and half the next, then RST
+  stall_mid_chunked,      // chunked head and one whole chunk, then silence on an open connection
   stall,                  // read the request and never answer
 };
 
@@ -28,6 +31,10 @@ class fault_server {
   std::uint16_t port() const { return server_.port(); }
   std::string url(std::string_view path = "/") const { return server_.url(path); }
   std::size_t connections() const { return server_.connections_accepted(); }
+  // See loopback_server::wait_connections_ended.
+  bool wait_connections_ended(std::chrono::milliseconds timeout) const {
+    return server_.wait_connections_ended(timeout);
+  }
 
  private:
   asio::awaitable<void> serve(tcp::socket sock);

@@ -4,6 +4,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/write.hpp>
 #include <cctype>
+#include <exception>
 
 namespace airlock::test {
 
@@ -36,6 +37,17 @@ std::string loopback_server::url(std::string_view path) const {
   return "http://127.0.0.1:" + std::to_string(port_) + std::string(path);
 }
 
+bool loopback_server::wait_connections_ended(std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (ended_.load() < accepted_.load()) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
 asio::awaitable<void> loopback_server::accept_loop() {
   for (;;) {
     auto [ec, sock] = co_await acceptor_->async_accept(use_tuple);
@@ -48,7 +60,8 @@ asio::awaitable<void> loopback_server::accept_loop() {
     accepted_.fetch_add(1);
     boost::system::error_code ignored;
     sock.set_option(tcp::no_delay(true), ignored);
-    asio::co_spawn(acceptor_->get_executor(), serve_(std::move(sock)), asio::detached);
+    asio::co_spawn(acceptor_->get_executor(), serve_(std::move(sock)),
+                   [this](const std::exception_ptr&) { ended_.fetch_add(1); });
   }
 }
 

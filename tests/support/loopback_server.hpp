@@ -10,6 +10,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -41,6 +42,12 @@ class loopback_server {
   // "http://127.0.0.1:PORT" + path.
   std::string url(std::string_view path = "/") const;
   std::size_t connections_accepted() const { return accepted_.load(); }
+  // Connections whose handler has returned: the server closed them or saw them closed.
+  std::size_t connections_ended() const { return ended_.load(); }
+  // Blocks until every accepted connection has ended or the timeout passes; true if
+  // they did. After a client has its answer, this tells "nothing more will arrive"
+  // from "not arrived yet", and a connection that ended was not kept for reuse.
+  bool wait_connections_ended(std::chrono::milliseconds timeout) const;
 
  private:
   asio::awaitable<void> accept_loop();
@@ -50,6 +57,7 @@ class loopback_server {
   std::optional<tcp::acceptor> acceptor_;  // destroyed before io_
   std::uint16_t port_ = 0;
   std::atomic<std::size_t> accepted_{0};
+  std::atomic<std::size_t> ended_{0};
   std::thread thread_;
 };
 

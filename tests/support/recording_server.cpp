@@ -9,6 +9,12 @@ recording_server::recording_server(recording_options opts)
     : opts_(std::move(opts)), server_([this](tcp::socket s) { return serve(std::move(s)); }) {}
 
 asio::awaitable<void> recording_server::serve(tcp::socket sock) {
+  // Everything this connection received, logged when it ends (on every way out).
+  struct connection_record {
+    request_log& log;
+    std::string received;
+    ~connection_record() { log.add_ended_connection(std::move(received)); }
+  } record{log_, {}};
   std::string buf;         // unparsed input
   std::size_t served = 0;  // requests answered on this connection
   for (;;) {
@@ -24,13 +30,21 @@ asio::awaitable<void> recording_server::serve(tcp::socket sock) {
         co_return;
       }
       log_.add_bytes(std::string_view(chunk, n));
+      record.received.append(chunk, n);
       buf.append(chunk, n);
       continue;
     }
     log_.add_request(buf.substr(0, length));
     buf.erase(0, length);
-    if (opts_.mode == keep_alive_mode::drop_reused && served > 0) {
-      co_return;  // like a server whose keep-alive timer fired just as the request came
+    // Like a server whose keep-alive timer fired just as the request came, or one that
+    // has gone away since its first answer.
+    const bool reused = served > 0 && (opts_.mode == keep_alive_mode::drop_reused ||
+                                       opts_.mode == keep_alive_mode::reset_reused);
+    if (reused || (opts_.mode == keep_alive_mode::answer_first_only && answered_.load() > 0)) {
+      if (opts_.mode == keep_alive_mode::reset_reused) {
+        close_with_reset(sock);
+      }
+      co_return;
     }
     if (opts_.delay.count() > 0) {
       asio::steady_timer timer(sock.get_executor(), opts_.delay);
@@ -40,6 +54,7 @@ asio::awaitable<void> recording_server::serve(tcp::socket sock) {
       co_return;
     }
     ++served;
+    answered_.fetch_add(1);
     if (opts_.mode == keep_alive_mode::close_after_response) {
       boost::system::error_code ignored;
       sock.shutdown(tcp::socket::shutdown_both, ignored);

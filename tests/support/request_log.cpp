@@ -14,6 +14,11 @@ void request_log::add_request(std::string request) {
   requests_.push_back(std::move(request));
 }
 
+void request_log::add_ended_connection(std::string received) {
+  std::lock_guard lock(mutex_);
+  ended_.push_back(std::move(received));
+}
+
 std::string request_log::received() const {
   std::lock_guard lock(mutex_);
   return received_;
@@ -22,6 +27,11 @@ std::string request_log::received() const {
 std::vector<std::string> request_log::requests() const {
   std::lock_guard lock(mutex_);
   return requests_;
+}
+
+std::vector<std::string> request_log::ended_connections() const {
+  std::lock_guard lock(mutex_);
+  return ended_;
 }
 
 bool request_log::wait_for_requests(std::size_t count, std::chrono::milliseconds timeout) const {

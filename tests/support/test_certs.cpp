@@ -67,22 +67,65 @@ test_certs make_test_certs(const std::filesystem::path& dir) {
   return out;
 }
 
+namespace {
+
+// A key and a certificate request for a leaf named `name` in ca's directory, and the
+// extensions file for sans: what both kinds of minted leaf start from.
+struct leaf_request {
+  cert_pair files;
+  std::filesystem::path csr;
+  std::filesystem::path ext;
+};
+
+leaf_request request_leaf(const test_certs& ca, const std::string& name,
+                          const std::vector<std::string>& sans) {
+  const auto dir = ca.ca_cert.parent_path();
+  leaf_request out{
+      {dir / (name + ".pem"), dir / (name + ".key")}, dir / (name + ".csr"), dir / (name + ".ext")};
+  write_file(out.ext, leaf_extensions(sans));
+  make_key(dir, name + "-key", out.files.key);
+  openssl(dir, name + "-csr",
+          {"req", "-new", "-key", out.files.key.string(), "-subj", "/CN=" + name, "-out",
+           out.csr.string()});
+  return out;
+}
+
+}  // namespace
+
 cert_pair mint_leaf(const test_certs& ca, const std::string& name,
                     const std::vector<std::string>& sans) {
   const auto dir = ca.ca_cert.parent_path();
-  cert_pair out{dir / (name + ".pem"), dir / (name + ".key")};
-  const auto csr = dir / (name + ".csr");
-  const auto ext = dir / (name + ".ext");
-  write_file(ext, leaf_extensions(sans));
-  make_key(dir, name + "-key", out.key);
-  openssl(dir, name + "-csr",
-          {"req", "-new", "-key", out.key.string(), "-subj", "/CN=" + name, "-out", csr.string()});
+  const leaf_request req = request_leaf(ca, name, sans);
   // Random serials: two leaves from one CA must never share issuer and serial.
   openssl(dir, name + "-cert",
-          {"x509", "-req", "-in", csr.string(), "-CA", ca.ca_cert.string(), "-CAkey",
+          {"x509", "-req", "-in", req.csr.string(), "-CA", ca.ca_cert.string(), "-CAkey",
            ca.ca_key.string(), "-CAcreateserial", "-CAserial", (dir / "ca.srl").string(), "-days",
-           "2", "-extfile", ext.string(), "-out", out.cert.string()});
-  return out;
+           "2", "-extfile", req.ext.string(), "-out", req.files.cert.string()});
+  return req.files;
+}
+
+cert_pair mint_expired_leaf(const test_certs& ca, const std::string& name,
+                            const std::vector<std::string>& sans) {
+  const auto dir = ca.ca_cert.parent_path();
+  const leaf_request req = request_leaf(ca, name, sans);
+  // openssl x509 (3.0) only counts days from now; openssl ca takes explicit dates, and
+  // wants a config naming its database.
+  const auto db = dir / (name + "-db");
+  std::filesystem::create_directories(db);
+  write_file(db / "index.txt", "");
+  write_file(db / "serial", "1000\n");
+  const auto conf = db / "ca.cnf";
+  write_file(conf, "[ca]\ndefault_ca = test\n[test]\ndatabase = " + (db / "index.txt").string() +
+                       "\nnew_certs_dir = " + db.string() +
+                       "\nserial = " + (db / "serial").string() +
+                       "\ndefault_md = sha256\npolicy = any\nunique_subject = no\n"
+                       "[any]\ncommonName = supplied\n");
+  openssl(dir, name + "-cert",
+          {"ca", "-batch", "-notext", "-config", conf.string(), "-cert", ca.ca_cert.string(),
+           "-keyfile", ca.ca_key.string(), "-in", req.csr.string(), "-startdate", "20200101000000Z",
+           "-enddate", "20200102000000Z", "-extfile", req.ext.string(), "-out",
+           req.files.cert.string()});
+  return req.files;
 }
 
 cert_pair make_self_signed(const std::filesystem::path& dir, const std::string& name,

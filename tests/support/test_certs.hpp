@@ -31,6 +31,10 @@ test_certs make_test_certs(const std::filesystem::path& dir);
 cert_pair mint_leaf(const test_certs& ca, const std::string& name,
                     const std::vector<std::string>& sans);
 
+// The same, but valid only in January 2020: expired. Throws as above.
+cert_pair mint_expired_leaf(const test_certs& ca, const std::string& name,
+                            const std::vector<std::string>& sans);
+
 // A self-signed leaf (its own issuer, not a CA) for sans, written into dir. Throws as above.
 cert_pair make_self_signed(const std::filesystem::path& dir, const std::string& name,
                            const std::vector<std::string>& sans);

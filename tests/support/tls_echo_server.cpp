@@ -33,9 +33,18 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-asio::ssl::context make_context(const cert_pair& cert) {
+asio::ssl::context make_context(const cert_pair& cert, int max_version) {
   asio::ssl::context ctx(asio::ssl::context::tls_server);
   boost::system::error_code ec;
+  if (max_version != 0) {
+    // Old protocols need SHA-1 and the like, which OpenSSL 3 refuses above level 0.
+    SSL_CTX* native = ctx.native_handle();
+    if (SSL_CTX_set_cipher_list(native, "DEFAULT:@SECLEVEL=0") != 1 ||
+        SSL_CTX_set_min_proto_version(native, TLS1_VERSION) != 1 ||
+        SSL_CTX_set_max_proto_version(native, max_version) != 1) {
+      throw std::runtime_error("tls_echo_server: cannot restrict the protocol version");
+    }
+  }
   ctx.use_certificate_chain_file(cert.cert.string(), ec);
   if (!ec) {
     ctx.use_private_key_file(cert.key.string(), asio::ssl::context::pem, ec);
@@ -81,7 +90,7 @@ std::string request_line(std::string_view head) {
 
 tls_echo_server::tls_echo_server(tls_echo_options opts)
     : opts_(std::move(opts)),
-      ctx_(make_context(opts_.cert)),
+      ctx_(make_context(opts_.cert, opts_.max_version)),
       server_([this](tcp::socket s) { return serve(std::move(s)); }) {}
 
 std::size_t tls_echo_server::handshakes() const {

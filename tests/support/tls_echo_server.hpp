@@ -25,6 +25,9 @@ struct tls_echo_options {
   // Builds the whole response to one request (head and body as received); empty
   // function: echo_response.
   std::function<std::string(const std::string& request)> respond;
+  // The newest protocol the server speaks (TLS1_VERSION: only TLS 1.0, with the
+  // security level lowered so OpenSSL 3 agrees to it); 0: the library's defaults.
+  int max_version = 0;
 };
 
 class tls_echo_server {
