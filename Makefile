@@ -4,7 +4,7 @@ BUILD_DIR := $(if $(filter release,$(PRESET)),build,build-$(subst asan-ubsan,asa
 JOBS ?= $(shell nproc)
 ARGS ?=
 
-.PHONY: all deps build run test check-config format format-check bench soak image-check fuzz clean
+.PHONY: all deps build run test test-asan tsan check-config format format-check bench soak image-check fuzz clean
 
 all: build
 
@@ -21,6 +21,22 @@ run: build
 
 test: build
 	@ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+
+# The same suites built with ASan+UBSan (CI runs this after make test): unit, integration and
+# the fuzz corpora, with the real airlock binary instrumented. Formatting and the deploy
+# checks are not repeated. A leak, a bad access or undefined behaviour fails the run.
+SANITIZER_SKIP := ^(clang_format|deploy_check_)
+test-asan:
+	@$(MAKE) --no-print-directory build PRESET=asan-ubsan
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --test-dir build-asan --output-on-failure -j $(JOBS) -E '$(SANITIZER_SKIP)'
+
+# ThreadSanitizer over the same suites (multi_worker_test runs two workers against the
+# shared store, leaf cache and metrics); the first race report ends the process.
+tsan:
+	@$(MAKE) --no-print-directory build PRESET=tsan
+	@TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 setarch $$(uname -m) -R \
+	  ctest --test-dir build-tsan --output-on-failure -j $(JOBS) -E '$(SANITIZER_SKIP)|^fuzz_corpus_'
 
 format:
 	@git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

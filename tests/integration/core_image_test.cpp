@@ -11,6 +11,7 @@
 #include <iterator>
 
 #include "tests/integration/intercept_fixture.hpp"
+#include "tests/support/sanitizers.hpp"
 
 namespace airlock::test {
 namespace {
@@ -52,6 +53,9 @@ class core_image_test : public intercept_test {
     intercept_test::SetUp();
     if (::geteuid() != 0) {
       GTEST_SKIP() << "a core image of a non-dumpable process needs root";
+    }
+    if (sanitized_build) {
+      GTEST_SKIP() << "a sanitizer's shadow memory would make the core image terabytes";
     }
     if (!std::filesystem::exists("/usr/bin/gdb")) {
       GTEST_SKIP() << "gdb (gcore) is not installed: deploy/install-deps.sh test";

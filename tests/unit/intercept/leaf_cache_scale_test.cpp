@@ -14,16 +14,13 @@
 #include <gtest/gtest.h>
 
 #include "proxy/intercept/leaf_cache.hpp"
+#include "tests/support/sanitizers.hpp"
 #include "tests/unit/intercept/pki_helpers.hpp"
 
 namespace airlock::proxy::intercept {
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool instrumented = true;  // sanitizers keep freed memory in quarantine: RSS lies
-#else
-constexpr bool instrumented = false;
-#endif
+constexpr bool instrumented = test::sanitized_build;
 
 // "<prefix><i>.example.com", appended piecewise: GCC 12 at -O3 raises a false -Wrestrict on
 // `"literal" + std::string&&`.
