@@ -280,9 +280,46 @@ std::variant<std::string, std::string> parse_route_prefix(std::string_view text)
 
 namespace airlock::config {
 
+namespace {
+
+// "a.b.c.d", each part 0-255 in decimal without a leading zero: already the canonical
+// spelling, so it is returned as it is (the common case, checked per request).
+bool is_plain_dotted_quad(std::string_view host) {
+  int parts = 0;
+  std::size_t i = 0;
+  while (i < host.size()) {
+    const std::size_t start = i;
+    unsigned v = 0;
+    while (i < host.size() && host[i] >= '0' && host[i] <= '9' && i - start < 3) {
+      v = v * 10 + static_cast<unsigned>(host[i] - '0');
+      ++i;
+    }
+    const std::size_t len = i - start;
+    if (len == 0 || v > 255 || (len > 1 && host[start] == '0')) {
+      return false;
+    }
+    ++parts;
+    if (i == host.size()) {
+      break;
+    }
+    if (host[i] != '.' || parts == 4) {
+      return false;
+    }
+    ++i;
+  }
+  return parts == 4 && host.back() != '.';
+}
+
+}  // namespace
+
 std::optional<std::string> canonical_ipv4(std::string_view host) {
-  if (host.empty() || host.size() > 64) {
+  // Every inet_aton spelling (decimal, octal 0..., hex 0x...) starts with a digit: a name
+  // is answered without parsing.
+  if (host.empty() || host.size() > 64 || host[0] < '0' || host[0] > '9') {
     return std::nullopt;
+  }
+  if (is_plain_dotted_quad(host)) {
+    return std::string(host);
   }
   // Up to four parts, each decimal, octal (leading 0) or hex (0x); the last part fills
   // the remaining bytes, as inet_aton does.
@@ -337,8 +374,9 @@ std::optional<std::string> canonical_ipv4(std::string_view host) {
 }
 
 std::optional<std::string> canonical_ipv6(std::string_view host) {
-  // inet_pton reads a C string: "::1\0junk" must not pass as "::1".
-  if (host.find('\0') != std::string_view::npos) {
+  // inet_pton reads a C string: "::1\0junk" must not pass as "::1". No colon, no IPv6:
+  // names and IPv4 are answered without a copy.
+  if (host.find(':') == std::string_view::npos || host.find('\0') != std::string_view::npos) {
     return std::nullopt;
   }
   in6_addr addr{};

@@ -3,7 +3,9 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <ctime>
 #include <mutex>
@@ -94,6 +96,16 @@ void append_text_prefix(std::string& out) {
   out += " info ";
 }
 
+// Bytes that may stand bare in a text value: visible ASCII but the quote, backslash and '='
+// that would let a value forge another field.
+constexpr std::array<bool, 256> bare_table = [] {
+  std::array<bool, 256> t{};
+  for (int c = 0x21; c < 0x7f; ++c) {
+    t[static_cast<std::size_t>(c)] = c != '"' && c != '\\' && c != '=';
+  }
+  return t;
+}();
+
 // A text value as one token: bare when safe, otherwise quoted with \" and \\ escaped and
 // control bytes dropped, so a path cannot forge another field or line.
 void append_text_value(std::string& out, std::string_view v) {
@@ -103,8 +115,7 @@ void append_text_value(std::string& out, std::string_view v) {
   }
   bool plain = true;
   for (char c : v) {
-    const auto u = static_cast<unsigned char>(c);
-    plain = plain && u > 0x20 && u < 0x7f && c != '"' && c != '\\' && c != '=';
+    plain = plain && bare_table[static_cast<unsigned char>(c)];
   }
   if (plain) {
     out += v;
@@ -123,64 +134,81 @@ void append_text_value(std::string& out, std::string_view v) {
   out += '"';
 }
 
+void append_uint(std::string& out, std::uint64_t v) {
+  char buf[24];
+  const auto r = std::to_chars(buf, buf + sizeof(buf), v);
+  out.append(buf, r.ptr);
+}
+
 // Milliseconds with three decimals, without printf's floating-point machinery.
-std::string millis(double ms) {
+void append_millis(std::string& out, double ms) {
   const auto us = static_cast<std::uint64_t>(ms * 1000 + 0.5);
-  std::string out = std::to_string(us / 1000);
+  append_uint(out, us / 1000);
   const auto frac = static_cast<unsigned>(us % 1000);
   out += '.';
   out += static_cast<char>('0' + frac / 100);
   out += static_cast<char>('0' + frac / 10 % 10);
   out += static_cast<char>('0' + frac % 10);
-  return out;
 }
 
-}  // namespace
-
-std::string format_access(const access_entry& e, config::log_format format) {
-  std::string out;
-  out.reserve(256);
-  if (format == config::log_format::json) {
-    const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::system_clock::now().time_since_epoch());
-    out += "{\"ts\":";
-    out += std::to_string(now.count() / 1000);
-    out += '.';
-    const auto frac = std::to_string(1000 + now.count() % 1000);
-    out += frac.substr(1);
-    out += ",\"level\":\"info\",\"type\":\"access\"";
-    const auto field = [&out](std::string_view key, std::string_view value) {
-      out += ",\"";
-      out += key;
-      out += "\":";
-      append_json_string(out, value);
-    };
-    field("client", e.client);
-    field("mode", e.mode);
-    field("method", e.method);
-    field("authority", e.authority);
-    field("path", e.path);
-    out += ",\"status\":" + std::to_string(e.status);
-    out += ",\"bytes_in\":" + std::to_string(e.bytes_in);
-    out += ",\"bytes_out\":" + std::to_string(e.bytes_out);
-    out += ",\"ms\":" + millis(e.ms);
-    if (e.upstream_ms >= 0) {
-      out += ",\"upstream_ms\":" + millis(e.upstream_ms);
-    }
-    if (!e.rule.empty()) {
-      field("rule", e.rule);
-    }
-    if (!e.reason.empty()) {
-      field("reason", e.reason);
-    }
-    out += '}';
-    return out;
+void append_json_line(std::string& out, const access_entry& e) {
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  out += "{\"ts\":";
+  append_uint(out, static_cast<std::uint64_t>(now / 1000));
+  const auto frac = static_cast<unsigned>(now % 1000);
+  out += '.';
+  out += static_cast<char>('0' + frac / 100);
+  out += static_cast<char>('0' + frac / 10 % 10);
+  out += static_cast<char>('0' + frac % 10);
+  out += ",\"level\":\"info\",\"type\":\"access\"";
+  const auto field = [&out](std::string_view key, std::string_view value) {
+    out += ",\"";
+    out += key;
+    out += "\":";
+    append_json_string(out, value);
+  };
+  const auto number = [&out](std::string_view key, std::uint64_t value) {
+    out += ",\"";
+    out += key;
+    out += "\":";
+    append_uint(out, value);
+  };
+  field("client", e.client);
+  field("mode", e.mode);
+  field("method", e.method);
+  field("authority", e.authority);
+  field("path", e.path);
+  number("status", static_cast<std::uint64_t>(e.status));
+  number("bytes_in", e.bytes_in);
+  number("bytes_out", e.bytes_out);
+  out += ",\"ms\":";
+  append_millis(out, e.ms);
+  if (e.upstream_ms >= 0) {
+    out += ",\"upstream_ms\":";
+    append_millis(out, e.upstream_ms);
   }
+  if (!e.rule.empty()) {
+    field("rule", e.rule);
+  }
+  if (!e.reason.empty()) {
+    field("reason", e.reason);
+  }
+  out += '}';
+}
+
+void append_text_line(std::string& out, const access_entry& e) {
   const auto field = [&out](std::string_view key, std::string_view value) {
     out += ' ';
     out += key;
     out += '=';
     append_text_value(out, value);
+  };
+  const auto key = [&out](std::string_view k) {
+    out += ' ';
+    out += k;
+    out += '=';
   };
   out += "access";
   field("client", e.client);
@@ -188,13 +216,38 @@ std::string format_access(const access_entry& e, config::log_format format) {
   field("method", e.method);
   field("authority", e.authority);
   field("path", e.path);
-  field("status", std::to_string(e.status));
-  field("bytes_in", std::to_string(e.bytes_in));
-  field("bytes_out", std::to_string(e.bytes_out));
-  field("ms", millis(e.ms));
-  field("upstream_ms", e.upstream_ms >= 0 ? millis(e.upstream_ms) : "");
+  key("status");
+  append_uint(out, static_cast<std::uint64_t>(e.status));
+  key("bytes_in");
+  append_uint(out, e.bytes_in);
+  key("bytes_out");
+  append_uint(out, e.bytes_out);
+  key("ms");
+  append_millis(out, e.ms);
+  key("upstream_ms");
+  if (e.upstream_ms >= 0) {
+    append_millis(out, e.upstream_ms);
+  } else {
+    out += '-';
+  }
   field("rule", e.rule);
   field("reason", e.reason);
+}
+
+void append_access(std::string& out, const access_entry& e, config::log_format format) {
+  if (format == config::log_format::json) {
+    append_json_line(out, e);
+  } else {
+    append_text_line(out, e);
+  }
+}
+
+}  // namespace
+
+std::string format_access(const access_entry& e, config::log_format format) {
+  std::string out;
+  out.reserve(256);
+  append_access(out, e, format);
   return out;
 }
 
@@ -216,7 +269,7 @@ void write_access(const access_entry& e) {
   if (access_format == config::log_format::text) {
     append_text_prefix(out);
   }
-  out += format_access(e, access_format);
+  append_access(out, e, access_format);
   out += '\n';
   if (!batch.active) {
     write_lines(line);

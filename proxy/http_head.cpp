@@ -40,10 +40,6 @@ constexpr head_error bad(std::string_view reason) {
   return head_error{400, reason};
 }
 
-unsigned char lower(unsigned char c) {
-  return (c >= 'A' && c <= 'Z') ? c | 0x20 : c;
-}
-
 // Splits off one CRLF-terminated line; the head was already checked for bare LF.
 std::string_view next_line(std::string_view& rest) {
   const auto lf = rest.find('\n');
@@ -127,18 +123,6 @@ int hex_value(char c) {
     return c - 'A' + 10;
   }
   return -1;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(static_cast<unsigned char>(a[i])) != lower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
 }
 
 head_scan scan_head(std::string_view data, std::size_t resume, const head_limits& limits) {

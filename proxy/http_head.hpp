@@ -64,7 +64,21 @@ head_error parse_request(std::string_view head, const head_limits& limits, reque
 head_error parse_response(std::string_view head, const head_limits& limits, response_head& out);
 
 // ASCII case-insensitive comparison, for header names and tokens.
-bool iequals(std::string_view a, std::string_view b);
+// Inline: called for every field against every name the proxy looks for, and most calls
+// end at the length check.
+inline bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const auto x = static_cast<unsigned char>(a[i]);
+    const auto y = static_cast<unsigned char>(b[i]);
+    if (x != y && ((x | 0x20) != (y | 0x20) || (x | 0x20) < 'a' || (x | 0x20) > 'z')) {
+      return false;
+    }
+  }
+  return true;
+}
 
 // True for RFC 9110 tchar.
 bool is_tchar(unsigned char c);

@@ -46,6 +46,30 @@ stop_all() {
   for pid in "${BENCH_PIDS[@]}"; do stop_pid "$pid"; done
 }
 
+# nginx_preamble DIR: what both nginx instances share (one worker in the foreground, no
+# access log, keep-alive without a request limit, temp files in DIR/tmp), up to inside http {.
+nginx_preamble() {
+  local d=$1
+  cat <<CONF
+daemon off;
+master_process off;
+worker_processes 1;
+worker_rlimit_nofile 16384;
+pid $d/nginx.pid;
+error_log $d/error.log warn;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  keepalive_requests 100000000;
+  keepalive_timeout 300s;
+  client_body_temp_path $d/tmp/body;
+  proxy_temp_path $d/tmp/proxy;
+  fastcgi_temp_path $d/tmp/fastcgi;
+  uwsgi_temp_path $d/tmp/uwsgi;
+  scgi_temp_path $d/tmp/scgi;
+CONF
+}
+
 # --- nginx: the upstream. One worker, no access log, /small (100 B) and /16k, over HTTP
 # and over TLS (the bench PKI's ECDSA P-256 certificate for bench.test; needs BENCH_PKI and
 # BENCH_KEY). Over TLS /small answers 403 unless x-api-key is exactly BENCH_KEY: a proxy
@@ -58,24 +82,10 @@ start_nginx() {
   head -c 16384 /dev/zero | tr '\0' 'b' >"$d/www/16k"
   NGINX_PORT=$(free_port)
   NGINX_TLS_PORT=$(free_port)
-  cat >"$d/nginx.conf" <<CONF
-daemon off;
-master_process off;
-worker_processes 1;
-worker_rlimit_nofile 16384;
-pid $d/nginx.pid;
-error_log $d/error.log warn;
-events { worker_connections 8192; }
-http {
-  access_log off;
-  keepalive_requests 100000000;
-  keepalive_timeout 300s;
+  {
+    nginx_preamble "$d"
+    cat <<CONF
   default_type application/octet-stream;
-  client_body_temp_path $d/tmp/body;
-  proxy_temp_path $d/tmp/proxy;
-  fastcgi_temp_path $d/tmp/fastcgi;
-  uwsgi_temp_path $d/tmp/uwsgi;
-  scgi_temp_path $d/tmp/scgi;
   server { listen 127.0.0.1:$NGINX_PORT; root $d/www; }
   server {
     listen 127.0.0.1:$NGINX_TLS_PORT ssl;
@@ -88,6 +98,7 @@ http {
   }
 }
 CONF
+  } >"$d/nginx.conf"
   spawn "$d/stdout.log" nginx -p "$d" -e "$d/error.log" -c "$d/nginx.conf"
   NGINX_PID=$SPAWNED_PID
   wait_port "$NGINX_PORT" "$NGINX_PID" 10
@@ -169,23 +180,9 @@ start_nginx_reverse() {
   local d=$BENCH_TMP/nginx-reverse
   mkdir -p "$d/tmp"
   NGINX_REVERSE_PORT=$(free_port)
-  cat >"$d/nginx.conf" <<CONF
-daemon off;
-master_process off;
-worker_processes 1;
-worker_rlimit_nofile 16384;
-pid $d/nginx.pid;
-error_log $d/error.log warn;
-events { worker_connections 8192; }
-http {
-  access_log off;
-  keepalive_requests 100000000;
-  keepalive_timeout 300s;
-  client_body_temp_path $d/tmp/body;
-  proxy_temp_path $d/tmp/proxy;
-  fastcgi_temp_path $d/tmp/fastcgi;
-  uwsgi_temp_path $d/tmp/uwsgi;
-  scgi_temp_path $d/tmp/scgi;
+  {
+    nginx_preamble "$d"
+    cat <<CONF
   upstream origin {
     server 127.0.0.1:$NGINX_PORT;
     keepalive 512;
@@ -206,6 +203,7 @@ http {
   }
 }
 CONF
+  } >"$d/nginx.conf"
   spawn "$d/stdout.log" nginx -p "$d" -e "$d/error.log" -c "$d/nginx.conf"
   NGINX_REVERSE_PID=$SPAWNED_PID
   wait_port "$NGINX_REVERSE_PORT" "$NGINX_REVERSE_PID" 10
