@@ -161,6 +161,9 @@ std::string metrics::render(const sources& from) const {
     add_value(tb, load(s->tunnel_bytes_up), {{"direction", "up"}});
     add_value(tb, load(s->tunnel_bytes_down), {{"direction", "down"}});
     out.push_back(std::move(tb));
+    out.push_back(counter("airlock_tunnel_splices_total",
+                          "Tunnel directions moved to zero-copy splice(2) once they turned bulk",
+                          load(s->tunnel_splices)));
     out.push_back(counter("airlock_upstream_tls_handshakes_total",
                           "TLS handshakes with upstreams (verified)",
                           load(s->upstream_tls_handshakes)));

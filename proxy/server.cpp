@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "proxy/dns_pool.hpp"
 #include "proxy/tls_state.hpp"
 #include "proxy/worker.hpp"
 
@@ -16,6 +17,12 @@ namespace {
 
 std::mutex done_mutex;
 std::condition_variable done_cv;
+
+// Lookups at once across all workers, and how many may wait: a name whose server never
+// answers holds one thread until the C library gives up, so a few such names must not
+// hold back every other new host.
+constexpr std::size_t dns_threads = 8;
+constexpr std::size_t dns_max_queued = 1024;
 
 // Listen addresses may be names ("localhost"); resolving them once at start-up is fine.
 tcp::endpoint resolve_listen(const config::endpoint& listen) {
@@ -58,6 +65,7 @@ server::server(config::config cfg)
     n = std::max(1u, std::thread::hardware_concurrency());
   }
   tcp::endpoint at = claim_port(resolve_listen(cfg_.proxy.listen));
+  dns_ = std::make_unique<dns_pool>(dns_threads, dns_max_queued);
   for (unsigned i = 0; i < n; ++i) {
     workers_.push_back(std::make_unique<worker>(cfg_, stats_, connections_, tls_.get(), *secrets_,
                                                 *policy_, *metrics_));
@@ -68,6 +76,7 @@ server::server(config::config cfg)
   self_.push_back(at);
   for (auto& w : workers_) {
     w->set_self_endpoints(&self_);
+    w->set_dns(dns_.get());
   }
 }
 
@@ -112,6 +121,7 @@ void server::stop() {
     t.join();
   }
   threads_.clear();
+  dns_->shutdown();
 }
 
 }  // namespace airlock::proxy

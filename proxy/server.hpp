@@ -17,6 +17,7 @@
 namespace airlock::proxy {
 
 class worker;
+class dns_pool;
 struct tls_state;
 
 class server {
@@ -62,6 +63,9 @@ class server {
   std::unique_ptr<tls_state> tls_;
   std::atomic<std::size_t> connections_{0};
   std::vector<std::unique_ptr<worker>> workers_;
+  // After workers_: shut down and destroyed before their io_contexts, so no late answer is
+  // posted to one that is gone.
+  std::unique_ptr<dns_pool> dns_;
   std::vector<std::thread> threads_;
   std::atomic<std::size_t> running_{0};
   tcp::endpoint endpoint_;

@@ -73,8 +73,8 @@ void session::on_deadline() {
   if (upstream_) {
     upstream_->sock.cancel(ignored);
   }
-  if (resolver_) {
-    resolver_->cancel();
+  if (lookup_) {
+    lookup_->done.cancel();  // the session stops waiting; the answer, if it comes, is dropped
   }
 }
 
@@ -84,8 +84,8 @@ void session::close_all() {
   if (upstream_) {
     upstream_->sock.close(ignored);
   }
-  if (resolver_) {
-    resolver_->cancel();
+  if (lookup_) {
+    lookup_->done.cancel();  // the session stops waiting; the answer, if it comes, is dropped
   }
 }
 

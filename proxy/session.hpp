@@ -13,6 +13,7 @@
 #include "proxy/authority.hpp"
 #include "proxy/byte_buffer.hpp"
 #include "proxy/chunked.hpp"
+#include "proxy/dns_pool.hpp"
 #include "proxy/http_head.hpp"
 #include "proxy/http_message.hpp"
 #include "proxy/io_deadline.hpp"
@@ -122,8 +123,8 @@ class session : public std::enable_shared_from_this<session> {
   byte_buffer up_in_;                            // from the upstream
   std::optional<tls_socket_stream> client_tls_;  // set once a CONNECT is intercepted
   upstream_ptr upstream_;
-  std::optional<tcp::resolver> resolver_;
-  std::string out_;      // the head being sent, reused across requests
+  std::shared_ptr<dns_pool::lookup> lookup_;  // the name lookup in flight, if any
+  std::string out_;                           // the head being sent, reused across requests
   std::string req_out_;  // the upstream request head; wiped after use, it may hold a secret
   std::string host_text_;
   std::string route_path_;                // the upstream target of a routed request

@@ -26,6 +26,7 @@ struct stats {
   std::atomic<std::uint64_t> bytes_to_client{0};
   std::atomic<std::uint64_t> tunnel_bytes_up{0};
   std::atomic<std::uint64_t> tunnel_bytes_down{0};
+  std::atomic<std::uint64_t> tunnel_splices{0};      // directions relayed by splice(2)
   std::atomic<std::uint64_t> telemetry_blocked{0};   // per entry: policy::blocked
   std::atomic<std::uint64_t> egress_denied{0};       // allow/deny lists
   std::atomic<std::uint64_t> egress_report_only{0};  // would have been denied

@@ -18,9 +18,11 @@ namespace airlock::proxy {
 namespace {
 
 constexpr std::size_t read_chunk = 16 * 1024;
-// A direction that has carried this much is a bulk transfer: it moves on to splice(2),
-// socket to pipe to socket, with no copy through user space. Below it (API calls, TLS
-// handshakes) the two descriptors a pipe costs are not worth it.
+// A direction that has carried this much, and whose last read filled the whole chunk (the
+// sender is ahead of us), is a bulk transfer: it moves on to splice(2), socket to pipe to
+// socket, with no copy through user space. API calls, TLS handshakes and event streams,
+// however long, read less than a chunk at a time and keep the pipe's two descriptors and
+// its kernel buffer for themselves.
 constexpr std::uint64_t splice_after = 256 * 1024;
 constexpr std::size_t splice_pipe_size = 1024 * 1024;
 constexpr std::string_view established = "HTTP/1.1 200 Connection established\r\n\r\n";
@@ -123,6 +125,7 @@ awaitable<void> session::pump(stream_ref from, byte_buffer& buf, stream_ref to, 
   const bool plain = !from.is_tls() && !to.is_tls();
   bool may_splice = plain;
   std::uint64_t moved = 0;
+  bool last_read_full = false;
   for (;;) {
     if (!buf.empty()) {
       deadline_.arm(idle);
@@ -134,9 +137,10 @@ awaitable<void> session::pump(stream_ref from, byte_buffer& buf, stream_ref to, 
       moved += n;
       buf.consume(n);
     }
-    if (may_splice && moved >= splice_after) {
+    if (may_splice && last_read_full && moved >= splice_after) {
       kernel_pipe pipe(splice_pipe_size);
       if (pipe.valid()) {
+        stats::add(worker_.counters().tunnel_splices);
         const splice_end end = co_await splice_pump(from, pipe, to, upward);
         if (end == splice_end::half_closed) {
           co_return;
@@ -157,6 +161,7 @@ awaitable<void> session::pump(stream_ref from, byte_buffer& buf, stream_ref to, 
       break;
     }
     buf.commit(n);
+    last_read_full = n >= read_chunk;
     if (upward) {
       stats::add(worker_.counters().bytes_from_client, n);
       in_total_ += n;

@@ -80,19 +80,23 @@ awaitable<refusal> session::dial(const authority& target, bool tls) {
   if (!ec) {
     consider(tcp::endpoint(literal, port));
   } else {
-    if (!resolver_) {
-      resolver_.emplace(client_.get_executor());
-    }
-    auto [rec, results] = co_await resolver_->async_resolve(host, std::to_string(port), use_tuple);
-    if (rec) {
+    // On the shared lookup threads: the wait ends with the answer or with this session's
+    // deadline, whichever comes first, never with the C library's own timeout.
+    lookup_ = std::make_shared<dns_pool::lookup>(client_.get_executor());
+    const auto lookup = lookup_;
+    worker_.dns().start(lookup, host, port);
+    co_await lookup->done.async_wait(use_tuple);
+    lookup_.reset();
+    if (!lookup->answer) {
       upstream_.reset();
-      if (deadline_.fired()) {
-        co_return refusal{504, "dns_timeout", "looking up " + target.host + " timed out"};
-      }
+      co_return refusal{504, "dns_timeout", "looking up " + target.host + " timed out"};
+    }
+    if (lookup->answer->error != 0) {
+      upstream_.reset();
       co_return refusal{502, "dns_error", "cannot resolve " + target.host};
     }
-    for (const auto& entry : results) {
-      consider(entry.endpoint());
+    for (const auto& ep : lookup->answer->endpoints) {
+      consider(ep);
     }
   }
   if (checked.empty()) {

@@ -20,6 +20,7 @@
 namespace airlock::proxy {
 
 class session;
+class dns_pool;
 struct tls_state;
 
 class worker {
@@ -54,6 +55,9 @@ class worker {
   // Where airlock itself listens: never a destination, whatever the policy allows.
   const std::vector<tcp::endpoint>& self_endpoints() const { return *self_; }
   void set_self_endpoints(const std::vector<tcp::endpoint>* self) { self_ = self; }
+  // Name lookups, shared by every worker (set before run()).
+  dns_pool& dns() const { return *dns_; }
+  void set_dns(dns_pool* dns) { dns_ = dns; }
 
   void add(session* s) { sessions_.insert(s); }
   void remove(session* s);
@@ -71,6 +75,7 @@ class worker {
   const policy& policy_;
   metrics& metrics_;
   const std::vector<tcp::endpoint>* self_ = nullptr;
+  dns_pool* dns_ = nullptr;
   asio::io_context io_{1};
   tcp::acceptor acceptor_{io_};
   asio::steady_timer sweep_timer_{io_};

@@ -98,6 +98,35 @@ TEST_F(tunnel_bulk_test, MegabytesBothWaysArriveIntactAndAreCountedExactly) {
   EXPECT_EQ(metric("airlock_tunnel_bytes_total{direction=\"up\"}"), static_cast<double>(up_bytes));
   EXPECT_EQ(metric("airlock_tunnel_bytes_total{direction=\"down\"}"),
             static_cast<double>(got.size()));
+  EXPECT_EQ(metric("airlock_tunnel_splices_total"), 2) << "both directions turned bulk";
+}
+
+// Small exchanges, however many, stay in user space: an API call or an event stream never
+// costs a pipe.
+TEST_F(tunnel_bulk_test, ChattyTunnelIsNeverSpliced) {
+  loopback_server upstream([](tcp::socket sock) -> asio::awaitable<void> {
+    char chunk[4096];
+    for (;;) {
+      auto [ec, n] = co_await sock.async_read_some(asio::buffer(chunk), use_tuple);
+      if (ec || !co_await write_all(sock, std::string_view(chunk, n))) {
+        break;
+      }
+    }
+  });
+  start_airlock();
+  auto client = connect();
+  open_tunnel(*client, upstream.port());
+  const std::string message(1000, 'm');
+  for (int i = 0; i < 600; ++i) {  // 600 KB each way, well past the bulk threshold
+    ASSERT_TRUE(client->send(message));
+    std::string echo = client->take_buffered();
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (echo.size() < message.size() && std::chrono::steady_clock::now() < deadline) {
+      echo += client->read_some(1s);
+    }
+    ASSERT_EQ(echo, message) << "echo " << i;
+  }
+  EXPECT_EQ(metric("airlock_tunnel_splices_total"), 0);
 }
 
 // A half-close on a spliced direction ends that direction only: the client keeps
