@@ -49,6 +49,19 @@ TEST_F(multi_worker_test, SharedStoreRotationAndRevokeAcrossWorkers) {
   std::atomic<int> ok{0};
   std::atomic<int> other{0};
   std::vector<std::thread> load;
+  // A failed ASSERT below returns early: the load threads are stopped and joined either way.
+  struct join_all {
+    std::atomic<bool>& stop;
+    std::vector<std::thread>& threads;
+    ~join_all() {
+      stop = true;
+      for (auto& th : threads) {
+        if (th.joinable()) {
+          th.join();
+        }
+      }
+    }
+  } joiner{stop, load};
   for (int t = 0; t < 4; ++t) {
     load.emplace_back([&] {
       while (!stop.load()) {
@@ -93,6 +106,7 @@ TEST_F(multi_worker_test, SharedStoreRotationAndRevokeAcrossWorkers) {
   for (auto& th : load) {
     th.join();
   }
+  load.clear();
 
   std::set<std::string> allowed;
   for (int i = 0; i < pushes; ++i) {
