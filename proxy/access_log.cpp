@@ -69,6 +69,14 @@ void write_lines(std::string_view data) {
   }
 }
 
+// "007" for 7: the fraction after a decimal point, milliseconds of a second or microseconds
+// of a millisecond.
+void append_3_digits(std::string& out, unsigned v) {
+  out += static_cast<char>('0' + v / 100);
+  out += static_cast<char>('0' + v / 10 % 10);
+  out += static_cast<char>('0' + v % 10);
+}
+
 // The main log's text prefix ("%Y-%m-%dT%H:%M:%S.%e%z info "), the date formatted once
 // a second per thread rather than per line.
 void append_text_prefix(std::string& out) {
@@ -89,9 +97,7 @@ void append_text_prefix(std::string& out) {
   const auto frac = static_cast<unsigned>(ms % 1000);
   out += date;
   out += '.';
-  out += static_cast<char>('0' + frac / 100);
-  out += static_cast<char>('0' + frac / 10 % 10);
-  out += static_cast<char>('0' + frac % 10);
+  append_3_digits(out, frac);
   out += zone;
   out += " info ";
 }
@@ -146,9 +152,7 @@ void append_millis(std::string& out, double ms) {
   append_uint(out, us / 1000);
   const auto frac = static_cast<unsigned>(us % 1000);
   out += '.';
-  out += static_cast<char>('0' + frac / 100);
-  out += static_cast<char>('0' + frac / 10 % 10);
-  out += static_cast<char>('0' + frac % 10);
+  append_3_digits(out, frac);
 }
 
 void append_json_line(std::string& out, const access_entry& e) {
@@ -159,9 +163,7 @@ void append_json_line(std::string& out, const access_entry& e) {
   append_uint(out, static_cast<std::uint64_t>(now / 1000));
   const auto frac = static_cast<unsigned>(now % 1000);
   out += '.';
-  out += static_cast<char>('0' + frac / 100);
-  out += static_cast<char>('0' + frac / 10 % 10);
-  out += static_cast<char>('0' + frac % 10);
+  append_3_digits(out, frac);
   out += ",\"level\":\"info\",\"type\":\"access\"";
   const auto field = [&out](std::string_view key, std::string_view value) {
     out += ",\"";
