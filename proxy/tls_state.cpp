@@ -8,6 +8,24 @@
 
 namespace airlock::proxy {
 
+namespace {
+
+// OpenSSL parses a certificate's extensions on first use and publishes them with a lock-free
+// flag. Doing that here, on the starting thread, means no two workers ever race to fill the
+// cache of a shared trust anchor in their first verifications. The atomics inside an
+// uninstrumented libcrypto are invisible to ThreadSanitizer, which reported exactly that
+// first use as a race; it also takes the parsing off the first handshake.
+void cache_trust_anchor_extensions(SSL_CTX* ctx) {
+  STACK_OF(X509_OBJECT)* objects = X509_STORE_get0_objects(SSL_CTX_get_cert_store(ctx));
+  for (int i = 0; i < sk_X509_OBJECT_num(objects); ++i) {
+    if (X509* cert = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objects, i)); cert != nullptr) {
+      X509_check_purpose(cert, -1, 0);
+    }
+  }
+}
+
+}  // namespace
+
 ssl::context make_upstream_context(const config::tls_config& cfg) {
   ssl::context ctx(ssl::context::tls_client);
   SSL_CTX* native = ctx.native_handle();
@@ -29,6 +47,7 @@ ssl::context make_upstream_context(const config::tls_config& cfg) {
   SSL_CTX_set_mode(native, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                                SSL_MODE_RELEASE_BUFFERS);
   SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION);
+  cache_trust_anchor_extensions(native);
   return ctx;
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <openssl/err.h>
+#include <openssl/x509v3.h>
 
 #include "proxy/intercept/x509_build.hpp"
 
@@ -178,6 +179,12 @@ x509_ptr leaf_minter::make_leaf(const std::string& name) const {
     }
   }
   if (X509_sign(c, ca_key_.get(), EVP_sha256()) <= 0) {
+    return nullptr;
+  }
+  // Parses the extensions now, before the leaf is published to other workers through the
+  // cache's mutex; otherwise two workers' first handshakes would both fill OpenSSL's lazy
+  // cache on the shared certificate (see cache_trust_anchor_extensions in tls_state.cpp).
+  if (X509_check_purpose(c, X509_PURPOSE_SSL_SERVER, 0) != 1) {
     return nullptr;
   }
   return cert;

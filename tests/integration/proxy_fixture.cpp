@@ -1,5 +1,6 @@
 #include "tests/integration/proxy_fixture.hpp"
 
+#include <algorithm>
 #include <iostream>
 #include <sstream>
 
@@ -11,16 +12,38 @@ std::string tail(const std::string& text, std::size_t max_bytes) {
   return text.size() <= max_bytes ? text : "...\n" + text.substr(text.size() - max_bytes);
 }
 
+// Where a sanitizer report starts in airlock's stderr, npos if there is none. A report that
+// came after the test's last request would otherwise go unseen: the fixture kills airlock.
+std::size_t sanitizer_report(const std::string& text) {
+  std::size_t first = std::string::npos;
+  for (const char* marker : {"WARNING: ThreadSanitizer:", "ERROR: AddressSanitizer:",
+                             "ERROR: LeakSanitizer:", ": runtime error: "}) {
+    first = std::min(first, text.find(marker));
+  }
+  return first;
+}
+
 }  // namespace
 
-void proxy_test::TearDown() {
-  if (HasFailure() && airlock_) {
+void proxy_test::check_airlock_stderr() {
+  if (!airlock_) {
+    return;
+  }
+  const std::string text = airlock_->stderr_text();
+  if (const auto at = sanitizer_report(text); at != std::string::npos) {
+    ADD_FAILURE() << "airlock reported a sanitizer error:\n" << text.substr(at, 6000);
+  } else if (HasFailure()) {
     std::cerr << "---- airlock stderr (tail) ----\n"
-              << tail(airlock_->stderr_text(), 4000) << "---- end of airlock stderr ----\n";
+              << tail(text, 4000) << "---- end of airlock stderr ----\n";
   }
 }
 
+void proxy_test::TearDown() {
+  check_airlock_stderr();
+}
+
 airlock_process& proxy_test::start_airlock(const airlock_settings& settings) {
+  check_airlock_stderr();  // a restart must not discard the first process's report
   airlock_ = std::make_unique<airlock_process>(tmp_.path(), settings);
   return *airlock_;
 }

@@ -21,6 +21,8 @@ using namespace std::chrono_literals;
 
 class proxy_test : public ::testing::Test {
  protected:
+  // Fails the test when airlock's stderr holds a sanitizer report; otherwise, after a
+  // failure, prints its tail.
   void TearDown() override;
 
   // Starts airlock (once per test) and returns it.
@@ -42,6 +44,9 @@ class proxy_test : public ::testing::Test {
 
   temp_dir tmp_;
   std::unique_ptr<airlock_process> airlock_;  // after tmp_: stopped before it is removed
+
+ private:
+  void check_airlock_stderr();
 };
 
 // Seconds since `start`, for timing assertions with readable failure messages.

@@ -14,7 +14,7 @@
 # SOAK_RSS_SLACK_KIB (default 8 MiB) of the end of the first slice (the warm-up: pools, leaf
 # cache, allocator arenas); descriptors at the end within 8 of the first slice's.
 # Writes build/soak/report.md and prints it.
-set -euo pipefail
+set -Eeuo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -43,10 +43,13 @@ BENCH_KEY=$(openssl rand -hex 16)
 source "$bench_lib/peers.sh"
 # shellcheck source=bench/lib/mitm_peers.sh
 source "$bench_lib/mitm_peers.sh"
-trap 'stop_all; rm -rf "$BENCH_TMP"' EXIT
-trap 'exit 130' INT TERM
-ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 say() { echo "soak: $*" >&2; }
+# A soak that stops early says where and why: the command that failed under set -e, or the
+# signal. The cleanup cannot itself be cut short by set -e.
+trap 'say "stopped: line $LINENO, status $?: $BASH_COMMAND"' ERR
+trap 'stop_all || true; rm -rf "$BENCH_TMP"' EXIT
+trap 'say "stopped by a signal"; exit 130' INT TERM HUP PIPE
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 make_bench_pki
 start_nginx || {
