@@ -3,51 +3,80 @@
 #include <netdb.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 namespace airlock::proxy {
 
 struct dns_pool::state {
-  struct job {
-    std::shared_ptr<lookup> l;
+  // One name's lookup, queued or running, and everyone waiting for it.
+  struct pending {
     std::string host;
     std::string port;
+    std::vector<std::weak_ptr<lookup>> waiters;
+    bool running = false;
   };
 
+  explicit state(resolver r) : resolve(std::move(r)) {}
+
+  const resolver resolve;
   std::mutex mutex;
   std::condition_variable ready;
-  std::deque<job> queue;
-  std::size_t max_queued = 0;
+  // Keyed by host and port. A key may be queued more than once (after a prune erased its
+  // entry and a new ask made another); a thread taking a key with no entry, or one already
+  // running, just moves on.
+  std::unordered_map<std::string, pending> pending_by_key;
+  std::deque<std::string> queue;
+  std::size_t waiting = 0;  // waiters over all entries, given up or not
+  std::size_t max_waiting = 0;
   bool stopped = false;
 
-  // Posts the answer unless shut down; under the mutex, so shutdown() cannot pass between
+  // Posts r to every waiter still waiting. Under the mutex, so shutdown() cannot pass between
   // the check and the post while an executor is being torn down.
-  void answer(const std::shared_ptr<lookup>& l, lookup::result r) {
-    const std::lock_guard<std::mutex> lock(mutex);
+  void answer_locked(const std::vector<std::weak_ptr<lookup>>& waiters, const result& r) {
     if (stopped) {
       return;
     }
-    asio::post(l->done.get_executor(), [l, r = std::move(r)]() mutable {
-      l->answer = std::move(r);
-      l->done.cancel();
-    });
+    for (const auto& w : waiters) {
+      if (auto l = w.lock()) {
+        // The handler takes the only strong reference this thread made: if the session has
+        // let go meanwhile, the lookup (and its timer) ends on its own executor, not here.
+        const auto ex = l->done.get_executor();
+        asio::post(ex, [l = std::move(l), r]() mutable {
+          l->answer = std::move(r);
+          l->done.cancel();
+        });
+      }
+    }
+  }
+
+  // Forgets asks given up on, and queued lookups nobody waits for any more. Only at the
+  // limit: a session gives up without telling the pool, so the count includes the dead.
+  void prune_locked() {
+    for (auto it = pending_by_key.begin(); it != pending_by_key.end();) {
+      auto& w = it->second.waiters;
+      const auto before = w.size();
+      w.erase(std::remove_if(w.begin(), w.end(), [](const auto& p) { return p.expired(); }),
+              w.end());
+      waiting -= before - w.size();
+      it = (w.empty() && !it->second.running) ? pending_by_key.erase(it) : std::next(it);
+    }
   }
 };
 
-namespace {
-
-dns_pool::lookup::result resolve(const std::string& host, const std::string& port) {
+dns_pool::result dns_pool::system_resolve(const std::string& host, const std::string& port) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV;
   addrinfo* list = nullptr;
-  dns_pool::lookup::result r;
+  result r;
   r.error = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &list);
   if (r.error != 0) {
     return r;
@@ -67,25 +96,44 @@ dns_pool::lookup::result resolve(const std::string& host, const std::string& por
   return r;
 }
 
-}  // namespace
-
 void dns_pool::run(const std::shared_ptr<state>& s) {
+  std::unique_lock<std::mutex> lock(s->mutex);
   for (;;) {
-    std::unique_lock<std::mutex> lock(s->mutex);
     s->ready.wait(lock, [&] { return s->stopped || !s->queue.empty(); });
     if (s->stopped) {
       return;
     }
-    auto j = std::move(s->queue.front());
+    const std::string key = std::move(s->queue.front());
     s->queue.pop_front();
+    const auto it = s->pending_by_key.find(key);
+    if (it == s->pending_by_key.end() || it->second.running) {
+      continue;
+    }
+    auto& p = it->second;
+    if (std::all_of(p.waiters.begin(), p.waiters.end(),
+                    [](const auto& w) { return w.expired(); })) {
+      s->waiting -= p.waiters.size();
+      s->pending_by_key.erase(it);
+      continue;
+    }
+    p.running = true;
+    const std::string host = p.host;
+    const std::string port = p.port;
     lock.unlock();
-    s->answer(j.l, resolve(j.host, j.port));
+    const result r = s->resolve(host, port);
+    lock.lock();
+    // Found again: a prune or shutdown may have erased the entry while the lock was free.
+    if (const auto done = s->pending_by_key.find(key); done != s->pending_by_key.end()) {
+      s->answer_locked(done->second.waiters, r);
+      s->waiting -= done->second.waiters.size();
+      s->pending_by_key.erase(done);
+    }
   }
 }
 
-dns_pool::dns_pool(std::size_t threads, std::size_t max_queued)
-    : state_(std::make_shared<state>()) {
-  state_->max_queued = max_queued;
+dns_pool::dns_pool(std::size_t threads, std::size_t max_waiting, resolver resolve)
+    : state_(std::make_shared<state>(std::move(resolve))) {
+  state_->max_waiting = max_waiting;
   for (std::size_t i = 0; i < threads; ++i) {
     // Detached and owning the state: a thread stuck in getaddrinfo at exit holds nothing of
     // ours but this, and posts nothing once shut down.
@@ -97,25 +145,39 @@ dns_pool::~dns_pool() {
   shutdown();
 }
 
-void dns_pool::start(std::shared_ptr<lookup> l, std::string host, std::uint16_t port) {
-  {
-    const std::lock_guard<std::mutex> lock(state_->mutex);
-    if (state_->stopped) {
-      return;
-    }
-    if (state_->queue.size() < state_->max_queued) {
-      state_->queue.push_back({std::move(l), std::move(host), std::to_string(port)});
-      state_->ready.notify_one();
-      return;
-    }
+void dns_pool::start(const std::shared_ptr<lookup>& l, const std::string& host,
+                     std::uint16_t port) {
+  const std::lock_guard<std::mutex> lock(state_->mutex);
+  auto& s = *state_;
+  if (s.stopped) {
+    return;
   }
-  state_->answer(l, lookup::result{{}, EAI_AGAIN});
+  if (s.waiting >= s.max_waiting) {
+    s.prune_locked();
+  }
+  if (s.waiting >= s.max_waiting) {
+    s.answer_locked({l}, result{{}, EAI_AGAIN});
+    return;
+  }
+  std::string key = host;
+  key.append(1, '\n').append(std::to_string(port));
+  auto [it, fresh] = s.pending_by_key.try_emplace(key);
+  if (fresh) {
+    it->second.host = host;
+    it->second.port = std::to_string(port);
+    s.queue.push_back(std::move(key));
+    s.ready.notify_one();
+  }
+  it->second.waiters.push_back(l);
+  ++s.waiting;
 }
 
 void dns_pool::shutdown() {
   const std::lock_guard<std::mutex> lock(state_->mutex);
   state_->stopped = true;
   state_->queue.clear();
+  state_->pending_by_key.clear();
+  state_->waiting = 0;
   state_->ready.notify_all();
 }
 

@@ -5,8 +5,15 @@
 // gives up (seconds), whatever the connect deadline. Here a few threads shared by every
 // worker do the lookups, and a session waits only as long as its own deadline: a late
 // answer is dropped, and the thread it held is the only thing it costs.
+//
+// An agent retrying a host whose name server is down asks for the same stalled name again
+// and again; were each ask its own lookup, a handful of retries would hold every thread and
+// stall every new host on every worker. So everyone asking for a name while its lookup is
+// queued or running shares that one lookup, and a queued lookup all its askers have given
+// up on is never made.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,8 +25,10 @@ namespace airlock::proxy {
 
 class dns_pool {
  public:
-  // One lookup in flight. The session waits on `done`, a timer that never expires by itself:
-  // the answer cancels it (with `answer` set), and so does the session's deadline (without).
+  // One session's wait for an answer. The session waits on `done`, a timer that never
+  // expires by itself: the answer cancels it (with `answer` set), and so does the session's
+  // deadline (without). The session holding it is what keeps the ask alive: once released,
+  // the pool treats the ask as given up.
   struct lookup {
     explicit lookup(const asio::any_io_executor& ex) : done(ex, clock::time_point::max()) {}
 
@@ -30,26 +39,32 @@ class dns_pool {
     };
     std::optional<result> answer;  // written on done's executor only
   };
+  using result = lookup::result;
+  // What a lookup thread runs; blocking is allowed. Tests pass their own.
+  using resolver = std::function<result(const std::string& host, const std::string& port)>;
 
-  // Starts `threads` lookup threads; `max_queued` lookups may wait for one (more are refused
+  // getaddrinfo for a TCP connection to host:port, numeric port, any family configured here.
+  static result system_resolve(const std::string& host, const std::string& port);
+
+  // Starts `threads` lookup threads; `max_waiting` asks may be outstanding (more are refused
   // at once with EAI_AGAIN, so a flood of names cannot grow memory).
-  dns_pool(std::size_t threads, std::size_t max_queued);
-  // shutdown(), then leaves threads still inside getaddrinfo to finish on their own.
+  dns_pool(std::size_t threads, std::size_t max_waiting, resolver resolve = system_resolve);
+  // shutdown(), then leaves threads still inside a lookup to finish on their own.
   ~dns_pool();
   dns_pool(const dns_pool&) = delete;
   dns_pool& operator=(const dns_pool&) = delete;
 
-  // Queues a lookup of host for port; the answer is posted to l->done's executor. Never
-  // blocks, never throws for a refused lookup (that is an answer too).
-  void start(std::shared_ptr<lookup> l, std::string host, std::uint16_t port);
+  // Asks for host:port; the answer is posted to l->done's executor. Never blocks, never
+  // throws for a refused ask (that is an answer too). The pool keeps only a weak reference.
+  void start(const std::shared_ptr<lookup>& l, const std::string& host, std::uint16_t port);
 
   // From here on nothing is posted anywhere: call before the executors lookups were started
-  // from are destroyed. Queued lookups are dropped unanswered.
+  // from are destroyed. Outstanding asks are dropped unanswered.
   void shutdown();
 
  private:
   struct state;
-  // A lookup thread's body: takes queued lookups until shut down.
+  // A lookup thread's body: makes queued lookups until shut down.
   static void run(const std::shared_ptr<state>& s);
 
   std::shared_ptr<state> state_;

@@ -15,6 +15,7 @@ failed=0
 ns="al-dns-$$"
 tmp="$(mktemp -d)"
 pids=()
+retried=()
 
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
@@ -105,15 +106,35 @@ expect() {
   fi
 }
 
+# And an agent retrying one host whose name server is down: twenty asks for one stalled
+# name share one lookup, so with the five above they hold six of the eight lookup threads.
+for i in $(seq 20); do
+  ( request "http://retried.test/" >"$tmp/retried-$i" ) &
+  retried+=($!)
+done
+sleep 0.3
 # Meanwhile: an IP literal, a resolve: override, a name from the hosts file.
 expect "an IP literal while five lookups stall" "$(request http://127.0.0.1:18080/ok)" 200 0.5
 expect "a resolve: override while five lookups stall" "$(request http://pinned.test:18080/ok)" 200 0.5
-expect "another name, looked up while five lookups stall (none holds the others back)" \
+expect "another name, looked up while 25 asks for 6 names stall (none holds the others back)" \
   "$(request http://good.test:18080/ok)" 200 0.5
 for i in 1 2 3 4 5; do
   wait "${pids[$((2 + i))]}" 2>/dev/null
   expect "stalled lookup $i, answered at the 1 s connect deadline" "$(cat "$tmp/stall-$i")" 504 2.0
 done
+late=0
+for i in $(seq 20); do
+  wait "${retried[$((i - 1))]}" 2>/dev/null
+  read -r code t <"$tmp/retried-$i"
+  if [ "$code" != 504 ] || ! awk -v t="$t" 'BEGIN { exit !(t < 2.0) }'; then
+    late=$((late + 1))
+  fi
+done
+if [ "$late" -eq 0 ]; then
+  ok "twenty asks for one stalled name, each answered 504 at its own deadline"
+else
+  bad "$late of twenty asks for one stalled name not answered 504 within 2 s"
+fi
 if grep -qi "dns_timeout" "$tmp"/h.* 2>/dev/null; then
   ok "the answer names the reason (dns_timeout)"
 else
