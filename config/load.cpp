@@ -224,8 +224,25 @@ namespace {
 // crash or a hang. Checked before parsing:
 // - nesting: yaml-cpp recurses per level, so "[[[[..." or "- - - ..." exhausts the stack;
 //   no airlock config nests deeper than a few levels.
-// - a document whose first token is ",": yaml-cpp loops forever on it (found by fuzzing).
+// - a "," where a document starts, or right after its first node when that node is only a
+//   tag or anchor, a quoted scalar or a flow collection ("!a ,", "\"a\" ,", "[a] ,"):
+//   yaml-cpp loops forever on these (found by fuzzing). After a plain scalar a "," is text.
+// - control characters: YAML allows none but tab, LF and CR anywhere, not even quoted, and
+//   yaml-cpp loops forever on some inputs that start with a NUL (found by fuzzing).
 constexpr int max_nesting = 64;
+
+bool is_yaml_control(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return (u < 0x20 && c != '\t' && c != '\n' && c != '\r') || u == 0x7f;
+}
+
+// Where the current document's first node stands.
+enum class first_node {
+  none,    // nothing yet but properties (tags, anchors)
+  open,    // a quoted scalar or flow collection is open
+  closed,  // it closed, and nothing but space or comments followed yet
+  other,   // past it (or it was a plain scalar or a block collection): "," is harmless
+};
 
 void check_yaml_shape(std::string_view yaml, const std::string& name) {
   int depth = 0;
@@ -234,16 +251,25 @@ void check_yaml_shape(std::string_view yaml, const std::string& name) {
   char quote = 0;
   bool comment = false;
   bool line_start = true;
-  bool doc_start = true;  // no token yet in the current document
+  bool property = false;  // inside a tag or anchor before the first node
+  auto node = first_node::none;
   int dashes = 0;
   for (std::size_t i = 0; i < yaml.size(); ++i) {
     const char c = yaml[i];
     ++column;
+    if (is_yaml_control(c)) {
+      static constexpr char hex[] = "0123456789abcdef";
+      const auto u = static_cast<unsigned char>(c);
+      throw config_error(name, line, column,
+                         std::string("a control character (0x") + hex[u >> 4] + hex[u & 15] +
+                             ") cannot appear in a config file");
+    }
     if (c == '\n') {
       ++line;
       column = 0;
       comment = false;
       line_start = true;
+      property = false;
       dashes = 0;
       if (quote == '\'') {
         quote = 0;
@@ -254,17 +280,26 @@ void check_yaml_shape(std::string_view yaml, const std::string& name) {
       continue;
     }
     if (quote != 0) {
-      quote = c == quote ? 0 : quote;
+      if (c == quote) {
+        quote = 0;
+        node = (node == first_node::open && depth == 0) ? first_node::closed : node;
+      }
       continue;
     }
+    if (property) {
+      if (c != ' ' && c != '\t' && c != ',') {
+        continue;
+      }
+      property = false;
+    }
     if (column == 1 && yaml.substr(i, 3) == "---") {
-      doc_start = true;  // a new document; what follows the marker is its first token
+      node = first_node::none;  // a new document; what follows the marker is its first token
       i += 2;
       column += 2;
       line_start = false;
       continue;
     }
-    if (column == 1 && c == '%' && doc_start) {
+    if (column == 1 && c == '%' && node == first_node::none) {
       comment = true;  // a directive line, before the document
       continue;
     }
@@ -278,10 +313,23 @@ void check_yaml_shape(std::string_view yaml, const std::string& name) {
       comment = true;
       continue;
     }
-    if (doc_start && c == ',') {
+    if (c == ',' && node == first_node::none) {
       throw config_error(name, line, column, "a YAML document cannot start with \",\"");
     }
-    doc_start = false;
+    if (c == ',' && node == first_node::closed) {
+      throw config_error(name, line, column,
+                         "a \",\" cannot follow the document's first value here");
+    }
+    if (node == first_node::none && (c == '!' || c == '&')) {
+      property = true;
+      continue;
+    }
+    if (node == first_node::none) {
+      const bool opens = c == '"' || c == '\'' || c == '[' || c == '{';
+      node = opens ? first_node::open : first_node::other;
+    } else if (node == first_node::closed) {
+      node = first_node::other;
+    }
     if (line_start && c == '-') {
       if (++dashes > max_nesting) {
         throw config_error(name, line, column, "lists nested deeper than any config needs");
@@ -297,6 +345,7 @@ void check_yaml_shape(std::string_view yaml, const std::string& name) {
       }
     } else if ((c == ']' || c == '}') && depth > 0) {
       --depth;
+      node = (node == first_node::open && depth == 0) ? first_node::closed : node;
     }
   }
 }

@@ -9,7 +9,7 @@ profile="${1:-test}"
 build_pkgs=(build-essential cmake pkg-config libboost1.81-dev libssl-dev libyaml-cpp-dev
   libspdlog-dev libfmt-dev prometheus-cpp-dev libgtest-dev libgmock-dev clang-format)
 test_pkgs=(nginx curl git python3 python3-requests python3-yaml procps iproute2 iptables openssl gdb)
-fuzz_pkgs=(clang libclang-rt-14-dev)  # libFuzzer and the sanitizer runtimes (make fuzz)
+fuzz_pkgs=(clang libclang-rt-14-dev)  # libFuzzer and the sanitizer runtimes (make test, make fuzz)
 bench_pkgs=(wrk hey haproxy squid-openssl tinyproxy mitmproxy)
 # deploy/image-check.sh: rootful podman (its build is buildah's, built in), runc for hosts with
 # hybrid cgroups that crun refuses, netavark/aardvark-dns named explicitly because
@@ -19,9 +19,9 @@ image_pkgs=(podman runc netavark aardvark-dns iptables debootstrap debian-archiv
 
 case "$profile" in
   build) want=("${build_pkgs[@]}") ;;
-  test) want=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+  test) want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
   fuzz) want=("${build_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
-  bench) want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+  bench) want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${fuzz_pkgs[@]}" "${bench_pkgs[@]}") ;;
   image) want=("${image_pkgs[@]}") ;;
   all) want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
   *)

@@ -175,5 +175,36 @@ TEST(load_string, nesting_deeper_than_any_config_is_refused_before_parsing) {
             "5m, got \"[[[[\"");
 }
 
+// Found by fuzzing: yaml-cpp never returns when a "," follows a document's first node and
+// that node is only a tag or anchor, quoted, or a flow collection.
+TEST(load_string, comma_after_the_first_node_is_refused_not_hung) {
+  EXPECT_EQ(error_of("!--,"), "p.yaml:1:4: a YAML document cannot start with \",\"");
+  EXPECT_EQ(error_of("&a !b ,"), "p.yaml:1:7: a YAML document cannot start with \",\"");
+  EXPECT_EQ(error_of("--- !a ,"), "p.yaml:1:8: a YAML document cannot start with \",\"");
+  const std::string after = ": a \",\" cannot follow the document's first value here";
+  EXPECT_EQ(error_of("\"a\" ,"), "p.yaml:1:5" + after);
+  EXPECT_EQ(error_of("'a',"), "p.yaml:1:4" + after);
+  EXPECT_EQ(error_of("!a \"b\" # note\n,"), "p.yaml:2:1" + after);
+  EXPECT_EQ(error_of("[a, \"b\"] ,"), "p.yaml:1:10" + after);
+  EXPECT_EQ(error_of("&x {a: b}\n  ,"), "p.yaml:2:3" + after);
+  // Where yaml-cpp copes, the "," is left to it: plain text, or past the first node.
+  EXPECT_EQ(error_of("\"proxy\": { workers: 2 }\n"), "no error");
+  EXPECT_EQ(error_of("[a]: b ,").find("\",\""), std::string::npos);
+  EXPECT_EQ(error_of("a ,").find("\",\""), std::string::npos);
+}
+
+// Found by fuzzing: yaml-cpp never returned on "\0,0\xc1],``]\0000". YAML allows no control
+// character but tab, LF and CR, so any other is refused where it stands, quoted or not.
+TEST(load_string, control_characters_are_refused_where_they_stand) {
+  EXPECT_EQ(error_of(std::string("\0,0\xc1],``]\0000", 11)),
+            "p.yaml:1:1: a control character (0x00) cannot appear in a config file");
+  EXPECT_EQ(error_of("proxy:\n  workers: \"2\x1b[0m\"\n"),
+            "p.yaml:2:14: a control character (0x1b) cannot appear in a config file");
+  EXPECT_EQ(error_of("# note\x7f\nproxy: {}\n"),
+            "p.yaml:1:7: a control character (0x7f) cannot appear in a config file");
+  // Tab, CR LF line ends and non-ASCII text are not control characters.
+  EXPECT_EQ(error_of("proxy:\r\n  workers: 2\r\n# caf\xc3\xa9\tnote\r\n"), "no error");
+}
+
 }  // namespace
 }  // namespace airlock::config
