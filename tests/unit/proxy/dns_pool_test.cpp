@@ -83,6 +83,15 @@ class dns_pool_test : public testing::Test {
     return l;
   }
 
+  // Asks for busy.test, which stalls, and returns once a thread is inside that lookup: with
+  // one thread, everything asked after it queues.
+  std::shared_ptr<dns_pool::lookup> hold_a_thread(dns_pool& pool) {
+    names_->stall("busy.test");
+    auto l = ask(pool, "busy.test");
+    EXPECT_TRUE(names_->wait_until_asked(1));
+    return l;
+  }
+
   // Runs posted answers until pred holds, for at most `max`.
   bool run_until(const std::function<bool()>& pred, std::chrono::milliseconds max = 5s) {
     const auto until = std::chrono::steady_clock::now() + max;
@@ -152,9 +161,7 @@ TEST_F(dns_pool_test, AStalledNameHoldsOneThreadHoweverOftenItIsAsked) {
 
 TEST_F(dns_pool_test, ALookupEveryoneGaveUpOnIsNeverMade) {
   dns_pool pool(1, 64, fake_names::resolver_of(names_));
-  names_->stall("busy.test");
-  const auto busy = ask(pool, "busy.test");
-  ASSERT_TRUE(names_->wait_until_asked(1));
+  const auto busy = hold_a_thread(pool);
   // Queued behind busy.test; both askers give up (their sessions' deadlines passed).
   ask(pool, "gone.test");
   ask(pool, "gone.test");
@@ -168,9 +175,7 @@ TEST_F(dns_pool_test, ALookupEveryoneGaveUpOnIsNeverMade) {
 
 TEST_F(dns_pool_test, AsksBeyondTheLimitAreRefusedAtOnceAndGivenUpAsksMakeRoom) {
   dns_pool pool(1, 3, fake_names::resolver_of(names_));
-  names_->stall("busy.test");
-  const auto busy = ask(pool, "busy.test");
-  ASSERT_TRUE(names_->wait_until_asked(1));
+  const auto busy = hold_a_thread(pool);
   auto second = ask(pool, "x.test");
   const auto third = ask(pool, "x.test");
   const auto refused = ask(pool, "y.test");
@@ -213,9 +218,7 @@ TEST_F(dns_pool_test, ANameAskedAfterItsAnswerIsLookedUpAgain) {
 
 TEST_F(dns_pool_test, AfterShutdownNobodyIsAnswered) {
   dns_pool pool(1, 64, fake_names::resolver_of(names_));
-  names_->stall("busy.test");
-  const auto running = ask(pool, "busy.test");
-  ASSERT_TRUE(names_->wait_until_asked(1));
+  const auto running = hold_a_thread(pool);
   const auto queued = ask(pool, "queued.test");
   pool.shutdown();
   const auto late = ask(pool, "late.test");
