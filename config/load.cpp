@@ -1,23 +1,19 @@
 #include "config/load.hpp"
 
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <array>
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
 #include <iterator>
 #include <limits>
-#include <thread>
 #include <vector>
 
 #include "config/parse_values.hpp"
 #include "config/sections.hpp"
+#include "config/yaml_guard.hpp"
 #include "config/yaml_reader.hpp"
 
 namespace airlock::config {
@@ -214,184 +210,6 @@ config read_root(const reader& r, const YAML::Node& root) {
     read_telemetry(r, root["telemetry"], out.telemetry);
   }
   return out;
-}
-
-}  // namespace
-
-namespace {
-
-// yaml-cpp 0.7 is not safe on every input, and a config error must be an error, not a
-// crash or a hang. Checked before parsing:
-// - nesting: yaml-cpp recurses per level, so "[[[[..." or "- - - ..." exhausts the stack;
-//   no airlock config nests deeper than a few levels.
-// - a "," where a document starts, or right after its first node when that node is only a
-//   tag or anchor, a quoted scalar or a flow collection ("!a ,", "\"a\" ,", "[a] ,"):
-//   yaml-cpp loops forever on these (found by fuzzing). After a plain scalar a "," is text.
-// - control characters: YAML allows none but tab, LF and CR anywhere, not even quoted, and
-//   yaml-cpp loops forever on some inputs that start with a NUL (found by fuzzing).
-constexpr int max_nesting = 64;
-
-bool is_yaml_control(char c) {
-  const auto u = static_cast<unsigned char>(c);
-  return (u < 0x20 && c != '\t' && c != '\n' && c != '\r') || u == 0x7f;
-}
-
-// Where the current document's first node stands.
-enum class first_node {
-  none,    // nothing yet but properties (tags, anchors)
-  open,    // a quoted scalar or flow collection is open
-  closed,  // it closed, and nothing but space or comments followed yet
-  other,   // past it (or it was a plain scalar or a block collection): "," is harmless
-};
-
-void check_yaml_shape(std::string_view yaml, const std::string& name) {
-  int depth = 0;
-  int line = 1;
-  int column = 0;
-  char quote = 0;
-  bool comment = false;
-  bool line_start = true;
-  bool property = false;  // inside a tag or anchor before the first node
-  auto node = first_node::none;
-  int dashes = 0;
-  for (std::size_t i = 0; i < yaml.size(); ++i) {
-    const char c = yaml[i];
-    ++column;
-    if (is_yaml_control(c)) {
-      static constexpr char hex[] = "0123456789abcdef";
-      const auto u = static_cast<unsigned char>(c);
-      throw config_error(name, line, column,
-                         std::string("a control character (0x") + hex[u >> 4] + hex[u & 15] +
-                             ") cannot appear in a config file");
-    }
-    if (c == '\n') {
-      ++line;
-      column = 0;
-      comment = false;
-      line_start = true;
-      property = false;
-      dashes = 0;
-      if (quote == '\'') {
-        quote = 0;
-      }
-      continue;
-    }
-    if (comment) {
-      continue;
-    }
-    if (quote != 0) {
-      if (c == quote) {
-        quote = 0;
-        node = (node == first_node::open && depth == 0) ? first_node::closed : node;
-      }
-      continue;
-    }
-    if (property) {
-      if (c != ' ' && c != '\t' && c != ',') {
-        continue;
-      }
-      property = false;
-    }
-    if (column == 1 && yaml.substr(i, 3) == "---") {
-      node = first_node::none;  // a new document; what follows the marker is its first token
-      i += 2;
-      column += 2;
-      line_start = false;
-      continue;
-    }
-    if (column == 1 && c == '%' && node == first_node::none) {
-      comment = true;  // a directive line, before the document
-      continue;
-    }
-    if (c == ' ' || c == '\t') {
-      if (line_start && column > 4 * max_nesting) {
-        throw config_error(name, line, column, "indented deeper than any config needs");
-      }
-      continue;
-    }
-    if (c == '#') {
-      comment = true;
-      continue;
-    }
-    if (c == ',' && node == first_node::none) {
-      throw config_error(name, line, column, "a YAML document cannot start with \",\"");
-    }
-    if (c == ',' && node == first_node::closed) {
-      throw config_error(name, line, column,
-                         "a \",\" cannot follow the document's first value here");
-    }
-    if (node == first_node::none && (c == '!' || c == '&')) {
-      property = true;
-      continue;
-    }
-    if (node == first_node::none) {
-      const bool opens = c == '"' || c == '\'' || c == '[' || c == '{';
-      node = opens ? first_node::open : first_node::other;
-    } else if (node == first_node::closed) {
-      node = first_node::other;
-    }
-    if (line_start && c == '-') {
-      if (++dashes > max_nesting) {
-        throw config_error(name, line, column, "lists nested deeper than any config needs");
-      }
-      continue;
-    }
-    line_start = false;
-    if (c == '"' || c == '\'') {
-      quote = c;
-    } else if (c == '[' || c == '{') {
-      if (++depth > max_nesting) {
-        throw config_error(name, line, column, "nested deeper than any config needs");
-      }
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-      node = (node == first_node::open && depth == 0) ? first_node::closed : node;
-    }
-  }
-}
-
-// yaml-cpp 0.7 still hangs or crashes on some inputs the shape check lets through (see
-// tests/fuzz/known-hangs). A file is therefore parsed once in a child first: if that
-// child does not finish within parse_deadline, or dies, the file is refused with a
-// message instead of hanging or killing airlock. Only at start-up, before any thread.
-constexpr auto parse_deadline = std::chrono::seconds(5);
-
-void parse_in_child(const std::string& text, const std::string& name) {
-  const pid_t child = ::fork();
-  if (child < 0) {
-    return;  // no fork: parse in place, as load_string does anyway
-  }
-  if (child == 0) {
-    try {
-      (void)YAML::LoadAll(text);
-    } catch (...) {
-    }
-    ::_exit(0);
-  }
-  const auto deadline = std::chrono::steady_clock::now() + parse_deadline;
-  int status = 0;
-  for (;;) {
-    const pid_t done = ::waitpid(child, &status, WNOHANG);
-    if (done == child) {
-      break;
-    }
-    if (done < 0) {
-      return;
-    }
-    if (std::chrono::steady_clock::now() >= deadline) {
-      ::kill(child, SIGKILL);
-      ::waitpid(child, &status, 0);
-      throw config_error(name, 0, 0,
-                         "the YAML parser did not finish with this file (a yaml-cpp defect); "
-                         "check for unbalanced quotes or brackets");
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    throw config_error(name, 0, 0,
-                       "the YAML parser crashed on this file (a yaml-cpp defect); check for "
-                       "unbalanced quotes or brackets");
-  }
 }
 
 }  // namespace
