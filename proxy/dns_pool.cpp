@@ -35,7 +35,17 @@ struct dns_pool::state {
   std::deque<std::string> queue;
   std::size_t waiting = 0;  // waiters over all entries, given up or not
   std::size_t max_waiting = 0;
+  std::size_t threads = 0;  // started, all alive until shut down
+  std::size_t idle = 0;     // waiting for work
+  std::size_t max_threads = 0;
   bool stopped = false;
+
+  // Detached and owning the state: a thread stuck in getaddrinfo at exit holds nothing of
+  // ours but this, and posts nothing once shut down.
+  static void start_thread(const std::shared_ptr<state>& s) {
+    ++s->threads;
+    std::thread([s] { run(s); }).detach();
+  }
 
   // Posts r to every waiter still waiting. Under the mutex, so shutdown() cannot pass between
   // the check and the post while an executor is being torn down.
@@ -99,7 +109,9 @@ dns_pool::result dns_pool::system_resolve(const std::string& host, const std::st
 void dns_pool::run(const std::shared_ptr<state>& s) {
   std::unique_lock<std::mutex> lock(s->mutex);
   for (;;) {
+    ++s->idle;
     s->ready.wait(lock, [&] { return s->stopped || !s->queue.empty(); });
+    --s->idle;
     if (s->stopped) {
       return;
     }
@@ -131,13 +143,14 @@ void dns_pool::run(const std::shared_ptr<state>& s) {
   }
 }
 
-dns_pool::dns_pool(std::size_t threads, std::size_t max_waiting, resolver resolve)
+dns_pool::dns_pool(std::size_t threads, std::size_t max_threads, std::size_t max_waiting,
+                   resolver resolve)
     : state_(std::make_shared<state>(std::move(resolve))) {
+  const std::lock_guard<std::mutex> lock(state_->mutex);
   state_->max_waiting = max_waiting;
+  state_->max_threads = std::max(threads, max_threads);
   for (std::size_t i = 0; i < threads; ++i) {
-    // Detached and owning the state: a thread stuck in getaddrinfo at exit holds nothing of
-    // ours but this, and posts nothing once shut down.
-    std::thread([s = state_] { run(s); }).detach();
+    state::start_thread(state_);
   }
 }
 
@@ -167,6 +180,10 @@ void dns_pool::start(const std::shared_ptr<lookup>& l, const std::string& host,
     it->second.port = std::to_string(port);
     s.queue.push_back(std::move(key));
     s.ready.notify_one();
+    // Every thread busy (stalled names hold theirs for seconds): one more, up to the cap.
+    if (s.queue.size() > s.idle && s.threads < s.max_threads) {
+      state::start_thread(state_);
+    }
   }
   it->second.waiters.push_back(l);
   ++s.waiting;

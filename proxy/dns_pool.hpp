@@ -2,9 +2,9 @@
 // Name lookups off the data plane. getaddrinfo blocks, and Asio's resolver runs all the
 // lookups of an io_context on one private thread, one after another: one name whose server
 // never answers would hold back every other new host on that worker until the C library
-// gives up (seconds), whatever the connect deadline. Here a few threads shared by every
-// worker do the lookups, and a session waits only as long as its own deadline: a late
-// answer is dropped, and the thread it held is the only thing it costs.
+// gives up (seconds), whatever the connect deadline. Here threads shared by every worker,
+// more while all are busy, do the lookups, and a session waits only as long as its own deadline: a
+// late answer is dropped, and the thread it held is the only thing it costs.
 //
 // An agent retrying a host whose name server is down asks for the same stalled name again
 // and again; were each ask its own lookup, a handful of retries would hold every thread and
@@ -46,9 +46,12 @@ class dns_pool {
   // getaddrinfo for a TCP connection to host:port, numeric port, any family configured here.
   static result system_resolve(const std::string& host, const std::string& port);
 
-  // Starts `threads` lookup threads; `max_waiting` asks may be outstanding (more are refused
-  // at once with EAI_AGAIN, so a flood of names cannot grow memory).
-  dns_pool(std::size_t threads, std::size_t max_waiting, resolver resolve = system_resolve);
+  // Starts `threads` lookup threads, and more while every one is busy, up to `max_threads`
+  // (a stalled name holds its thread until the C library gives up, seconds). `max_waiting`
+  // asks may be outstanding; more are refused at once with EAI_AGAIN, so a flood of names
+  // cannot grow memory.
+  dns_pool(std::size_t threads, std::size_t max_threads, std::size_t max_waiting,
+           resolver resolve = system_resolve);
   // shutdown(), then leaves threads still inside a lookup to finish on their own.
   ~dns_pool();
   dns_pool(const dns_pool&) = delete;

@@ -18,11 +18,12 @@ namespace {
 std::mutex done_mutex;
 std::condition_variable done_cv;
 
-// Lookups at once across all workers, and how many may wait: a name whose server never
+// Lookup threads across all workers, and how many asks may wait: a name whose server never
 // answers holds one thread until the C library gives up, so a few such names must not
-// hold back every other new host.
-constexpr std::size_t dns_threads = 8;
-constexpr std::size_t dns_max_queued = 1024;
+// hold back every other new host. The pool starts small and grows while all are busy.
+constexpr std::size_t dns_threads = 4;
+constexpr std::size_t dns_max_threads = 32;
+constexpr std::size_t dns_max_waiting = 1024;
 
 // Listen addresses may be names ("localhost"); resolving them once at start-up is fine.
 tcp::endpoint resolve_listen(const config::endpoint& listen) {
@@ -65,7 +66,7 @@ server::server(config::config cfg)
     n = std::max(1u, std::thread::hardware_concurrency());
   }
   tcp::endpoint at = claim_port(resolve_listen(cfg_.proxy.listen));
-  dns_ = std::make_unique<dns_pool>(dns_threads, dns_max_queued);
+  dns_ = std::make_unique<dns_pool>(dns_threads, dns_max_threads, dns_max_waiting);
   for (unsigned i = 0; i < n; ++i) {
     workers_.push_back(std::make_unique<worker>(cfg_, stats_, connections_, tls_.get(), *secrets_,
                                                 *policy_, *metrics_));

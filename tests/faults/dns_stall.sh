@@ -89,8 +89,8 @@ request() {
     -w '%{http_code} %{time_total}' "$1" 2>/dev/null
 }
 
-# Five lookups that will never be answered, in flight at once.
-for i in 1 2 3 4 5; do
+# Twelve lookups that will never be answered, in flight at once.
+for i in $(seq 12); do
   ( request "http://stall-$i.test/" >"$tmp/stall-$i" ) &
   pids+=($!)
 done
@@ -107,18 +107,19 @@ expect() {
 }
 
 # And an agent retrying one host whose name server is down: twenty asks for one stalled
-# name share one lookup, so with the five above they hold six of the eight lookup threads.
+# name share one lookup: with the twelve above, thirteen stalled lookups, more than the
+# four threads the pool starts with (it grows while all are busy).
 for i in $(seq 20); do
   ( request "http://retried.test/" >"$tmp/retried-$i" ) &
   retried+=($!)
 done
 sleep 0.3
 # Meanwhile: an IP literal, a resolve: override, a name from the hosts file.
-expect "an IP literal while five lookups stall" "$(request http://127.0.0.1:18080/ok)" 200 0.5
-expect "a resolve: override while five lookups stall" "$(request http://pinned.test:18080/ok)" 200 0.5
-expect "another name, looked up while 25 asks for 6 names stall (none holds the others back)" \
+expect "an IP literal while 13 lookups stall" "$(request http://127.0.0.1:18080/ok)" 200 0.5
+expect "a resolve: override while 13 lookups stall" "$(request http://pinned.test:18080/ok)" 200 0.5
+expect "another name, looked up while 32 asks for 13 names stall (none holds the others back)" \
   "$(request http://good.test:18080/ok)" 200 0.5
-for i in 1 2 3 4 5; do
+for i in $(seq 12); do
   wait "${pids[$((2 + i))]}" 2>/dev/null
   expect "stalled lookup $i, answered at the 1 s connect deadline" "$(cat "$tmp/stall-$i")" 504 2.0
 done

@@ -114,7 +114,7 @@ class dns_pool_test : public testing::Test {
 };
 
 TEST_F(dns_pool_test, EveryoneAskingForANameSharesOneLookup) {
-  dns_pool pool(2, 64, fake_names::resolver_of(names_));
+  dns_pool pool(2, 2, 64, fake_names::resolver_of(names_));
   names_->stall("a.test");
   std::vector<std::shared_ptr<dns_pool::lookup>> asks;
   for (int i = 0; i < 5; ++i) {
@@ -140,7 +140,7 @@ TEST_F(dns_pool_test, EveryoneAskingForANameSharesOneLookup) {
 // a lookup per ask, two retries would hold both threads and good.test would wait behind
 // them until its own deadline.
 TEST_F(dns_pool_test, AStalledNameHoldsOneThreadHoweverOftenItIsAsked) {
-  dns_pool pool(2, 256, fake_names::resolver_of(names_));
+  dns_pool pool(2, 2, 256, fake_names::resolver_of(names_));
   names_->stall("down.test");
   std::vector<std::shared_ptr<dns_pool::lookup>> retries;
   for (int i = 0; i < 50; ++i) {
@@ -159,8 +159,33 @@ TEST_F(dns_pool_test, AStalledNameHoldsOneThreadHoweverOftenItIsAsked) {
   EXPECT_EQ(names_->times_asked("down.test"), 1u);
 }
 
+// Distinct stalled names each hold a thread: while all are busy the pool grows, up to its
+// cap, so a few dead names do not stall every new host.
+TEST_F(dns_pool_test, ThreadsAreAddedWhileAllAreBusyUpToTheCap) {
+  dns_pool pool(1, 4, 64, fake_names::resolver_of(names_));
+  std::vector<std::shared_ptr<dns_pool::lookup>> stalled;
+  for (const char* name : {"d1.test", "d2.test", "d3.test"}) {
+    names_->stall(name);
+    stalled.push_back(ask(pool, name));
+  }
+  ASSERT_TRUE(names_->wait_until_asked(3)) << "three stalled names should run side by side";
+  const auto good = ask(pool, "good.test");
+  ASSERT_TRUE(answered(good, 2s)) << "a fourth thread should have taken good.test";
+  // At the cap: with four stalled names, the next one waits for a thread.
+  names_->stall("d4.test");
+  stalled.push_back(ask(pool, "d4.test"));
+  ASSERT_TRUE(names_->wait_until_asked(5));
+  const auto late = ask(pool, "late.test");
+  EXPECT_FALSE(answered(late, 200ms));
+  names_->release();
+  ASSERT_TRUE(answered(late));
+  for (const auto& l : stalled) {
+    ASSERT_TRUE(answered(l));
+  }
+}
+
 TEST_F(dns_pool_test, ALookupEveryoneGaveUpOnIsNeverMade) {
-  dns_pool pool(1, 64, fake_names::resolver_of(names_));
+  dns_pool pool(1, 1, 64, fake_names::resolver_of(names_));
   const auto busy = hold_a_thread(pool);
   // Queued behind busy.test; both askers give up (their sessions' deadlines passed).
   ask(pool, "gone.test");
@@ -174,7 +199,7 @@ TEST_F(dns_pool_test, ALookupEveryoneGaveUpOnIsNeverMade) {
 }
 
 TEST_F(dns_pool_test, AsksBeyondTheLimitAreRefusedAtOnceAndGivenUpAsksMakeRoom) {
-  dns_pool pool(1, 3, fake_names::resolver_of(names_));
+  dns_pool pool(1, 1, 3, fake_names::resolver_of(names_));
   const auto busy = hold_a_thread(pool);
   auto second = ask(pool, "x.test");
   const auto third = ask(pool, "x.test");
@@ -194,7 +219,7 @@ TEST_F(dns_pool_test, AsksBeyondTheLimitAreRefusedAtOnceAndGivenUpAsksMakeRoom) 
 }
 
 TEST_F(dns_pool_test, AFailedLookupIsTheAnswerForEveryAsker) {
-  dns_pool pool(1, 64, fake_names::resolver_of(names_));
+  dns_pool pool(1, 1, 64, fake_names::resolver_of(names_));
   names_->stall("bad.test");
   const auto one = ask(pool, "bad.test");
   const auto two = ask(pool, "bad.test");
@@ -210,14 +235,14 @@ TEST_F(dns_pool_test, AFailedLookupIsTheAnswerForEveryAsker) {
 // Answers are not kept: a name asked again after its answer is looked up again, so a
 // record that changed (or was rebound to a private address) is seen as it is now.
 TEST_F(dns_pool_test, ANameAskedAfterItsAnswerIsLookedUpAgain) {
-  dns_pool pool(1, 64, fake_names::resolver_of(names_));
+  dns_pool pool(1, 1, 64, fake_names::resolver_of(names_));
   ASSERT_TRUE(answered(ask(pool, "a.test")));
   ASSERT_TRUE(answered(ask(pool, "a.test")));
   EXPECT_EQ(names_->times_asked("a.test"), 2u);
 }
 
 TEST_F(dns_pool_test, AfterShutdownNobodyIsAnswered) {
-  dns_pool pool(1, 64, fake_names::resolver_of(names_));
+  dns_pool pool(1, 1, 64, fake_names::resolver_of(names_));
   const auto running = hold_a_thread(pool);
   const auto queued = ask(pool, "queued.test");
   pool.shutdown();
