@@ -34,7 +34,7 @@ bool is_yaml_control(char c) {
 enum class first_node {
   none,    // nothing yet but properties (tags, anchors)
   open,    // a quoted scalar or flow collection is open
-  closed,  // it closed, and nothing but space or comments followed yet
+  closed,  // it closed, and only space, comments, properties or more such nodes followed
   other,   // past it (or it was a plain scalar or a block collection): "," is harmless
 };
 
@@ -83,10 +83,15 @@ void check_yaml_shape(std::string_view yaml, const std::string& name) {
       continue;
     }
     if (property) {
-      if (c != ' ' && c != '\t' && c != ',') {
+      if (std::string_view(" \t,\"'[]{}").find(c) == std::string_view::npos) {
         continue;
       }
       property = false;
+      // YAML wants a space between a tag or anchor and its node; yaml-cpp, given none before
+      // a quote or bracket, may never return ('!a"b ,', '&a[[').
+      if (c != ' ' && c != '\t' && c != ',') {
+        throw config_error(name, line, column, "a tag or anchor needs a space after it");
+      }
     }
     if (column == 1 && yaml.substr(i, 3) == "---") {
       node = first_node::none;  // a new document; what follows the marker is its first token
@@ -116,15 +121,14 @@ void check_yaml_shape(std::string_view yaml, const std::string& name) {
       throw config_error(name, line, column,
                          "a \",\" cannot follow the document's first value here");
     }
-    if (node == first_node::none && (c == '!' || c == '&')) {
+    if ((node == first_node::none || node == first_node::closed) && (c == '!' || c == '&')) {
       property = true;
       continue;
     }
-    if (node == first_node::none) {
+    if (node == first_node::none || node == first_node::closed) {
+      // More quoted or flow nodes after the first keep the "," dangerous ("a" "b" ,).
       const bool opens = c == '"' || c == '\'' || c == '[' || c == '{';
       node = opens ? first_node::open : first_node::other;
-    } else if (node == first_node::closed) {
-      node = first_node::other;
     }
     if (line_start && c == '-') {
       if (++dashes > max_nesting) {

@@ -187,6 +187,12 @@ TEST(load_string, comma_after_the_first_node_is_refused_not_hung) {
   EXPECT_EQ(error_of("!a \"b\" # note\n,"), "p.yaml:2:1" + after);
   EXPECT_EQ(error_of("[a, \"b\"] ,"), "p.yaml:1:10" + after);
   EXPECT_EQ(error_of("&x {a: b}\n  ,"), "p.yaml:2:3" + after);
+  EXPECT_EQ(error_of("!a \"!a  \"!a,"), "p.yaml:1:12" + after);
+  EXPECT_EQ(error_of("\"b a\"! \"b a\"! ,,"), "p.yaml:1:15" + after);
+  EXPECT_EQ(error_of("[a] {b: c} 'd' ,"), "p.yaml:1:16" + after);
+  EXPECT_EQ(error_of("!ab\" \" ,"), "p.yaml:1:4: a tag or anchor needs a space after it");
+  EXPECT_EQ(error_of("&YYa\"\xcc ,"), "p.yaml:1:5: a tag or anchor needs a space after it");
+  EXPECT_EQ(error_of("!\x9f[[[\n,"), "p.yaml:1:3: a tag or anchor needs a space after it");
   // Where yaml-cpp copes, the "," is left to it: plain text, or past the first node.
   EXPECT_EQ(error_of("\"proxy\": { workers: 2 }\n"), "no error");
   EXPECT_EQ(error_of("[a]: b ,").find("\",\""), std::string::npos);
