@@ -172,12 +172,13 @@ void dns_pool::start(const std::shared_ptr<lookup>& l, const std::string& host,
     s.answer_locked({l}, result{{}, EAI_AGAIN});
     return;
   }
+  const std::string port_text = std::to_string(port);
   std::string key = host;
-  key.append(1, '\n').append(std::to_string(port));
+  key.append(1, '\n').append(port_text);
   auto [it, fresh] = s.pending_by_key.try_emplace(key);
   if (fresh) {
     it->second.host = host;
-    it->second.port = std::to_string(port);
+    it->second.port = port_text;
     s.queue.push_back(std::move(key));
     s.ready.notify_one();
     // Every thread busy (stalled names hold theirs for seconds): one more, up to the cap.
