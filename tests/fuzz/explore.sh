@@ -22,7 +22,10 @@ trap 'rm -rf "$scratch"' EXIT
 
 # Every target handles an input in milliseconds, so 2 s is a hang. yaml-cpp's hangs also
 # allocate without end: the memory limit is set so that the timeout comes first.
-"$bin" -seed=1 -max_total_time="$seconds" -max_len=4096 -timeout=2 -rss_limit_mb=6144 \
+# libFuzzer reports a hang from a signal handler; when that interrupts an allocation (yaml-cpp
+# allocates all the time it hangs) the report itself can deadlock, so a hard kill bounds it.
+timeout -s KILL $((seconds + 30)) \
+  "$bin" -seed=1 -max_total_time="$seconds" -max_len=4096 -timeout=2 -rss_limit_mb=6144 \
   -print_final_stats=1 -artifact_prefix="$dir/crash-$target-" "$scratch" "$src/corpus/$target" \
   >"$log" 2>&1
 rc=$?
@@ -43,6 +46,13 @@ if [ "$target" = config_load ] && grep -q "ERROR: libFuzzer: timeout" "$log"; th
     echo "  defect airlock's loader guards against): $(sed -n 's/.*Test unit written to //p' "$log")"
     exit 0
   fi
+fi
+# The hang was seen (libFuzzer's alarm fired) but its report deadlocked: in config_load, whose
+# own code before and after the parser is a linear scan, that is the same known defect.
+if [ "$target" = config_load ] && [ "$rc" -eq 137 ] && grep -q "^ALARM: working on the last Unit" "$log"; then
+  echo "explore $target: after some inputs, one did not return and libFuzzer's report of it hung;"
+  echo "  taken as the known yaml-cpp defect (the input is the last unit in $log)"
+  exit 0
 fi
 echo "explore $target: FINDING after ${runs:-?} inputs (libFuzzer status $rc); the report:" >&2
 grep -m1 -A40 -E '^==[0-9]+==|ERROR: libFuzzer|runtime error|Assertion' "$log" >&2 || tail -40 "$log" >&2
