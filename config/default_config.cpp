@@ -14,7 +14,9 @@ proxy:
   timeouts: { header: 10s, idle: 300s, connect: 10s, drain: 30s }
   pool: { max_idle_per_host: 1024, idle: 60s }
 admin:
-  listen: "127.0.0.1:9901"  # PUT /v1/secrets/NAME, GET /v1/status, POST /v1/revoke
+  # PUT /v1/secrets/NAME, GET /v1/status, POST /v1/revoke: a Unix socket only airlock's
+  # UID can use (curl --unix-socket /run/airlock-admin/admin.sock http://airlock/v1/status)
+  socket: /run/airlock-admin/admin.sock
 metrics:
   listen: "127.0.0.1:9464"  # /healthz, /readyz
 egress:

@@ -148,19 +148,6 @@ void read_resolve(const reader& r, const YAML::Node& node, std::map<std::string,
   }
 }
 
-void read_admin(const reader& r, const YAML::Node& node, admin_config& out) {
-  r.expect_map(node, "admin", {"listen", "token_file"});
-  if (node["listen"]) {
-    out.listen = r.address(node["listen"], "admin.listen", true);
-  }
-  if (node["token_file"]) {
-    out.token_file = r.scalar(node["token_file"], "admin.token_file");
-  }
-  if (out.token_file.empty() && !is_loopback(out.listen.host)) {
-    r.fail(node, "admin: a listener outside loopback needs token_file");
-  }
-}
-
 void read_metrics(const reader& r, const YAML::Node& node, metrics_config& out) {
   r.expect_map(node, "metrics", {"listen"});
   if (node["listen"]) {
@@ -209,6 +196,7 @@ config read_root(const reader& r, const YAML::Node& root) {
   if (root["telemetry"]) {
     read_telemetry(r, root["telemetry"], out.telemetry);
   }
+  check_admin(r, root, out);
   return out;
 }
 

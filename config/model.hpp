@@ -70,11 +70,17 @@ struct tls_config {
   std::string upstream_ca_file;             // extra upstream trust; the system store always
 };
 
-// The admin API: secrets pushed, status, revoke. Only bearer-token callers when
-// token_file is set; without one it must listen on loopback.
+// The admin API: secrets pushed, status, revoke. A Unix domain socket by default, in a
+// directory only airlock's container mounts, callers' UIDs checked (SO_PEERCRED): the
+// agent shares the network namespace, so any TCP port is one it can reach or, once
+// airlock is gone, bind itself. TCP only when listen is set, and then with a token.
 struct admin_config {
-  endpoint listen{"127.0.0.1", 9901};
+  std::string socket = "/run/airlock-admin/admin.sock";  // empty: no socket
+  std::vector<std::uint32_t> allow_uids;                 // besides airlock's own effective UID
+  std::optional<endpoint> listen;  // TCP, an address literal; needs token_file
   std::string token_file;
+  // Loudly named opt-out: a TCP admin listener without a token while secrets exist.
+  bool insecure_tcp_without_token = false;
 };
 
 // /metrics, /healthz, /readyz: no secrets, no token.

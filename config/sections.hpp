@@ -15,6 +15,9 @@ void read_credentials(const reader& r, const YAML::Node& node,
                       const std::vector<secret_source>& secrets, std::vector<credential_rule>& out);
 void read_egress(const reader& r, const YAML::Node& node, egress_config& out);
 void read_telemetry(const reader& r, const YAML::Node& node, telemetry_config& out);
+void read_admin(const reader& r, const YAML::Node& node, admin_config& out);
+// After every section is read: rules that tie admin: to secrets, credentials and tls.
+void check_admin(const reader& r, const YAML::Node& root, const config& c);
 void read_routes(const reader& r, const YAML::Node& node, std::vector<route>& out);
 
 }  // namespace airlock::config

@@ -195,6 +195,8 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
     co_return false;
   }
   if (rule != nullptr) {
+    // Set in the step that read the secret: a revoke running next on this thread sees it.
+    carried_credential_ = true;
     spdlog::debug("inject: rule {} for {}", rule->name, target->auth.to_string());
     const auto& rules = worker_.cfg().credentials;
     worker_.series().injected(static_cast<std::size_t>(rule - rules.data()));

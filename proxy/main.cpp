@@ -29,8 +29,11 @@ constexpr std::string_view usage =
        airlock --print-telemetry-defaults
                                       the vendor telemetry blocked by default, with sources
        airlock --version
-       airlock revoke [--admin http://HOST:PORT] [--token-file FILE] [--config FILE]
-                                      ask a running airlock to wipe its secrets
+       airlock revoke [--admin unix:PATH | --admin http://IP:PORT] [--token-file FILE]
+                      [--config FILE] ask a running airlock to wipe its secrets; exits 0
+                                      only when the receipt shows every secret wiped
+       airlock push NAME [--admin ...] [--token-file FILE] [--config FILE] < value
+                                      push a secret's value (stdin) to a running airlock
 options: --allow-core-dumps            debugging only: keep the process dumpable
 )";
 
@@ -105,9 +108,15 @@ void print_banner(const airlock::proxy::server& srv,
                       : boost::asio::ip::address(boost::asio::ip::address_v4::loopback()));
   }
   const std::string url = "http://" + host_port(reach);
-  std::cout << "airlock " << airlock::version << ": admin listening on "
-            << host_port(control.admin_endpoint()) << "\n"
-            << "airlock " << airlock::version << ": metrics listening on "
+  if (!control.admin_socket().empty()) {
+    std::cout << "airlock " << airlock::version
+              << ": admin listening on unix:" << control.admin_socket() << "\n";
+  }
+  if (const auto admin = control.admin_endpoint()) {
+    std::cout << "airlock " << airlock::version << ": admin listening on " << host_port(*admin)
+              << "\n";
+  }
+  std::cout << "airlock " << airlock::version << ": metrics listening on "
             << host_port(control.metrics_endpoint()) << "\n"
             << "airlock " << airlock::version << ": proxy listening on " << at << "\n"
             << "  point an agent at it:  export HTTPS_PROXY=" << url << " HTTP_PROXY=" << url
@@ -177,11 +186,18 @@ int run(const airlock::config::config& cfg, bool allow_core_dumps) {
     from.admin_auth_failures = control->admin().auth_failures();
     return srv->series().render(from);
   });
-  srv->add_self_endpoint(control->admin_endpoint());
+  control->revoke_all().set_connection_closer(
+      [&srv] { return srv->close_credentialed(std::chrono::seconds(2)); });
+  if (const auto admin = control->admin_endpoint()) {
+    srv->add_self_endpoint(*admin);
+  }
   srv->add_self_endpoint(control->metrics_endpoint());
-  if (cfg.admin.token_file.empty()) {
-    spdlog::warn("admin API on {} has no token_file: any local process may push or revoke",
-                 cfg.admin.listen.to_string());
+  if (cfg.admin.listen && cfg.admin.token_file.empty()) {
+    spdlog::warn(
+        "admin API on {} has no token_file: any local process, the agent included, may "
+        "push, revoke or set the log level{}",
+        cfg.admin.listen->to_string(),
+        cfg.admin.insecure_tcp_without_token ? " (admin.insecure_tcp_without_token)" : "");
   }
   for (const auto& problem : srv->secrets().problems()) {
     spdlog::error("{}", problem);
@@ -221,6 +237,9 @@ int run(const airlock::config::config& cfg, bool allow_core_dumps) {
 int main(int argc, char** argv) {
   if (argc > 1 && std::string_view(argv[1]) == "revoke") {
     return airlock::proxy::control::run_revoke(argc - 2, argv + 2);
+  }
+  if (argc > 1 && std::string_view(argv[1]) == "push") {
+    return airlock::proxy::control::run_push(argc - 2, argv + 2);
   }
   const auto opts = parse_args(argc, argv);
   if (!opts) {

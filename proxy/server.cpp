@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>
+#include <future>
 #include <mutex>
 
 #include "proxy/dns_pool.hpp"
@@ -103,6 +104,24 @@ void server::begin_drain() {
   for (auto& w : workers_) {
     w->begin_drain();
   }
+}
+
+std::size_t server::close_credentialed(std::chrono::milliseconds wait) {
+  std::vector<std::future<std::size_t>> done;
+  for (auto& w : workers_) {
+    auto task = std::make_shared<std::packaged_task<std::size_t()>>(
+        [worker = w.get()] { return worker->close_credentialed(); });
+    done.push_back(task->get_future());
+    asio::post(w->io(), [task] { (*task)(); });
+  }
+  const auto until = clock::now() + wait;
+  std::size_t closed = 0;
+  for (auto& f : done) {
+    if (f.wait_until(until) == std::future_status::ready) {
+      closed += f.get();
+    }
+  }
+  return closed;
 }
 
 bool server::wait(clock::duration timeout) {

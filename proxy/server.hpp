@@ -34,6 +34,9 @@ class server {
 
   // Stops accepting; idle connections close, in-flight requests finish.
   void begin_drain();
+  // Thread-safe (not from a worker): every worker closes its connections that carried a
+  // credential; returns how many, once each worker has done so or wait has passed.
+  std::size_t close_credentialed(std::chrono::milliseconds wait);
 
   // Waits up to `timeout` for every worker to finish; true if they all did.
   bool wait(clock::duration timeout);

@@ -66,6 +66,10 @@ void session::abort() {
   close_all();
 }
 
+bool session::carried_credential() const {
+  return carried_credential_ || (upstream_ && upstream_->carried_credential);
+}
+
 void session::on_deadline() {
   // Cancel, not close: the session still answers 504/408 where it can.
   error_code ignored;
@@ -307,6 +311,7 @@ void session::release_upstream(bool reusable) {
   if (upstream_->tls) {
     worker_.tls_sessions().remember(key_, upstream_->tls->native_handle());
   }
+  upstream_->carried_credential = upstream_->carried_credential || carried_credential_;
   if (reusable && up_in_.empty() && !draining_) {
     worker_.pool().put(key_, std::move(upstream_));
   } else {

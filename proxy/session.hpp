@@ -44,6 +44,10 @@ class session : public std::enable_shared_from_this<session> {
   // Closes every socket now (end of the drain deadline).
   void abort();
 
+  // Whether this connection (or the upstream connection it holds) carried an injected
+  // credential: revoke closes it, so nothing sent with the key keeps flowing.
+  bool carried_credential() const;
+
  private:
   enum class phase { idle, reading, busy };
   enum class head_status { ok, closed, rejected };
@@ -130,6 +134,7 @@ class session : public std::enable_shared_from_this<session> {
   std::string route_path_;                // the upstream target of a routed request
   std::vector<secrets::value_ref> pins_;  // secrets in use while a head is built
   std::optional<authority> intercepted_;  // the CONNECT authority of an intercepted tunnel
+  bool carried_credential_ = false;       // a request on it had a credential injected
   std::string key_;                       // pool key of upstream_
   std::string_view upstream_error_;
   refusal refusal_;

@@ -45,6 +45,8 @@ struct upstream_conn {
 
   tcp::socket sock;
   std::optional<tls_socket_stream> tls;
+  // A request on it carried an injected credential: revoke closes it.
+  bool carried_credential = false;
 
   stream_ref stream() { return stream_ref(sock, tls ? &*tls : nullptr); }
 };

@@ -85,6 +85,22 @@ void upstream_pool::close() {
   idle_.clear();
 }
 
+std::size_t upstream_pool::close_credentialed() {
+  std::size_t closed = 0;
+  for (auto& [key, list] : idle_) {
+    std::erase_if(list, [&closed](entry& e) {
+      if (!e.conn->carried_credential) {
+        return false;
+      }
+      error_code ignored;
+      e.conn->sock.close(ignored);
+      ++closed;
+      return true;
+    });
+  }
+  return closed;
+}
+
 std::size_t upstream_pool::idle_count() const {
   std::size_t n = 0;
   for (const auto& [key, list] : idle_) {

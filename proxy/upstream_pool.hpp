@@ -38,6 +38,9 @@ class upstream_pool {
   // Closes everything and refuses further puts (drain).
   void close();
 
+  // Closes the idle connections that carried a credential (revoke); returns how many.
+  std::size_t close_credentialed();
+
   std::size_t idle_count() const;
 
  private:

@@ -122,6 +122,18 @@ void worker::begin_drain() {
   });
 }
 
+std::size_t worker::close_credentialed() {
+  std::size_t closed = pool_.close_credentialed();
+  std::vector<session*> current(sessions_.begin(), sessions_.end());
+  for (session* s : current) {
+    if (sessions_.count(s) != 0 && s->carried_credential()) {
+      s->abort();
+      ++closed;
+    }
+  }
+  return closed;
+}
+
 void worker::force_close() {
   asio::post(io_, [this] {
     std::vector<session*> current(sessions_.begin(), sessions_.end());

@@ -40,6 +40,9 @@ class worker {
   void begin_drain();
   // Thread-safe: close every connection now.
   void force_close();
+  // On this worker's thread: closes every client connection and pooled upstream
+  // connection that carried a credential (revoke); returns how many.
+  std::size_t close_credentialed();
 
   asio::io_context& io() { return io_; }
   const config::config& cfg() const { return cfg_; }

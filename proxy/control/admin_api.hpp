@@ -1,13 +1,14 @@
 #pragma once
 // The admin API the orchestrator drives: PUT /v1/secrets/{name} (the body is the value),
 // POST /v1/revoke (a JSON receipt), GET /v1/status. With a token configured every call
-// needs "Authorization: Bearer <token>", compared in constant time; failures are
-// counted and, past a few per second, answered 429 without looking at the token. No
-// answer ever contains a secret value.
+// needs "Authorization: Bearer <token>", compared in constant time. The right token is
+// always accepted: failures are counted, and slowed down per connection by the server
+// (control_connection), never answered by a global lockout the agent could trigger. No
+// answer ever contains a secret value. Only push secrets take a PUT: a file or env
+// secret is the operator's choice, and the caller may not swap in a value of its own.
 
 #include <atomic>
 #include <chrono>
-#include <mutex>
 #include <optional>
 
 #include "proxy/control/control_http.hpp"
@@ -26,9 +27,6 @@ class admin_api {
 
   std::uint64_t auth_failures() const { return auth_failures_.load(); }
 
-  // Most failed authentications answered per second before 429.
-  static constexpr int failures_per_second = 10;
-
  private:
   // nullopt when authorised; the refusal otherwise.
   std::optional<control_response> authorise(std::string_view authorization);
@@ -41,9 +39,6 @@ class admin_api {
   std::optional<secrets::secret_value> token_;
   revoker& revoker_;
   std::atomic<std::uint64_t> auth_failures_{0};
-  std::mutex limiter_mutex_;
-  std::chrono::steady_clock::time_point window_start_{};
-  int window_failures_ = 0;
 };
 
 // "2026-11-22T05:10:00Z"

@@ -3,35 +3,26 @@
 #include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
-#include <array>
+#include <unistd.h>
+
 #include <fstream>
 #include <iterator>
 #include <stdexcept>
 
-#include <boost/beast/core/flat_static_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
-#include <boost/beast/http/write.hpp>
 
+#include "proxy/control/control_connection.hpp"
 #include "proxy/control/health.hpp"
-#include "proxy/responses.hpp"
 
 namespace airlock::proxy::control {
 
 namespace beast = boost::beast;
-namespace http = beast::http;
 
 namespace {
 
-constexpr std::size_t header_limit = 8 * 1024;
-constexpr std::size_t body_limit = 64 * 1024;  // a secret value, never more
-constexpr auto io_timeout = std::chrono::seconds(10);
-
 tcp::endpoint bind(tcp::acceptor& acceptor, const config::endpoint& at, std::string_view what) {
   error_code ec;
-  const auto address = asio::ip::make_address(at.host == "localhost" ? "127.0.0.1" : at.host, ec);
+  const auto address = asio::ip::make_address(at.host, ec);
   if (ec) {
     throw std::runtime_error(std::string(what) + ".listen: " + at.host + " is not an IP address");
   }
@@ -51,24 +42,6 @@ tcp::endpoint bind(tcp::acceptor& acceptor, const config::endpoint& at, std::str
                              "): " + ec.message());
   }
   return acceptor.local_endpoint();
-}
-
-http::response<http::string_body> to_beast(const control_response& r, unsigned version,
-                                           bool keep_alive, bool head) {
-  http::response<http::string_body> res{static_cast<http::status>(r.status), version};
-  res.set(http::field::server, "airlock");
-  res.set(http::field::content_type, r.content_type);
-  res.set(http::field::cache_control, "no-store");
-  for (const auto& [name, value] : r.headers) {
-    res.set(name, value);
-  }
-  res.body() = r.body + "\n";
-  res.keep_alive(keep_alive);
-  res.prepare_payload();
-  if (head) {
-    res.body().clear();  // Content-Length stays that of the GET
-  }
-  return res;
 }
 
 }  // namespace
@@ -95,13 +68,19 @@ secrets::secret_value read_token_file(const std::string& path) {
 }
 
 control_server::control_server(const config::config& cfg, secrets::store& store)
-    : store_(store), revoker_(cfg, store) {
+    : store_(store), revoker_(cfg, store), admin_cfg_(cfg.admin) {
   std::optional<secrets::secret_value> token;
   if (!cfg.admin.token_file.empty()) {
     token = read_token_file(cfg.admin.token_file);
   }
   admin_ = std::make_unique<admin_api>(store, std::move(token), revoker_);
-  bind(admin_acceptor_, cfg.admin.listen, "admin");
+  if (!cfg.admin.socket.empty()) {
+    bind_admin_socket(socket_acceptor_, cfg.admin.socket, !cfg.admin.allow_uids.empty());
+    socket_path_ = cfg.admin.socket;
+  }
+  if (cfg.admin.listen) {
+    bind(admin_acceptor_, *cfg.admin.listen, "admin");
+  }
   bind(metrics_acceptor_, cfg.metrics.listen, "metrics");
 }
 
@@ -109,9 +88,21 @@ control_server::~control_server() {
   stop();
 }
 
+std::optional<tcp::endpoint> control_server::admin_endpoint() const {
+  if (!admin_acceptor_.is_open()) {
+    return std::nullopt;
+  }
+  return admin_acceptor_.local_endpoint();
+}
+
 void control_server::start() {
-  asio::co_spawn(io_, accept_loop(admin_acceptor_, listener::admin), asio::detached);
-  asio::co_spawn(io_, accept_loop(metrics_acceptor_, listener::metrics), asio::detached);
+  if (socket_acceptor_.is_open()) {
+    asio::co_spawn(io_, accept_unix(), asio::detached);
+  }
+  if (admin_acceptor_.is_open()) {
+    asio::co_spawn(io_, accept_tcp(admin_acceptor_, listener::admin), asio::detached);
+  }
+  asio::co_spawn(io_, accept_tcp(metrics_acceptor_, listener::metrics), asio::detached);
   asio::co_spawn(io_, refresh_loop(), asio::detached);
   thread_ = std::thread([this] { io_.run(); });
 }
@@ -121,91 +112,98 @@ void control_server::stop() {
   if (thread_.joinable()) {
     thread_.join();
   }
-}
-
-awaitable<void> control_server::accept_loop(tcp::acceptor& acceptor, listener which) {
-  for (;;) {
-    auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
-    if (ec) {
-      if (ec == asio::error::operation_aborted) {
-        co_return;
-      }
-      // Out of descriptors and the like: wait instead of spinning.
-      asio::steady_timer pause(io_, std::chrono::milliseconds(100));
-      co_await pause.async_wait(use_tuple);
-      continue;
-    }
-    asio::co_spawn(io_, serve(std::move(socket), which), asio::detached);
+  if (!socket_path_.empty()) {
+    ::unlink(socket_path_.c_str());  // no one should find a dead socket and wait on it
+    socket_path_.clear();
   }
 }
 
-awaitable<void> control_server::serve(tcp::socket socket, listener which) {
-  beast::tcp_stream stream(std::move(socket));
-  // A fixed buffer that never reallocates, so a pushed secret leaves exactly one copy
-  // here, wiped after each request.
-  std::array<char, header_limit + body_limit> storage{};
-  beast::flat_static_buffer_base buffer(storage.data(), storage.size());
-  struct wipe_on_exit {
-    std::array<char, header_limit + body_limit>& bytes;
-    ~wipe_on_exit() { OPENSSL_cleanse(bytes.data(), bytes.size()); }
-  } wipe{storage};
-
-  for (;;) {
-    http::request_parser<http::string_body> parser;
-    parser.header_limit(header_limit);
-    parser.body_limit(body_limit);
-    stream.expires_after(io_timeout);
-    auto [ec, n] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
-    if (ec) {
-      if (ec != http::error::end_of_stream && ec != asio::error::eof &&
-          ec != beast::error::timeout && ec != asio::error::connection_reset) {
-        const auto bad = to_beast(json_error(400, "bad_request", ec.message()), 11, false, false);
-        co_await http::async_write(stream, bad, use_tuple);
-      }
-      co_return;
-    }
-    // A chunked body grows by reallocation, leaving stale copies of a secret behind.
-    if (parser.chunked()) {
-      const auto refused =
-          to_beast(json_error(411, "length_required", "send the body with Content-Length"), 11,
-                   false, false);
-      co_await http::async_write(stream, refused, use_tuple);
-      co_return;
-    }
-    if (parser.content_length().value_or(0) > body_limit) {
-      const auto refused = to_beast(json_error(413, "too_large", "bodies here are at most 64 KiB"),
-                                    11, false, false);
-      co_await http::async_write(stream, refused, use_tuple);
-      co_return;
-    }
-    std::tie(ec, n) = co_await http::async_read(stream, buffer, parser, use_tuple);
-    if (ec) {
-      co_return;
-    }
-    auto& req = parser.get();
-    std::string& body = req.body();
-    const std::string authorization(req[http::field::authorization]);
-    const control_request creq{req.method_string(), req.target(), authorization,
-                               std::span<char>(body.data(), body.size())};
+control_response control_server::handle(listener which, const control_request& req) {
+  if (which == listener::admin) {
+    return admin_->handle(req);
+  }
+  if (req.target == "/metrics" && metrics_text_ && (req.method == "GET" || req.method == "HEAD")) {
     control_response result;
-    if (which == listener::admin) {
-      result = admin_->handle(creq);
-    } else if (creq.target == "/metrics" && metrics_text_ &&
-               (creq.method == "GET" || creq.method == "HEAD")) {
-      result.body = metrics_text_();
-      result.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    } else {
-      result = handle_health(creq, store_);
-    }
-    OPENSSL_cleanse(body.data(), body.size());
-    OPENSSL_cleanse(storage.data(), storage.size());
-    const bool keep_alive = req.keep_alive();
-    auto res = to_beast(result, req.version(), keep_alive, req.method() == http::verb::head);
-    stream.expires_after(io_timeout);
-    std::tie(ec, n) = co_await http::async_write(stream, res, use_tuple);
-    if (ec || !keep_alive) {
+    result.body = metrics_text_();
+    result.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    return result;
+  }
+  return handle_health(req, store_);
+}
+
+awaitable<void> control_server::pause_after_accept_error() {
+  // Out of descriptors and the like: wait instead of spinning.
+  asio::steady_timer pause(io_, std::chrono::milliseconds(100));
+  co_await pause.async_wait(use_tuple);
+}
+
+namespace {
+
+control_response listener_full() {
+  auto r = json_error(503, "too_many_connections",
+                      "every control connection is busy answering a request; retry");
+  r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+}  // namespace
+
+awaitable<void> control_server::accept_tcp(tcp::acceptor& acceptor, listener which) {
+  auto& slots = which == listener::admin ? admin_slots_ : metrics_slots_;
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
+    if (ec == asio::error::operation_aborted) {
       co_return;
     }
+    if (ec) {
+      co_await pause_after_accept_error();
+      continue;
+    }
+    auto slot = slots.admit(nullptr);
+    std::optional<control_response> refusal;
+    if (!slot) {
+      refusal = listener_full();
+    }
+    control_handler handler = [this, which](const control_request& req) {
+      return handle(which, req);
+    };
+    asio::co_spawn(io_,
+                   serve_control(beast::tcp_stream(std::move(socket)), std::move(handler), &slots,
+                                 slot, std::move(refusal)),
+                   asio::detached);
+  }
+}
+
+awaitable<void> control_server::accept_unix() {
+  const auto own = static_cast<std::uint32_t>(::geteuid());
+  for (;;) {
+    auto [ec, socket] = co_await socket_acceptor_.async_accept(use_tuple);
+    if (ec == asio::error::operation_aborted) {
+      co_return;
+    }
+    if (ec) {
+      co_await pause_after_accept_error();
+      continue;
+    }
+    std::optional<control_response> refusal;
+    std::optional<connection_slots::handle> slot;
+    const auto uid = peer_uid(socket);
+    if (!uid || !uid_allowed(*uid, own, admin_cfg_.allow_uids)) {
+      spdlog::warn("admin socket: refused a caller with uid {} (allowed: airlock's own uid {}{})",
+                   uid ? std::to_string(*uid) : "unknown", own,
+                   admin_cfg_.allow_uids.empty() ? "" : " and admin.allow_uids");
+      refusal = json_error(403, "uid_not_allowed",
+                           "this user may not call the admin API (admin.allow_uids)");
+    } else if (slot = admin_slots_.admit(nullptr); !slot) {
+      refusal = listener_full();
+    }
+    control_handler handler = [this](const control_request& req) {
+      return handle(listener::admin, req);
+    };
+    asio::co_spawn(io_,
+                   serve_control(beast::basic_stream<local_protocol>(std::move(socket)),
+                                 std::move(handler), &admin_slots_, slot, std::move(refusal)),
+                   asio::detached);
   }
 }
 

@@ -12,14 +12,17 @@
 #include "config/model.hpp"
 #include "proxy/asio.hpp"
 #include "proxy/control/admin_api.hpp"
+#include "proxy/control/admin_socket.hpp"
+#include "proxy/control/connection_slots.hpp"
 #include "secrets/store.hpp"
 
 namespace airlock::proxy::control {
 
 class control_server {
  public:
-  // Reads the admin token (admin.token_file) and binds both listeners (port 0 picks a
-  // free port). Throws std::runtime_error naming what failed (start-up only).
+  // Reads the admin token (admin.token_file) and binds the listeners: the admin socket,
+  // the admin TCP port when configured, metrics (port 0 picks a free port). Throws
+  // std::runtime_error naming what failed (start-up only).
   control_server(const config::config& cfg, secrets::store& store);
   ~control_server();
   control_server(const control_server&) = delete;
@@ -31,26 +34,37 @@ class control_server {
   void start();
   void stop();
 
-  tcp::endpoint admin_endpoint() const { return admin_acceptor_.local_endpoint(); }
+  // The TCP admin listener, when admin.listen is configured.
+  std::optional<tcp::endpoint> admin_endpoint() const;
+  const std::string& admin_socket() const { return socket_path_; }
   tcp::endpoint metrics_endpoint() const { return metrics_acceptor_.local_endpoint(); }
   admin_api& admin() { return *admin_; }
   revoker& revoke_all() { return revoker_; }
 
   // How often file sources are checked for rotation.
   static constexpr auto refresh_interval = std::chrono::seconds(1);
+  // Connections each listener holds at once (see connection_slots): a few KiB each.
+  static constexpr std::size_t max_connections = 32;
 
  private:
   enum class listener { admin, metrics };
-  awaitable<void> accept_loop(tcp::acceptor& acceptor, listener which);
-  awaitable<void> serve(tcp::socket socket, listener which);
+  awaitable<void> accept_tcp(tcp::acceptor& acceptor, listener which);
+  awaitable<void> accept_unix();
+  awaitable<void> pause_after_accept_error();
+  control_response handle(listener which, const control_request& req);
   awaitable<void> refresh_loop();
 
   secrets::store& store_;
   revoker revoker_;
   std::unique_ptr<admin_api> admin_;
+  const config::admin_config& admin_cfg_;
   asio::io_context io_{1};
+  std::string socket_path_;
+  local_protocol::acceptor socket_acceptor_{io_};
   tcp::acceptor admin_acceptor_{io_};
   tcp::acceptor metrics_acceptor_{io_};
+  connection_slots admin_slots_{max_connections};
+  connection_slots metrics_slots_{max_connections};
   asio::steady_timer refresh_timer_{io_};
   std::function<std::string()> metrics_text_;
   std::thread thread_;

@@ -139,8 +139,12 @@ hook_result send_revoke_hook(
 }
 
 std::string receipt_json(const secrets::store::revoke_receipt& receipt,
-                         const std::vector<hook_result>& hooks) {
-  std::string out = "{\"result\":\"revoked\",\"already_revoked\":";
+                         const std::vector<hook_result>& hooks, const revoke_state& state) {
+  const bool took = state.phase == "revoked" && state.still_present.empty();
+  std::string out = took ? "{\"result\":\"revoked\"" : "{\"result\":\"incomplete\"";
+  out += ",\"phase\":";
+  append_json_string(out, state.phase);
+  out += ",\"already_revoked\":";
   out += receipt.already ? "true" : "false";
   out += ",\"time\":";
   append_json_string(out, utc_timestamp(receipt.at));
@@ -149,7 +153,14 @@ std::string receipt_json(const secrets::store::revoke_receipt& receipt,
     out += i > 0 ? "," : "";
     append_json_string(out, receipt.names[i]);
   }
-  out += "],\"hooks\":[";
+  out += "],\"still_present\":[";
+  for (std::size_t i = 0; i < state.still_present.size(); ++i) {
+    out += i > 0 ? "," : "";
+    append_json_string(out, state.still_present[i]);
+  }
+  out += "],\"connections_closed\":";
+  out += std::to_string(state.connections_closed);
+  out += ",\"hooks\":[";
   for (std::size_t i = 0; i < hooks.size(); ++i) {
     const auto& h = hooks[i];
     out += i > 0 ? ",{\"secret\":" : "{\"secret\":";
@@ -188,6 +199,11 @@ std::string revoker::revoke() {
     }
   }
   const auto receipt = store_.revoke();
+  if (!receipt.already && closer_) {
+    // Wiped first, so nothing opened from here on gets a credential; then whatever was
+    // sent with one (an upgraded WebSocket, a pooled upstream connection) is cut.
+    connections_closed_ = closer_();
+  }
   if (!receipt.already) {
     const auto lookup = [&held](std::string_view name) -> std::optional<std::string_view> {
       for (const auto& [n, v] : held) {
@@ -209,10 +225,19 @@ std::string revoker::revoke() {
         }
       }
     }
-    spdlog::warn("revoked {} secrets", receipt.names.size());
+    spdlog::warn("revoked {} secrets, closed {} connections that carried one", receipt.names.size(),
+                 connections_closed_);
   }
   held.clear();  // the last references: the values are wiped here
-  return receipt_json(receipt, hooks_);
+  revoke_state state;
+  state.connections_closed = connections_closed_;
+  state.phase = secrets::phase_name(store_.current_phase());
+  for (const auto& e : store_.status()) {
+    if (e.present) {
+      state.still_present.push_back(e.name);
+    }
+  }
+  return receipt_json(receipt, hooks_, state);
 }
 
 }  // namespace airlock::proxy::control

@@ -31,6 +31,10 @@ class revoker {
   // hook_timeout); later calls return the same receipt with already_revoked true.
   std::string revoke();
 
+  // What closes the data plane's connections that carried a credential, returning how
+  // many (set once at start, before any revoke).
+  void set_connection_closer(std::function<std::size_t()> closer) { closer_ = std::move(closer); }
+
   static constexpr auto hook_timeout = std::chrono::seconds(5);
 
  private:
@@ -38,11 +42,22 @@ class revoker {
   secrets::store& store_;
   std::mutex mutex_;
   std::vector<hook_result> hooks_;
+  std::function<std::size_t()> closer_;
+  std::size_t connections_closed_ = 0;
 };
 
-// The receipt: {"result":"revoked","already_revoked":..,"time":..,"revoked":[..],"hooks":[..]}
+// What the store says after the wipe: the receipt proves it, not just claims it.
+struct revoke_state {
+  std::string phase;                       // "revoked" once it took
+  std::vector<std::string> still_present;  // secrets holding a value: none once it took
+  std::size_t connections_closed = 0;      // that had carried a credential
+};
+
+// The receipt: {"result":"revoked","phase":"revoked","already_revoked":..,"time":..,
+// "revoked":[..],"still_present":[..],"connections_closed":N,"hooks":[..]}; "result" is
+// "incomplete" when a secret still holds a value or the phase is not revoked.
 std::string receipt_json(const secrets::store::revoke_receipt& receipt,
-                         const std::vector<hook_result>& hooks);
+                         const std::vector<hook_result>& hooks, const revoke_state& state);
 
 // Sends one hook request to its issuer and reads the status line. Secret values come
 // through lookup; the request bytes are wiped once written.

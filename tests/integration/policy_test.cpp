@@ -157,7 +157,12 @@ TEST_F(policy_test, NameResolvingToAPrivateAddressIsRefused) {
 }
 
 TEST_F(policy_test, AirlocksOwnListenersAreNeverADestination) {
-  start_airlock();  // loopback allowed for test upstreams, not for airlock itself
+  // With a token, so the TCP admin listener is open too.
+  write_file(scratch("admin-token"), "tok-ADMIN-0f3e9b27c6d14a58\n");
+  airlock_settings settings;
+  settings.admin_token_file = scratch("admin-token").string();
+  start_airlock(settings);  // loopback allowed for test upstreams, not for airlock itself
+  ASSERT_NE(airlock().admin_port(), 0);
   for (const auto port : {airlock().port(), airlock().admin_port(), airlock().metrics_port()}) {
     const std::string target = "127.0.0.1:" + std::to_string(port);
     const auto r = ask("CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n\r\n");

@@ -19,10 +19,17 @@ std::vector<std::string> env_entries(const std::map<std::string, std::string>& e
   return out;
 }
 
+airlock_settings with_socket(const std::filesystem::path& dir, airlock_settings settings) {
+  if (settings.admin_socket.empty()) {
+    settings.admin_socket = (dir / "admin" / "admin.sock").string();
+  }
+  return settings;
+}
+
 std::filesystem::path write_config(const std::filesystem::path& dir,
                                    const airlock_settings& settings) {
   const auto path = dir / "airlock.yaml";
-  write_file(path, settings.yaml());
+  write_file(path, with_socket(dir, settings).yaml());
   return path;
 }
 
@@ -51,9 +58,9 @@ std::string airlock_settings::yaml() const {
   }
   y << "  timeouts: { header: " << header_timeout << ", idle: " << idle_timeout
     << ", connect: " << connect_timeout << ", drain: " << drain_timeout << " }\n"
-    << proxy_yaml << "admin: { listen: \"127.0.0.1:0\"";
+    << proxy_yaml << "admin: { socket: \"" << admin_socket << "\"";
   if (!admin_token_file.empty()) {
-    y << ", token_file: \"" << admin_token_file << "\"";
+    y << ", listen: \"127.0.0.1:0\", token_file: \"" << admin_token_file << "\"";
   }
   y << " }\n"
     << "metrics: { listen: \"127.0.0.1:0\" }\n";
@@ -106,6 +113,7 @@ airlock_process::airlock_process(const std::filesystem::path& dir, const airlock
     if (end != std::string::npos) {
       port_ = static_cast<std::uint16_t>(std::stoul(out.substr(at + banner.size())));
       admin_port_ = port_after(out, "admin listening on 127.0.0.1:");
+      admin_socket_ = with_socket(dir, settings).admin_socket;
       metrics_port_ = port_after(out, "metrics listening on 127.0.0.1:");
       return;
     }

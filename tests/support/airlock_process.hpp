@@ -40,8 +40,11 @@ struct airlock_settings {
   bool allow_loopback = true;
   // Lines added inside egress: (indented by two).
   std::string egress_yaml;
-  // admin.token_file; empty runs the admin API without a token (it listens on loopback).
+  // admin.token_file: also opens the TCP admin listener (127.0.0.1:0) with that token.
+  // Empty: the admin API is the Unix socket alone (admin_socket, in the test's folder).
   std::string admin_token_file;
+  // admin.socket; empty: DIR/admin/admin.sock.
+  std::string admin_socket;
   // Appended to the generated config as is: top-level sections the fields above do
   // not cover (tls, secrets, credentials).
   std::string extra_yaml;
@@ -58,7 +61,9 @@ class airlock_process {
   airlock_process(const std::filesystem::path& dir, const airlock_settings& settings = {});
 
   std::uint16_t port() const { return port_; }
+  // The TCP admin listener (0 when the settings have no admin token file).
   std::uint16_t admin_port() const { return admin_port_; }
+  const std::string& admin_socket() const { return admin_socket_; }
   std::uint16_t metrics_port() const { return metrics_port_; }
   // "http://127.0.0.1:PORT", for curl -x.
   std::string proxy_url() const;
@@ -85,6 +90,7 @@ class airlock_process {
   child_process child_;
   std::uint16_t port_ = 0;
   std::uint16_t admin_port_ = 0;
+  std::string admin_socket_;
   std::uint16_t metrics_port_ = 0;
 };
 

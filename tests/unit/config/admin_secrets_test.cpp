@@ -19,11 +19,21 @@ std::string error_of(const std::string& yaml) {
   return "no error";
 }
 
+TEST(admin_config, a_unix_socket_by_default) {
+  const config c = load_string("", "a.yaml");
+  EXPECT_EQ(c.admin.socket, "/run/airlock-admin/admin.sock");
+  EXPECT_FALSE(c.admin.listen);  // no TCP port the agent could reach or take over
+  EXPECT_TRUE(c.admin.allow_uids.empty());
+}
+
 TEST(admin_config, listen_and_token_file) {
   const config c = load_string(
-      "admin: { listen: \"0.0.0.0:9901\", token_file: /run/airlock/admin-token }\n"
+      "admin: { socket: /run/a/admin.sock, allow_uids: [1000, 0], listen: \"0.0.0.0:9901\",\n"
+      "         token_file: /run/airlock/admin-token }\n"
       "metrics: { listen: \"[::1]:0\" }\n",
       "a.yaml");
+  EXPECT_EQ(c.admin.socket, "/run/a/admin.sock");
+  EXPECT_EQ(c.admin.allow_uids, (std::vector<std::uint32_t>{1000, 0}));
   EXPECT_EQ(c.admin.listen, (endpoint{"0.0.0.0", 9901}));
   EXPECT_EQ(c.admin.token_file, "/run/airlock/admin-token");
   EXPECT_EQ(c.metrics.listen, (endpoint{"::1", 0}));
@@ -31,10 +41,56 @@ TEST(admin_config, listen_and_token_file) {
 
 TEST(admin_config, off_loopback_without_a_token_is_refused) {
   EXPECT_EQ(error_of("admin:\n  listen: \"0.0.0.0:9901\"\n"),
-            "a.yaml:2:3: admin: a listener outside loopback needs token_file");
+            "a.yaml:2:11: admin: a listener outside loopback needs token_file");
   EXPECT_EQ(error_of("admin: { listen: \"127.0.0.2:9901\" }\n"), "no error");
   EXPECT_EQ(error_of("admin: { listen: \"[::1]:9901\" }\n"), "no error");
-  EXPECT_EQ(error_of("admin: { listen: \"localhost:9901\" }\n"), "no error");
+}
+
+TEST(admin_config, names_are_refused_in_listen) {
+  // "localhost" was bound as 127.0.0.1 while clients dialled ::1 first, where the agent
+  // could listen and catch the token.
+  for (const char* host : {"localhost", "airlock", "ip6-localhost", "127.1"}) {
+    const auto e = error_of(std::string("admin: { listen: \"") + host + ":9901\" }\n");
+    EXPECT_NE(e.find("a.yaml:1:18: admin.listen: an IP address literal is needed"),
+              std::string::npos)
+        << host << ": " << e;
+  }
+}
+
+TEST(admin_config, tcp_without_a_token_is_refused_while_secrets_exist) {
+  const std::string secrets = "secrets:\n  a: { env: A }\n";
+  const auto e = error_of("admin:\n  listen: \"127.0.0.1:9901\"\n" + secrets);
+  EXPECT_NE(e.find("a.yaml:2:11: admin.listen: a TCP admin listener needs token_file"),
+            std::string::npos)
+      << e;
+  EXPECT_NE(error_of("admin: { listen: \"127.0.0.1:9901\" }\ncredentials:\n"
+                     "  - { host: a.test, headers: { X: \"y\" } }\n"),
+            "no error");
+  // With a token, or the loudly named opt-out, it starts.
+  EXPECT_EQ(error_of("admin: { listen: \"127.0.0.1:9901\", token_file: /t }\n" + secrets),
+            "no error");
+  EXPECT_EQ(error_of("admin: { listen: \"127.0.0.1:9901\", insecure_tcp_without_token: true }\n" +
+                     secrets),
+            "no error");
+  // No secrets at all: nothing to push or steal.
+  EXPECT_EQ(error_of("admin: { listen: \"127.0.0.1:9901\" }\n"), "no error");
+}
+
+TEST(admin_config, socket_paths) {
+  EXPECT_EQ(error_of("admin: { socket: admin.sock }\n"),
+            "a.yaml:1:18: admin.socket: an absolute path is needed, got \"admin.sock\"");
+  EXPECT_NE(error_of("admin: { socket: /" + std::string(120, 'a') + " }\n").find("at most 107"),
+            std::string::npos);
+  // The agent reads the export directory: the socket must not sit beside the CA.
+  EXPECT_NE(error_of("admin: { socket: /run/airlock/admin.sock }\n")
+                .find("admin.socket: must not be in tls.ca.export_dir"),
+            std::string::npos);
+  EXPECT_EQ(error_of("admin: { socket: \"\" }\n"),
+            "a.yaml:1:8: admin: give a socket or a listen address (the admin API is how secrets "
+            "are pushed and revoked)");
+  EXPECT_EQ(error_of("admin: { socket: \"\", listen: \"127.0.0.1:1\" }\n"), "no error");
+  EXPECT_NE(error_of("admin: { allow_uids: [-1] }\n"), "no error");
+  EXPECT_NE(error_of("admin: { allow_uids: 5 }\n"), "no error");
 }
 
 TEST(is_loopback, recognises_loopback_only) {

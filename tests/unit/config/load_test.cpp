@@ -61,6 +61,7 @@ void expect_same(const config& a, const config& b) {
   EXPECT_EQ(a.proxy.timeouts.drain, b.proxy.timeouts.drain);
   EXPECT_EQ(a.proxy.pool.max_idle_per_host, b.proxy.pool.max_idle_per_host);
   EXPECT_EQ(a.proxy.pool.idle, b.proxy.pool.idle);
+  EXPECT_EQ(a.admin.socket, b.admin.socket);
   EXPECT_EQ(a.admin.listen, b.admin.listen);
   EXPECT_EQ(a.admin.token_file, b.admin.token_file);
   EXPECT_EQ(a.metrics.listen, b.metrics.listen);
@@ -149,8 +150,8 @@ INSTANTIATE_TEST_SUITE_P(
         default_value_case{"pool_max_idle", "max_idle_per_host: 1024", "1024", "1KiB",
                            "proxy.pool.max_idle_per_host"},
         default_value_case{"pool_idle", "idle: 60s", "60s", "1d", "proxy.pool.idle"},
-        default_value_case{"admin_listen", "listen: \"127.0.0.1:9901\"", "\"127.0.0.1:9901\"",
-                           "\"127.0.0.1\"", "admin.listen"},
+        default_value_case{"admin_socket", "socket: /run/airlock-admin/admin.sock",
+                           "/run/airlock-admin/admin.sock", "admin.sock", "admin.socket"},
         default_value_case{"metrics_listen", "listen: \"127.0.0.1:9464\"", "\"127.0.0.1:9464\"",
                            "\"[::1\"", "metrics.listen"},
         default_value_case{"log_level", "level: info", "info", "loud", "log.level"},
@@ -186,8 +187,8 @@ INSTANTIATE_TEST_SUITE_P(
     testing::Values("\nproxy:", "listen: \"127.0.0.1:3128", "workers:", "max_connections:",
                     "max_header_bytes:", "timeouts:", "header:", "idle: 300s",
                     "connect:", "drain:", "pool:", "max_idle_per_host:", "idle: 60s",
-                    "\nadmin:", "listen: \"127.0.0.1:9901",
-                    "\nmetrics:", "listen: \"127.0.0.1:9464", "\nlog:", "level:", "format:"));
+                    "\nadmin:", "socket:", "\nmetrics:", "listen: \"127.0.0.1:9464",
+                    "\nlog:", "level:", "format:"));
 
 // ---------------------------------------------------------------------------------------------
 // Whole configs

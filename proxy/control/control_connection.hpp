@@ -1,0 +1,39 @@
+#pragma once
+// One connection to a control listener (admin API or metrics), TCP or Unix socket:
+// reads requests into small buffers that grow as needed and wipe every block they free
+// (a pushed secret leaves no stale copy), under a header deadline, and answers each with
+// the listener's handler. Wrong admin tokens slow the connection down and, after a few,
+// close it: guessing is bounded per connection, never by a global lockout the agent
+// could trigger to keep the orchestrator out.
+
+#include <chrono>
+#include <functional>
+#include <optional>
+
+#include "proxy/asio.hpp"
+#include "proxy/control/connection_slots.hpp"
+#include "proxy/control/control_http.hpp"
+
+namespace airlock::proxy::control {
+
+using control_handler = std::function<control_response(const control_request&)>;
+
+struct connection_limits {
+  std::size_t header_bytes = 8 * 1024;
+  std::size_t body_bytes = 64 * 1024;  // a secret value, never more
+  std::chrono::milliseconds header_timeout{5000};
+  std::chrono::milliseconds io_timeout{10000};
+  std::chrono::milliseconds failure_delay{250};  // before answering a wrong token
+  int failures_per_connection = 3;               // then the connection closes
+};
+
+// Serves requests until the peer closes, a deadline passes or an error; releases slot at
+// the end. refusal, when set, is written instead (peer not allowed, listener full).
+// Stream: boost::beast::basic_stream over tcp or asio::local::stream_protocol.
+template <class Stream>
+awaitable<void> serve_control(Stream stream, control_handler handler, connection_slots* slots,
+                              std::optional<connection_slots::handle> slot,
+                              std::optional<control_response> refusal,
+                              connection_limits limits = {});
+
+}  // namespace airlock::proxy::control

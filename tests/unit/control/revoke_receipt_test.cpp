@@ -1,0 +1,41 @@
+// `airlock revoke` exits 0 only on a receipt that proves the wipe: whatever else answers
+// on the admin address (the agent, once airlock is gone) gets a non-zero exit.
+
+#include <gtest/gtest.h>
+
+#include "proxy/control/revoke_client.hpp"
+#include "proxy/control/revoker.hpp"
+
+namespace airlock::proxy::control {
+namespace {
+
+TEST(receipt_problem, a_real_receipt_passes) {
+  secrets::store::revoke_receipt r;
+  r.names = {"openai"};
+  const auto body = receipt_json(r, {}, revoke_state{"revoked", {}});
+  EXPECT_EQ(receipt_problem(200, body), std::nullopt) << body;
+}
+
+TEST(receipt_problem, anything_short_of_proof_fails) {
+  secrets::store::revoke_receipt r;
+  const auto incomplete = receipt_json(r, {}, revoke_state{"revoked", {"openai"}});
+  EXPECT_NE(incomplete.find("\"result\":\"incomplete\""), std::string::npos) << incomplete;
+  const std::vector<std::pair<int, std::string>> cases = {
+      {200, ""},                          // an impostor's empty 200
+      {200, "ok"},                        // not JSON
+      {200, "[]"},                        // not an object
+      {200, "{\"result\":\"revoked\"}"},  // no phase, no list
+      {200, "{\"result\":\"revoked\",\"phase\":\"execution\",\"still_present\":[]}"},
+      {200, "{\"result\":\"revoked\",\"phase\":\"revoked\"}"},
+      {200, "{\"result\":\"revoked\",\"phase\":\"revoked\",\"still_present\":{}}"},
+      {200, incomplete},
+      {401, receipt_json(r, {}, revoke_state{"revoked", {}})},
+      {503, "{\"error\":\"too_many_connections\"}"},
+  };
+  for (const auto& [status, body] : cases) {
+    EXPECT_NE(receipt_problem(status, body), std::nullopt) << status << " " << body;
+  }
+}
+
+}  // namespace
+}  // namespace airlock::proxy::control
