@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "config/parse_values.hpp"
+#include "config/request_path.hpp"
 #include "config/sections.hpp"
 
 namespace airlock::config {
@@ -127,6 +128,9 @@ request_match read_match(const reader& r, const YAML::Node& node, const std::str
     for (const auto& p : m.path_prefixes) {
       if (p.empty() || p.front() != '/') {
         r.fail(node["paths"], path + ".paths: each prefix starts with \"/\", got \"" + p + "\"");
+      }
+      if (const auto problem = prefix_problem(p, path_decoding::unreserved); !problem.empty()) {
+        r.fail(node["paths"], path + ".paths: " + problem + ", got \"" + p + "\"");
       }
     }
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "config/parse_values.hpp"
+#include "config/request_path.hpp"
 #include "config/sections.hpp"
 #include "config/telemetry_defaults.hpp"
 
@@ -100,8 +101,10 @@ void read_telemetry(const reader& r, const YAML::Node& node, telemetry_config& o
       e.name = item["name"] ? r.scalar(item["name"], path + ".name") : e.host.text;
       if (item["path"]) {
         e.path_prefix = r.scalar(item["path"], path + ".path");
-        if (e.path_prefix.empty() || e.path_prefix.front() != '/') {
-          r.fail(item["path"], path + ".path: a path prefix starts with \"/\"");
+        // Requests are compared in their widest reading (every escape decoded).
+        if (const auto problem = prefix_problem(e.path_prefix, path_decoding::all);
+            !problem.empty()) {
+          r.fail(item["path"], path + ".path: " + problem + ", got \"" + e.path_prefix + "\"");
         }
       }
       e.source = "config";

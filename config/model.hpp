@@ -125,9 +125,10 @@ struct secret_source {
 // subdomain (not the bare suffix itself).
 struct request_match {
   std::string host;
-  std::uint16_t port = 0;                  // 0: any port
-  std::vector<std::string> path_prefixes;  // empty: any path
-  std::vector<std::string> methods;        // uppercase; empty: any method
+  std::uint16_t port = 0;  // 0: 443 (and plain http to 80, which goes up as https to 443)
+  // Empty: any path. In normal form (config/request_path.hpp), compared by segment.
+  std::vector<std::string> path_prefixes;
+  std::vector<std::string> methods;  // uppercase; empty: any method
 };
 
 struct basic_auth_action {
@@ -187,7 +188,7 @@ struct egress_config {
 struct telemetry_entry {
   std::string name;
   host_pattern host;
-  std::string path_prefix;  // empty: the whole host
+  std::string path_prefix;  // empty: the whole host; else in normal form, any case
   std::string source;       // where we learnt of it, for the docs
 };
 

@@ -151,7 +151,7 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
   // A credential only travels over verified TLS: plain http:// to a credential host
   // goes upstream as https (port 80 becomes 443).
   if (!upstream_tls && tls != nullptr &&
-      has_rule_for(worker_.cfg().credentials, target->auth.host, target->auth.port)) {
+      upgrades_plain_http(worker_.cfg().credentials, target->auth.host, target->auth.port)) {
     upstream_tls = true;
     if (target->auth.port == 80) {
       target->auth.port = 443;

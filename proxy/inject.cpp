@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "config/request_path.hpp"
 #include "proxy/http_head.hpp"
 
 namespace airlock::proxy {
@@ -16,44 +17,22 @@ bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-bool contains_icase(std::string_view haystack, std::string_view needle) {
-  if (needle.size() > haystack.size()) {
-    return false;
-  }
-  for (std::size_t i = 0; i + needle.size() <= haystack.size(); ++i) {
-    if (http::iequals(haystack.substr(i, needle.size()), needle)) {
-      return true;
-    }
-  }
-  return false;
-}
-
-// "/a/../b", "/a/./b", "/a/.." and percent-encoded '.' or '/' can name another path
-// once the server normalises it.
-bool is_ambiguous_path(std::string_view path) {
-  return path.find("/./") != std::string_view::npos ||
-         path.find("/../") != std::string_view::npos || ends_with(path, "/.") ||
-         ends_with(path, "/..") || contains_icase(path, "%2e") || contains_icase(path, "%2f") ||
-         contains_icase(path, "%5c") || path.find('\\') != std::string_view::npos;
-}
-
+// A rule's prefixes only cover a path every mainstream server reads as written; such a
+// path is compared in its RFC 3986 normal form ("%7E" is "~").
 bool path_matches(const std::vector<std::string>& prefixes, std::string_view path) {
   if (prefixes.empty()) {
     return true;
   }
-  if (is_ambiguous_path(path)) {
+  if (!config::path_doubt(path).empty()) {
     return false;
   }
-  for (const auto& prefix : prefixes) {
-    if (path.substr(0, prefix.size()) != prefix) {
-      continue;
-    }
-    // "/v1" covers "/v1" and "/v1/..." but not "/v1beta".
-    if (path.size() == prefix.size() || prefix.back() == '/' || path[prefix.size()] == '/') {
-      return true;
-    }
+  std::string decoded;
+  if (path.find('%') != std::string_view::npos) {
+    decoded = config::normalize_path(path, config::path_decoding::unreserved);
+    path = decoded;
   }
-  return false;
+  return std::any_of(prefixes.begin(), prefixes.end(),
+                     [&](const std::string& prefix) { return config::path_within(path, prefix); });
 }
 
 bool method_matches(const std::vector<std::string>& methods, std::string_view method) {
@@ -61,8 +40,27 @@ bool method_matches(const std::vector<std::string>& methods, std::string_view me
                                         [&](const std::string& m) { return m == method; });
 }
 
+// A rule without a port is for https's 443 only: a key meant for api.x is not for
+// whatever listens on api.x:8443.
 bool port_matches(std::uint16_t rule_port, std::uint16_t port) {
-  return rule_port == 0 || rule_port == port;
+  return (rule_port == 0 ? 443 : rule_port) == port;
+}
+
+// Field names as CGI, WSGI and Rack upstreams see them: "x_api_key" and "X-API-Key" are
+// both HTTP_X_API_KEY there.
+bool same_field_for_cgi(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const char x = a[i] == '_' ? '-' : a[i];
+    const char y = b[i] == '_' ? '-' : b[i];
+    if (std::tolower(static_cast<unsigned char>(x)) !=
+        std::tolower(static_cast<unsigned char>(y))) {
+      return false;
+    }
+  }
+  return true;
 }
 
 std::string percent_decode(std::string_view s) {
@@ -110,6 +108,11 @@ bool has_rule_for(const std::vector<config::credential_rule>& rules, std::string
   });
 }
 
+bool upgrades_plain_http(const std::vector<config::credential_rule>& rules, std::string_view host,
+                         std::uint16_t port) {
+  return has_rule_for(rules, host, port) || (port == 80 && has_rule_for(rules, host, 443));
+}
+
 const config::credential_rule* find_rule(const std::vector<config::credential_rule>& rules,
                                          std::string_view host, std::uint16_t port,
                                          std::string_view method, std::string_view target) {
@@ -124,11 +127,11 @@ const config::credential_rule* find_rule(const std::vector<config::credential_ru
 }
 
 bool rule_sets_field(const config::credential_rule& rule, std::string_view field) {
-  if (rule.basic_auth && http::iequals(field, "authorization")) {
+  if (rule.basic_auth && same_field_for_cgi(field, "authorization")) {
     return true;
   }
   return std::any_of(rule.headers.begin(), rule.headers.end(),
-                     [&](const auto& h) { return http::iequals(h.first, field); });
+                     [&](const auto& h) { return same_field_for_cgi(h.first, field); });
 }
 
 std::optional<std::string> append_target_with_query(std::string& out, std::string_view target,

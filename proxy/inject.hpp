@@ -21,18 +21,27 @@ bool host_matches(std::string_view pattern, std::string_view host);
 
 // True when some rule names this host and port: the CONNECT must be intercepted so
 // the rule can see the requests. Paths and methods are not known yet at CONNECT time.
+// A rule without `port:` names 443 only.
 bool has_rule_for(const std::vector<config::credential_rule>& rules, std::string_view host,
                   std::uint16_t port);
 
-// The first rule, in file order, that matches host, port, method and the path of
-// origin-form target (query ignored). A path with dot-segments or encoded dots or
-// slashes never matches a rule with path prefixes: the server would read it as another
-// path than the one the rule allowed.
+// Whether a plain http:// request to host:port goes upstream over TLS because a rule
+// would see it: a rule names host:port, or the port is 80 and a rule names host:443
+// (the caller then dials 443).
+bool upgrades_plain_http(const std::vector<config::credential_rule>& rules, std::string_view host,
+                         std::uint16_t port);
+
+// The first rule, in file order, that matches host, port (443 for a rule without one),
+// method and the path of origin-form target (query ignored). A path that some
+// mainstream server reads as another path (config::path_doubt: "..;", "//", "%2e",
+// "%00", ...) never matches a rule with path prefixes, so it goes without that rule's
+// credential; other paths are compared in their RFC 3986 normal form.
 const config::credential_rule* find_rule(const std::vector<config::credential_rule>& rules,
                                          std::string_view host, std::uint16_t port,
                                          std::string_view method, std::string_view target);
 
-// Whether the rule sets this field (case-insensitive); such client fields are removed.
+// Whether the rule sets this field, compared case-insensitively with "_" read as "-" (CGI
+// and WSGI upstreams merge x_api_key into x-api-key); such client fields are removed.
 bool rule_sets_field(const config::credential_rule& rule, std::string_view field);
 
 // Returns a secret's current value, or nullopt when it is not present.

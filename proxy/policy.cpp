@@ -3,7 +3,9 @@
 #include <algorithm>
 
 #include "config/parse_values.hpp"
+#include "config/request_path.hpp"
 #include "config/telemetry_defaults.hpp"
+#include "proxy/http_head.hpp"
 #include "proxy/inject.hpp"
 
 namespace airlock::proxy {
@@ -22,8 +24,11 @@ std::string canonical_host(std::string_view host) {
   return std::string(host);
 }
 
-bool path_has_prefix(std::string_view path, std::string_view prefix) {
-  return path.substr(0, prefix.size()) == prefix;
+// Telemetry entries block the widest reading of the path: every escape decoded, ";"
+// parameters cut, dot segments removed, "//" merged, "\" read as "/", case ignored
+// (IIS). A false match only blocks more.
+bool path_has_prefix(std::string_view normal, std::string_view prefix) {
+  return normal.size() >= prefix.size() && http::iequals(normal.substr(0, prefix.size()), prefix);
 }
 
 }  // namespace
@@ -51,13 +56,17 @@ verdict policy::decide(std::string_view host_in, std::uint16_t port,
                        std::optional<std::string_view> path) const {
   const std::string host = canonical_host(host_in);
   const std::string_view path_only = path ? path->substr(0, path->find('?')) : std::string_view();
+  std::optional<std::string> normal;  // made once, for the first path entry on this host
   for (std::size_t i = 0; i < entries_.size(); ++i) {
     const auto& e = entries_[i];
     if (!pattern_matches(e.host, host, port)) {
       continue;
     }
     // A path entry only applies where the path is seen; the host also serves the API.
-    if (e.path_prefix.empty() || (path && path_has_prefix(path_only, e.path_prefix))) {
+    if (!e.path_prefix.empty() && path && !normal) {
+      normal = config::normalize_path(path_only, config::path_decoding::all);
+    }
+    if (e.path_prefix.empty() || (path && path_has_prefix(*normal, e.path_prefix))) {
       return verdict{verdict::kind::telemetry, e.name, i, false};
     }
   }

@@ -1,51 +1,11 @@
 #include "proxy/routes.hpp"
 
+#include "config/request_path.hpp"
 #include "proxy/authority.hpp"
-#include "proxy/http_head.hpp"
 
 namespace airlock::proxy {
 
 namespace {
-
-// The path as a server that decodes %2E, %2F and %5C and treats "\" as "/" would see it
-// (some do); a dot-segment in any such reading is refused.
-std::string lenient_decode(std::string_view path) {
-  std::string out;
-  out.reserve(path.size());
-  for (std::size_t i = 0; i < path.size(); ++i) {
-    char c = path[i];
-    if (c == '%' && i + 2 < path.size()) {
-      const int hi = http::hex_value(path[i + 1]);
-      const int lo = http::hex_value(path[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        const char decoded = static_cast<char>(hi * 16 + lo);
-        if (decoded == '.' || decoded == '/' || decoded == '\\') {
-          c = decoded;
-          i += 2;
-        }
-      }
-    }
-    out += c == '\\' ? '/' : c;
-  }
-  return out;
-}
-
-bool has_dot_segment(std::string_view path) {
-  const std::string p = lenient_decode(path);
-  std::size_t start = 0;
-  while (start <= p.size()) {
-    auto end = p.find('/', start);
-    if (end == std::string::npos) {
-      end = p.size();
-    }
-    const std::string_view seg = std::string_view(p).substr(start, end - start);
-    if (seg == "." || seg == "..") {
-      return true;
-    }
-    start = end + 1;
-  }
-  return false;
-}
 
 bool is_local_name(std::string_view host) {
   constexpr std::string_view suffix = ".localhost";
@@ -87,9 +47,12 @@ std::string route_origin_form(const config::route& route, std::string_view rest)
 refusal check_routed_request(std::string_view rest, std::string_view host_field, bool has_host,
                              bool has_origin, const std::vector<std::string>& route_hosts) {
   const std::string_view path = rest.substr(0, rest.find('?'));
-  if (has_dot_segment(path)) {
-    return refusal{400, "http_request_error",
-                   "a routed path may not contain \".\" or \"..\" segments"};
+  // The rest goes behind the route's base path: a spelling some server reads as another
+  // path ("/..;/", "//", "%2e%2e", "%00") could leave the base path with the credential.
+  if (const auto doubt = config::path_doubt(path); !doubt.empty()) {
+    return refusal{
+        400, "http_request_error",
+        "a routed path must mean the same to every server; this one has " + std::string(doubt)};
   }
   if (has_origin) {
     return refusal{403, "http_request_denied",

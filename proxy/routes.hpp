@@ -27,10 +27,12 @@ std::optional<routed_request> match_route(const std::vector<config::route>& rout
 std::string route_origin_form(const config::route& route, std::string_view rest);
 
 // Whether the request may take a route; a refusal (status 0 when allowed) otherwise.
-// Refused: a path that climbs out of the prefix with "." or ".." segments (also
-// percent-encoded), a Host naming anything but an IP address, localhost or one of
-// route_hosts (DNS rebinding: a web page reading answers made with the workspace's
-// credentials), and any request with Origin (a browser page, not an agent's client).
+// Refused: a path some mainstream server would read as another path (config::path_doubt:
+// "." or ".." segments, also encoded, ";" parameters as in "/..;/", "//", encoded "/",
+// "\" or NUL, overlong UTF-8), which could climb out of the base path; a Host naming
+// anything but an IP address, localhost or one of route_hosts (DNS rebinding: a web page
+// reading answers made with the workspace's credentials); and any request with Origin (a
+// browser page, not an agent's client).
 refusal check_routed_request(std::string_view rest, std::string_view host_field, bool has_host,
                              bool has_origin, const std::vector<std::string>& route_hosts);
 

@@ -34,8 +34,9 @@ TEST_F(access_log_test, OneLinePerRequestAndNoSecretAtAnyLevel) {
   settings.log_level = "trace";
   start_intercepting(
       "  anthropic: { env: ANTHROPIC_KEY }\n",
-      "  - { name: anthropic-api, host: localhost, headers: { Authorization: \"Bearer "
-      "{{anthropic}}\" } }\n",
+      "  - { name: anthropic-api, host: localhost, port: " + std::to_string(up->port()) +
+          ", headers: { Authorization: \"Bearer "
+          "{{anthropic}}\" } }\n",
       {{"ANTHROPIC_KEY", api_key}}, settings);
 
   const auto r = fetch({"-H", std::string("Authorization: Bearer ") + placeholder, "-H",
@@ -72,7 +73,8 @@ TEST_F(access_log_test, AccessLogCanBeSwitchedOff) {
   airlock_settings settings;
   settings.access_log = false;
   start_intercepting("  anthropic: { env: ANTHROPIC_KEY }\n",
-                     "  - { host: localhost, headers: { x-api-key: \"{{anthropic}}\" } }\n",
+                     "  - { host: localhost, port: " + std::to_string(up->port()) +
+                         ", headers: { x-api-key: \"{{anthropic}}\" } }\n",
                      {{"ANTHROPIC_KEY", api_key}}, settings);
   ASSERT_EQ(fetch({https_url(*up, "/v1/a")}).status, 200);
   EXPECT_EQ(access_lines(airlock_output()).size(), 0u);

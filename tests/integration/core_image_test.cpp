@@ -98,7 +98,8 @@ TEST_F(core_image_test, RevokedSecretIsNowhereInMemory) {
   settings.admin_token_file = scratch("admin-token").string();
   settings.log_level = "trace";
   start_intercepting("  openai: { push: true }\n",
-                     "  - { host: localhost, headers: { Authorization: \"Bearer {{openai}}\" } }\n",
+                     "  - { host: localhost, port: " + std::to_string(up->port()) +
+                         ", headers: { Authorization: \"Bearer {{openai}}\" } }\n",
                      {}, settings);
 
   ASSERT_EQ(admin({"-X", "PUT", "--data-binary", secret}, "/v1/secrets/openai").status, 200);

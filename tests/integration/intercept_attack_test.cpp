@@ -14,12 +14,16 @@ using strings = std::vector<std::string>;
 using intercept_attack_test = intercept_test;
 
 const std::string anthropic_secret = "  anthropic: { env: ANTHROPIC_KEY }\n";
-const std::string x_api_key_rule =
-    "  - { host: localhost, headers: { x-api-key: \"{{anthropic}}\" } }\n";
+// Test upstreams listen on a free port, which the rule names: a rule without port: is
+// for 443 only.
+std::string x_api_key_rule(std::uint16_t port) {
+  return "  - { host: localhost, port: " + std::to_string(port) +
+         ", headers: { x-api-key: \"{{anthropic}}\" } }\n";
+}
 
 TEST_F(intercept_attack_test, HostDisagreeingWithConnectIs421AndNothingIsSent) {
   auto up = start_upstream();
-  start_intercepting(anthropic_secret, x_api_key_rule, {{"ANTHROPIC_KEY", api_key}});
+  start_intercepting(anthropic_secret, x_api_key_rule(up->port()), {{"ANTHROPIC_KEY", api_key}});
 
   const auto r = fetch({"-i", "-H", "Host: evil.test", https_url(*up, "/v1/x")});
   EXPECT_EQ(r.status, 421) << r.body;
@@ -35,7 +39,7 @@ TEST_F(intercept_attack_test, HostDisagreeingWithConnectIs421AndNothingIsSent) {
 // CONNECT's is refused before anything goes upstream.
 TEST_F(intercept_attack_test, OtherAuthoritiesInsideTheTunnelAreRefused) {
   auto up = start_upstream();
-  start_intercepting(anthropic_secret, x_api_key_rule, {{"ANTHROPIC_KEY", api_key}});
+  start_intercepting(anthropic_secret, x_api_key_rule(up->port()), {{"ANTHROPIC_KEY", api_key}});
   const std::string self = "localhost:" + std::to_string(up->port());
   const std::string other_port = "localhost:" + std::to_string(unused_port());
 
@@ -77,7 +81,7 @@ TEST_F(intercept_attack_test, OtherAuthoritiesInsideTheTunnelAreRefused) {
 // match: each would put the agent's value beside the injected one. Refused whole.
 TEST_F(intercept_attack_test, MalformedFieldsInsideTheTunnelAreRefused) {
   auto up = start_upstream();
-  start_intercepting(anthropic_secret, x_api_key_rule, {{"ANTHROPIC_KEY", api_key}});
+  start_intercepting(anthropic_secret, x_api_key_rule(up->port()), {{"ANTHROPIC_KEY", api_key}});
   const std::string host = "Host: localhost:" + std::to_string(up->port()) + "\r\n";
 
   for (const std::string fields :
@@ -98,7 +102,7 @@ TEST_F(intercept_attack_test, MalformedFieldsInsideTheTunnelAreRefused) {
 // the second.
 TEST_F(intercept_attack_test, PipelinedRequestWithAnotherHostIsRefused) {
   auto up = start_upstream();
-  start_intercepting(anthropic_secret, x_api_key_rule, {{"ANTHROPIC_KEY", api_key}});
+  start_intercepting(anthropic_secret, x_api_key_rule(up->port()), {{"ANTHROPIC_KEY", api_key}});
 
   auto tunnel = open_tunnel(up->port());
   ASSERT_TRUE(tunnel);
@@ -121,7 +125,7 @@ TEST_F(intercept_attack_test, PipelinedRequestWithAnotherHostIsRefused) {
 // byte goes up.
 TEST_F(intercept_attack_test, TrailerRepeatingTheInjectedFieldNeverReachesTheUpstream) {
   auto up = start_upstream();
-  start_intercepting(anthropic_secret, x_api_key_rule, {{"ANTHROPIC_KEY", api_key}});
+  start_intercepting(anthropic_secret, x_api_key_rule(up->port()), {{"ANTHROPIC_KEY", api_key}});
 
   auto tunnel = open_tunnel(up->port());
   ASSERT_TRUE(tunnel);
@@ -138,7 +142,7 @@ TEST_F(intercept_attack_test, TrailerRepeatingTheInjectedFieldNeverReachesTheUps
 // airlock, which dials only once it has one, never contacts the upstream.
 TEST_F(intercept_attack_test, AgentThatDoesNotTrustTheCaCausesNoUpstreamContact) {
   auto up = start_upstream();
-  start_intercepting(anthropic_secret, x_api_key_rule, {{"ANTHROPIC_KEY", api_key}});
+  start_intercepting(anthropic_secret, x_api_key_rule(up->port()), {{"ANTHROPIC_KEY", api_key}});
 
   const auto r = curl({"--cacert", pki_.ca_cert.string(), https_url(*up, "/v1/x")});
   EXPECT_EQ(r.exit_code, 60) << r.err;  // CURLE_PEER_FAILED_VERIFICATION
@@ -151,7 +155,7 @@ TEST_F(intercept_attack_test, AgentThatDoesNotTrustTheCaCausesNoUpstreamContact)
 // Host that disagrees with the CONNECT authority, which the design says is refused.
 TEST_F(intercept_attack_test, HostWithoutPortMeansTheDefaultPort) {
   auto up = start_upstream();
-  start_intercepting(anthropic_secret, x_api_key_rule, {{"ANTHROPIC_KEY", api_key}});
+  start_intercepting(anthropic_secret, x_api_key_rule(up->port()), {{"ANTHROPIC_KEY", api_key}});
 
   auto tunnel = open_tunnel(up->port());
   ASSERT_TRUE(tunnel);
@@ -170,7 +174,8 @@ TEST_F(intercept_attack_test, ConnectToHostWithoutRulesIsABlindTunnel) {
   airlock_settings settings;
   const std::string other_authority = "other.test:" + std::to_string(other->port());
   settings.resolve[other_authority] = other->address();
-  start_intercepting(anthropic_secret, x_api_key_rule, {{"ANTHROPIC_KEY", api_key}}, settings);
+  start_intercepting(anthropic_secret, x_api_key_rule(credential_host->port()),
+                     {{"ANTHROPIC_KEY", api_key}}, settings);
 
   // The agent trusts the test CA: the certificate it sees is the upstream's own, which
   // is only possible if airlock did not intercept.
@@ -192,7 +197,7 @@ TEST_F(intercept_attack_test, ConnectToHostWithoutRulesIsABlindTunnel) {
 // rule's "localhost") is another authority: no rule, no interception, no secret.
 TEST_F(intercept_attack_test, SameServerUnderAnotherNameGetsNoSecret) {
   auto up = start_upstream();
-  start_intercepting(anthropic_secret, x_api_key_rule, {{"ANTHROPIC_KEY", api_key}});
+  start_intercepting(anthropic_secret, x_api_key_rule(up->port()), {{"ANTHROPIC_KEY", api_key}});
 
   const auto r = curl({"--cacert", pki_.ca_cert.string(), "-H",
                        "Host: localhost:" + std::to_string(up->port()), "-H",
@@ -245,20 +250,20 @@ class untrusted_upstream_test : public intercept_test {
 
 TEST_F(untrusted_upstream_test, WrongNameCertificateIs502WithNoByteSent) {
   auto up = start_upstream(mint_leaf(pki_, "wrong", {"DNS:wrong.test", "IP:127.0.0.2"}));
-  start_intercepting(anthropic_secret, x_api_key_rule, {{"ANTHROPIC_KEY", api_key}});
+  start_intercepting(anthropic_secret, x_api_key_rule(up->port()), {{"ANTHROPIC_KEY", api_key}});
   expect_refused(*up, "hostname mismatch");
 }
 
 TEST_F(untrusted_upstream_test, SelfSignedCertificateIs502WithNoByteSent) {
   auto up = start_upstream(
       make_self_signed(scratch("pki"), "self-signed", {"DNS:localhost", "IP:127.0.0.1"}));
-  start_intercepting(anthropic_secret, x_api_key_rule, {{"ANTHROPIC_KEY", api_key}});
+  start_intercepting(anthropic_secret, x_api_key_rule(up->port()), {{"ANTHROPIC_KEY", api_key}});
   expect_refused(*up, "self-signed certificate");
 }
 
 TEST_F(untrusted_upstream_test, ExpiredCertificateIs502WithNoByteSent) {
   auto up = start_upstream(mint_expired_leaf(pki_, "expired", {"DNS:localhost", "IP:127.0.0.1"}));
-  start_intercepting(anthropic_secret, x_api_key_rule, {{"ANTHROPIC_KEY", api_key}});
+  start_intercepting(anthropic_secret, x_api_key_rule(up->port()), {{"ANTHROPIC_KEY", api_key}});
   expect_refused(*up, "certificate has expired");
 }
 
@@ -267,7 +272,8 @@ TEST_F(untrusted_upstream_test, CaOutsideTheTrustStoreIs502WithNoByteSent) {
   auto up = start_upstream();
   airlock_settings settings;
   settings.extra_yaml = tls_yaml(false);
-  start_intercepting(anthropic_secret, x_api_key_rule, {{"ANTHROPIC_KEY", api_key}}, settings);
+  start_intercepting(anthropic_secret, x_api_key_rule(up->port()), {{"ANTHROPIC_KEY", api_key}},
+                     settings);
   expect_refused(*up);
 }
 
@@ -283,7 +289,8 @@ TEST_F(intercept_attack_test, RedirectIsReturnedNotFollowed) {
                        }});
   airlock_settings settings;
   settings.resolve[collector_authority] = collector->address();
-  start_intercepting(anthropic_secret, x_api_key_rule, {{"ANTHROPIC_KEY", api_key}}, settings);
+  start_intercepting(anthropic_secret, x_api_key_rule(up->port()), {{"ANTHROPIC_KEY", api_key}},
+                     settings);
 
   const auto r =
       fetch({"-i", "-H", std::string("x-api-key: ") + placeholder, https_url(*up, "/v1/x")});

@@ -17,8 +17,11 @@ using strings = std::vector<std::string>;
 using intercept_clients_test = intercept_test;
 
 const std::string anthropic_secret = "  anthropic: { env: ANTHROPIC_KEY }\n";
-const std::string x_api_key_rule =
-    "  - { host: localhost, headers: { x-api-key: \"{{anthropic}}\" } }\n";
+// For the test upstream on port (a rule without port: is for 443 only).
+std::string x_api_key_rule(std::uint16_t port) {
+  return "  - { host: localhost, port: " + std::to_string(port) +
+         ", headers: { x-api-key: \"{{anthropic}}\" } }\n";
+}
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() &&
@@ -27,7 +30,7 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 
 TEST_F(intercept_clients_test, ExportedCaFiles) {
   auto up = start_upstream();
-  start_intercepting(anthropic_secret, x_api_key_rule, {{"ANTHROPIC_KEY", api_key}});
+  start_intercepting(anthropic_secret, x_api_key_rule(up->port()), {{"ANTHROPIC_KEY", api_key}});
   const std::string dir = export_dir().string();
 
   EXPECT_NE(airlock().stdout_text().find("trust airlock's CA:    " + dir + "/ca.pem"),
@@ -89,7 +92,7 @@ sys.stdout.write("%d %d\n%s%s" % (a.status_code, b.status_code, a.text, b.text))
 
 TEST_F(intercept_clients_test, PythonRequestsWithTheExportedBundle) {
   auto up = start_upstream();
-  start_intercepting(anthropic_secret, x_api_key_rule, {{"ANTHROPIC_KEY", api_key}});
+  start_intercepting(anthropic_secret, x_api_key_rule(up->port()), {{"ANTHROPIC_KEY", api_key}});
 
   const auto r = run_command(
       {"/usr/bin/env", "REQUESTS_CA_BUNDLE=" + (export_dir() / "ca-bundle.pem").string(),
@@ -111,7 +114,7 @@ TEST_F(intercept_clients_test, PythonRequestsWithTheExportedBundle) {
 // host; the credential still only travels over verified TLS.
 TEST_F(intercept_clients_test, PlainHttpToCredentialHostGoesUpstreamOverTls) {
   auto up = start_upstream();
-  start_intercepting(anthropic_secret, x_api_key_rule, {{"ANTHROPIC_KEY", api_key}});
+  start_intercepting(anthropic_secret, x_api_key_rule(up->port()), {{"ANTHROPIC_KEY", api_key}});
 
   const std::string authority = "localhost:" + std::to_string(up->port());
   const auto r = curl({"-H", std::string("x-api-key: ") + placeholder, "-w", "\n%{http_code}",
@@ -132,7 +135,8 @@ TEST_F(intercept_clients_test, ResolveMapAppliesToInterceptedUpstreams) {
   airlock_settings settings;
   settings.resolve[authority] = up->address();
   start_intercepting(anthropic_secret,
-                     "  - { host: api.test, headers: { x-api-key: \"{{anthropic}}\" } }\n",
+                     "  - { host: api.test, port: " + std::to_string(up->port()) +
+                         ", headers: { x-api-key: \"{{anthropic}}\" } }\n",
                      {{"ANTHROPIC_KEY", api_key}}, settings);
 
   const auto r = fetch({"-i", "https://" + authority + "/v1/x"});
@@ -200,11 +204,14 @@ TEST_F(git_clone_test, CloneAuthenticatedOnlyByInjection) {
                          }
                          return git_http_backend_response(repos, cgi_dir, request);
                        }});
+  const std::string port = std::to_string(up.port());
   start_intercepting("  github: { env: GITHUB_TOKEN }\n",
                      "  - host: localhost\n"
-                     "    basic_auth: { username: x-access-token, password: \"{{github}}\" }\n",
+                     "    port: " +
+                         port +
+                         "\n"
+                         "    basic_auth: { username: x-access-token, password: \"{{github}}\" }\n",
                      {{"GITHUB_TOKEN", git_token}});
-  const std::string port = std::to_string(up.port());
   const auto clone = [&](const std::string& url, const std::filesystem::path& ca,
                          const std::string& dest) {
     return git({"-c", "http.proxy=" + airlock().proxy_url(), "-c", "http.sslCAInfo=" + ca.string(),

@@ -16,24 +16,28 @@ namespace {
 using intercept_failure_test = intercept_test;
 
 const std::string anthropic_secret = "  anthropic: { env: ANTHROPIC_KEY }\n";
-const std::string x_api_key_rule =
-    "  - { host: localhost, headers: { x-api-key: \"{{anthropic}}\" } }\n";
+// For the test upstream on port (a rule without port: is for 443 only).
+std::string x_api_key_rule(std::uint16_t port) {
+  return "  - { host: localhost, port: " + std::to_string(port) +
+         ", headers: { x-api-key: \"{{anthropic}}\" } }\n";
+}
 
 std::string url_for_port(std::uint16_t port) {
   return "https://localhost:" + std::to_string(port) + "/v1/x";
 }
 
 TEST_F(intercept_failure_test, RefusedUpstreamIs502) {
-  start_intercepting(anthropic_secret, x_api_key_rule, {{"ANTHROPIC_KEY", api_key}});
+  const std::uint16_t port = unused_port();
+  start_intercepting(anthropic_secret, x_api_key_rule(port), {{"ANTHROPIC_KEY", api_key}});
 
-  const auto r = fetch({"-i", url_for_port(unused_port())});
+  const auto r = fetch({"-i", url_for_port(port)});
   EXPECT_EQ(r.status, 502) << r.body;
   EXPECT_NE(r.body.find("error=connection_refused"), std::string::npos) << r.body;
 }
 
 TEST_F(intercept_failure_test, UpstreamResettingTheHandshakeIs502) {
   fault_server up(fault::accept_then_reset);
-  start_intercepting(anthropic_secret, x_api_key_rule, {{"ANTHROPIC_KEY", api_key}});
+  start_intercepting(anthropic_secret, x_api_key_rule(up.port()), {{"ANTHROPIC_KEY", api_key}});
 
   const auto r = fetch({"-i", url_for_port(up.port())});
   EXPECT_EQ(r.status, 502) << r.body;
@@ -49,7 +53,7 @@ TEST_F(intercept_failure_test, UpstreamResettingTheHandshakeIs502) {
 // more, and the agent gets a 504 once the connect timeout (2 s in tests) has passed.
 TEST_F(intercept_failure_test, SilentUpstreamIs504AndSawOnlyAClientHello) {
   recording_server up;
-  start_intercepting(anthropic_secret, x_api_key_rule, {{"ANTHROPIC_KEY", api_key}});
+  start_intercepting(anthropic_secret, x_api_key_rule(up.port()), {{"ANTHROPIC_KEY", api_key}});
 
   const auto started = std::chrono::steady_clock::now();
   const auto r = fetch({"-i", url_for_port(up.port())});
@@ -67,7 +71,7 @@ TEST_F(intercept_failure_test, SilentUpstreamIs504AndSawOnlyAClientHello) {
 // airlock's upstream side never does: 1.2 at least.
 TEST_F(intercept_failure_test, Tls10OnlyUpstreamIs502AndGetsNoRequest) {
   tls_echo_server up(tls_echo_options{localhost_cert(), {}, TLS1_VERSION});
-  start_intercepting(anthropic_secret, x_api_key_rule, {{"ANTHROPIC_KEY", api_key}});
+  start_intercepting(anthropic_secret, x_api_key_rule(up.port()), {{"ANTHROPIC_KEY", api_key}});
 
   const auto r = fetch({"-i", url_for_port(up.port())});
   EXPECT_EQ(r.status, 502) << r.body;

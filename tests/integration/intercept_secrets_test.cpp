@@ -12,8 +12,11 @@ namespace {
 using strings = std::vector<std::string>;
 using intercept_secrets_test = intercept_test;
 
-const std::string x_api_key_rule =
-    "  - { name: anthropic-api, host: localhost, headers: { x-api-key: \"{{anthropic}}\" } }\n";
+// For the test upstream on port (a rule without port: is for 443 only).
+std::string x_api_key_rule(std::uint16_t port) {
+  return "  - { name: anthropic-api, host: localhost, port: " + std::to_string(port) +
+         ", headers: { x-api-key: \"{{anthropic}}\" } }\n";
+}
 
 // The answer to a request that needs a missing secret: 503 with a JSON body naming it
 // and the rule, nothing upstream.
@@ -28,7 +31,8 @@ void expect_missing(const fetched& r, const tls_echo_server& up) {
 
 TEST_F(intercept_secrets_test, UnsetEnvironmentVariableIs503NamingTheSecret) {
   auto up = start_upstream();
-  start_intercepting("  anthropic: { env: ANTHROPIC_KEY, required: true }\n", x_api_key_rule);
+  start_intercepting("  anthropic: { env: ANTHROPIC_KEY, required: true }\n",
+                     x_api_key_rule(up->port()));
 
   const auto r =
       fetch({"-i", "-H", std::string("x-api-key: ") + placeholder, https_url(*up, "/v1/x")});
@@ -41,7 +45,7 @@ TEST_F(intercept_secrets_test, UnsetEnvironmentVariableIs503NamingTheSecret) {
 TEST_F(intercept_secrets_test, AbsentFileIs503NamingTheSecret) {
   auto up = start_upstream();
   start_intercepting("  anthropic: { file: \"" + scratch("no-such-key").string() + "\" }\n",
-                     x_api_key_rule);
+                     x_api_key_rule(up->port()));
 
   expect_missing(fetch({https_url(*up, "/v1/x")}), *up);
   // Not a one-off: the next requests (curl reconnects after the 503's close) get it too.
@@ -54,7 +58,8 @@ TEST_F(intercept_secrets_test, FileValueHasItsTrailingNewlineTrimmed) {
   auto up = start_upstream();
   const auto key_file = scratch("api-key");
   write_file(key_file, std::string(api_key) + "\r\n");
-  start_intercepting("  anthropic: { file: \"" + key_file.string() + "\" }\n", x_api_key_rule);
+  start_intercepting("  anthropic: { file: \"" + key_file.string() + "\" }\n",
+                     x_api_key_rule(up->port()));
 
   const auto r = fetch({https_url(*up, "/v1/x")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -65,7 +70,7 @@ TEST_F(intercept_secrets_test, FileValueHasItsTrailingNewlineTrimmed) {
 // /proc/PID/environ: the bytes there are the process's own, zeroed in place.
 TEST_F(intercept_secrets_test, EnvironmentSourceIsWipedFromTheProcess) {
   auto up = start_upstream();
-  start_intercepting("  anthropic: { env: ANTHROPIC_KEY }\n", x_api_key_rule,
+  start_intercepting("  anthropic: { env: ANTHROPIC_KEY }\n", x_api_key_rule(up->port()),
                      {{"ANTHROPIC_KEY", api_key}});
   const auto r = fetch({https_url(*up, "/v1/x")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -99,12 +104,13 @@ TEST_P(line_break_secret_test, RefusedAtLoadAndNeverLogged) {
   const auto& p = GetParam();
   auto up = start_upstream();
   if (p.from_env) {
-    start_intercepting("  anthropic: { env: ANTHROPIC_KEY }\n", x_api_key_rule,
+    start_intercepting("  anthropic: { env: ANTHROPIC_KEY }\n", x_api_key_rule(up->port()),
                        {{"ANTHROPIC_KEY", p.value}});
   } else {
     const auto key_file = scratch("api-key");
     write_file(key_file, p.value);
-    start_intercepting("  anthropic: { file: \"" + key_file.string() + "\" }\n", x_api_key_rule);
+    start_intercepting("  anthropic: { file: \"" + key_file.string() + "\" }\n",
+                       x_api_key_rule(up->port()));
   }
 
   expect_missing(fetch({https_url(*up, "/v1/x")}), *up);
@@ -139,6 +145,17 @@ TEST_F(intercept_secrets_test, SecretsNeverReachLogsOrTheAgent) {
   auto untrusted = start_upstream(mint_leaf(pki_, "wrong", {"DNS:wrong.test"}));
   const auto token_file = scratch("github-token");
   write_file(token_file, std::string(git_token) + "\n");
+  // The same rules for each upstream's port (a rule without port: is for 443 only).
+  const std::uint16_t refusing = unused_port();
+  const auto rules_for = [](std::uint16_t port) {
+    const std::string at = "-" + std::to_string(port) +
+                           ", host: localhost, port: " + std::to_string(port) + ", paths: ";
+    return "  - { name: h" + at + "[/h], headers: { x-api-key: \"{{anthropic}}\" } }\n" +
+           "  - { name: b" + at +
+           "[/b], basic_auth: { username: u, password: \"{{github}}\" } }\n" + "  - { name: q" +
+           at + "[/q], query: { key: \"{{maps}}\" } }\n" + "  - { name: m" + at +
+           "[/m], headers: { x-api-key: \"{{absent}}\" } }\n";
+  };
   airlock_settings settings;
   settings.log_level = "trace";
   start_intercepting(
@@ -148,13 +165,7 @@ TEST_F(intercept_secrets_test, SecretsNeverReachLogsOrTheAgent) {
           "\" }\n"
           "  maps: { env: MAPS_KEY }\n"
           "  absent: { env: ABSENT_KEY }\n",
-      "  - { name: h, host: localhost, paths: [/h], headers: { x-api-key: "
-      "\"{{anthropic}}\" } }\n"
-      "  - { name: b, host: localhost, paths: [/b], basic_auth: { username: u, "
-      "password: \"{{github}}\" } }\n"
-      "  - { name: q, host: localhost, paths: [/q], query: { key: \"{{maps}}\" } }\n"
-      "  - { name: m, host: localhost, paths: [/m], headers: { x-api-key: "
-      "\"{{absent}}\" } }\n",
+      rules_for(up.port()) + rules_for(untrusted->port()) + rules_for(refusing),
       {{"ANTHROPIC_KEY", api_key}, {"MAPS_KEY", "maps-REAL-5e2d90"}}, settings);
 
   const std::string port = std::to_string(up.port());
@@ -163,7 +174,7 @@ TEST_F(intercept_secrets_test, SecretsNeverReachLogsOrTheAgent) {
       {https_url(up, "/m")},
       {"-H", "Host: evil.test", https_url(up, "/h")},
       {https_url(*untrusted, "/h")},
-      {"https://localhost:" + std::to_string(unused_port()) + "/h"},
+      {"https://localhost:" + std::to_string(refusing) + "/h"},
       {"http://localhost:" + port + "/h", "http://localhost:" + port + "/b"},
   };
   std::string agent_saw;

@@ -12,12 +12,16 @@ namespace {
 using strings = std::vector<std::string>;
 
 const std::string anthropic_secret = "  anthropic: { env: ANTHROPIC_KEY }\n";
-const std::string x_api_key_rule =
-    "  - { host: localhost, headers: { x-api-key: \"{{anthropic}}\" } }\n";
+// Test upstreams listen on a free port, which the rule names: a rule without port: is
+// for 443 only.
+std::string x_api_key_rule(std::uint16_t port) {
+  return "  - { host: localhost, port: " + std::to_string(port) +
+         ", headers: { x-api-key: \"{{anthropic}}\" } }\n";
+}
 
 TEST_F(intercept_test, PlaceholderKeyIsReplacedByTheSecret) {
   auto up = start_upstream();
-  start_intercepting(anthropic_secret, x_api_key_rule, {{"ANTHROPIC_KEY", api_key}});
+  start_intercepting(anthropic_secret, x_api_key_rule(up->port()), {{"ANTHROPIC_KEY", api_key}});
 
   const auto r = fetch({"-H", std::string("x-api-key: ") + placeholder, https_url(*up, "/v1/x")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -37,7 +41,7 @@ TEST_F(intercept_test, PlaceholderKeyIsReplacedByTheSecret) {
 
 TEST_F(intercept_test, EveryClientCopyOfTheFieldIsReplacedByOne) {
   auto up = start_upstream();
-  start_intercepting(anthropic_secret, x_api_key_rule, {{"ANTHROPIC_KEY", api_key}});
+  start_intercepting(anthropic_secret, x_api_key_rule(up->port()), {{"ANTHROPIC_KEY", api_key}});
 
   // Copies in three spellings, and credentials meant for airlock itself.
   auto tunnel = open_tunnel(up->port());
@@ -64,7 +68,7 @@ TEST_F(intercept_test, EveryClientCopyOfTheFieldIsReplacedByOne) {
 
 TEST_F(intercept_test, CurlDuplicatesAndProxyAuthorizationAreDropped) {
   auto up = start_upstream();
-  start_intercepting(anthropic_secret, x_api_key_rule, {{"ANTHROPIC_KEY", api_key}});
+  start_intercepting(anthropic_secret, x_api_key_rule(up->port()), {{"ANTHROPIC_KEY", api_key}});
 
   // -H goes to the origin only (curl keeps proxy and server headers apart), so these
   // are inside the tunnel, where airlock must remove them.
@@ -80,7 +84,10 @@ TEST_F(intercept_test, BasicAuthReplacesTheAgentsAuthorization) {
   auto up = start_upstream();
   start_intercepting("  github: { env: GITHUB_TOKEN }\n",
                      "  - host: localhost\n"
-                     "    basic_auth: { username: x-access-token, password: \"{{github}}\" }\n",
+                     "    port: " +
+                         std::to_string(up->port()) +
+                         "\n"
+                         "    basic_auth: { username: x-access-token, password: \"{{github}}\" }\n",
                      {{"GITHUB_TOKEN", git_token}});
 
   const auto r = fetch({"-u", "agent:pw", "-H", "authorization: Bearer agent-bearer",
@@ -97,7 +104,8 @@ TEST_F(intercept_test, QueryParameterReplacesTheAgentsValue) {
   auto up = start_upstream();
   // A value with characters that must be percent-encoded, or it would add parameters.
   start_intercepting("  maps: { env: MAPS_KEY }\n",
-                     "  - { host: localhost, query: { key: \"{{maps}}\" } }\n",
+                     "  - { host: localhost, port: " + std::to_string(up->port()) +
+                         ", query: { key: \"{{maps}}\" } }\n",
                      {{"MAPS_KEY", "q/REAL+9=&x"}});
 
   // The agent's own key, also under an encoded spelling of the name ("k%65y" is "key").
@@ -111,9 +119,12 @@ TEST_F(intercept_test, SeveralFieldsAndTemplateText) {
   auto up = start_upstream();
   start_intercepting("  anthropic: { env: ANTHROPIC_KEY }\n  github: { env: GITHUB_TOKEN }\n",
                      "  - host: localhost\n"
-                     "    headers:\n"
-                     "      Authorization: \"Bearer {{github}}\"\n"
-                     "      X-Org-Key: \"org-{{ anthropic }}-v2\"\n",
+                     "    port: " +
+                         std::to_string(up->port()) +
+                         "\n"
+                         "    headers:\n"
+                         "      Authorization: \"Bearer {{github}}\"\n"
+                         "      X-Org-Key: \"org-{{ anthropic }}-v2\"\n",
                      {{"ANTHROPIC_KEY", api_key}, {"GITHUB_TOKEN", git_token}});
 
   const auto r = fetch({"-H", "Authorization: Bearer agent", "-H", "x-org-key: agent", "-H",
@@ -132,7 +143,8 @@ TEST_F(intercept_test, NewUpstreamConnectionsResumeTheTlsSession) {
   auto up = start_upstream();
   airlock_settings settings;
   settings.pool_max_idle = 0;
-  start_intercepting(anthropic_secret, x_api_key_rule, {{"ANTHROPIC_KEY", api_key}}, settings);
+  start_intercepting(anthropic_secret, x_api_key_rule(up->port()), {{"ANTHROPIC_KEY", api_key}},
+                     settings);
 
   for (int i = 0; i < 3; ++i) {
     const auto r = fetch({"-H", std::string("x-api-key: ") + placeholder, https_url(*up, "/r")});
@@ -147,7 +159,7 @@ TEST_F(intercept_test, NewUpstreamConnectionsResumeTheTlsSession) {
 
 TEST_F(intercept_test, KeepAliveRequestsOnOneClientConnectionAreAllInjected) {
   auto up = start_upstream();
-  start_intercepting(anthropic_secret, x_api_key_rule, {{"ANTHROPIC_KEY", api_key}});
+  start_intercepting(anthropic_secret, x_api_key_rule(up->port()), {{"ANTHROPIC_KEY", api_key}});
 
   // Two transfers in one curl run: the second reuses the first's intercepted tunnel.
   const auto r = curl_via_ca({"-H", std::string("x-api-key: ") + placeholder, "-w",
@@ -169,7 +181,7 @@ TEST_F(intercept_test, KeepAliveRequestsOnOneClientConnectionAreAllInjected) {
 
 TEST_F(intercept_test, RequestBodyIsRelayedWithTheInjectedHead) {
   auto up = start_upstream();
-  start_intercepting(anthropic_secret, x_api_key_rule, {{"ANTHROPIC_KEY", api_key}});
+  start_intercepting(anthropic_secret, x_api_key_rule(up->port()), {{"ANTHROPIC_KEY", api_key}});
 
   const std::string body = R"({"model":"m","messages":[{"role":"user","content":"hi"}]})";
   const auto r =
@@ -186,7 +198,7 @@ TEST_F(intercept_test, RequestBodyIsRelayedWithTheInjectedHead) {
 // names it to the upstream itself.
 TEST_F(intercept_test, RequestWithoutHostGoesToTheConnectAuthority) {
   auto up = start_upstream();
-  start_intercepting(anthropic_secret, x_api_key_rule, {{"ANTHROPIC_KEY", api_key}});
+  start_intercepting(anthropic_secret, x_api_key_rule(up->port()), {{"ANTHROPIC_KEY", api_key}});
 
   auto tunnel = open_tunnel(up->port());
   ASSERT_TRUE(tunnel);
@@ -204,7 +216,7 @@ TEST_F(intercept_test, RequestWithoutHostGoesToTheConnectAuthority) {
 // for "localhost" covers "LocalHost." too (and the upstream sees one canonical Host).
 TEST_F(intercept_test, ConnectHostMatchesWithoutCaseOrTrailingDot) {
   auto up = start_upstream();
-  start_intercepting(anthropic_secret, x_api_key_rule, {{"ANTHROPIC_KEY", api_key}});
+  start_intercepting(anthropic_secret, x_api_key_rule(up->port()), {{"ANTHROPIC_KEY", api_key}});
 
   for (const std::string host : {"LOCALHOST", "localhost.", "LocalHost."}) {
     SCOPED_TRACE(host);
@@ -220,7 +232,8 @@ TEST_F(intercept_test, ConnectHostMatchesWithoutCaseOrTrailingDot) {
 TEST_F(intercept_test, IpAddressRuleIsInterceptedAndVerified) {
   auto up = start_upstream();
   start_intercepting(anthropic_secret,
-                     "  - { host: 127.0.0.1, headers: { x-api-key: \"{{anthropic}}\" } }\n",
+                     "  - { host: 127.0.0.1, port: " + std::to_string(up->port()) +
+                         ", headers: { x-api-key: \"{{anthropic}}\" } }\n",
                      {{"ANTHROPIC_KEY", api_key}});
 
   const auto r = fetch({"https://" + up->address() + "/v1/x"});
@@ -243,7 +256,7 @@ TEST_F(intercept_test, WebSocketHandshakeIsInjectedThenRelayed) {
                                         }
                                         return "pong:" + request;
                                       }});
-  start_intercepting(anthropic_secret, x_api_key_rule, {{"ANTHROPIC_KEY", api_key}});
+  start_intercepting(anthropic_secret, x_api_key_rule(up.port()), {{"ANTHROPIC_KEY", api_key}});
 
   auto tunnel = open_tunnel(up.port());
   ASSERT_TRUE(tunnel);

@@ -17,17 +17,20 @@ constexpr const char* admin_token = "tok-ADMIN-3f9c2a61d8e04b7a";
 constexpr const char* pushed = "sk-PUSHED-a81f3c0e9d";
 constexpr const char* rotated = "sk-ROTATED-47be21d6f0";
 
-const std::string bearer_rule =
-    "  - { name: openai-api, host: localhost, headers: { Authorization: \"Bearer "
-    "{{openai}}\" } }\n";
+// For the test upstream on port (a rule without port: is for 443 only).
+std::string bearer_rule(std::uint16_t port) {
+  return "  - { name: openai-api, host: localhost, port: " + std::to_string(port) +
+         ", headers: { Authorization: \"Bearer {{openai}}\" } }\n";
+}
 
 class lifecycle_test : public intercept_test {
  protected:
-  airlock_process& start(const std::string& secrets, std::map<std::string, std::string> env = {}) {
+  airlock_process& start(const tls_echo_server& up, const std::string& secrets,
+                         std::map<std::string, std::string> env = {}) {
     write_file(scratch("admin-token"), std::string(admin_token) + "\n");
     airlock_settings settings;
     settings.admin_token_file = scratch("admin-token").string();
-    return start_intercepting(secrets, bearer_rule, std::move(env), settings);
+    return start_intercepting(secrets, bearer_rule(up.port()), std::move(env), settings);
   }
 
   // curl straight at the admin (or metrics) listener; "STATUS\nBODY".
@@ -54,7 +57,7 @@ class lifecycle_test : public intercept_test {
 
 TEST_F(lifecycle_test, PushInjectRotateRevoke) {
   auto up = start_upstream();
-  start("  openai: { push: true, required: true }\n");
+  start(*up, "  openai: { push: true, required: true }\n");
 
   // setup: not ready, and a request that needs the secret is told which one is missing.
   auto ready = readyz();
@@ -109,7 +112,7 @@ TEST_F(lifecycle_test, PushInjectRotateRevoke) {
 
 TEST_F(lifecycle_test, AttackerWithoutTheTokenGets401AndChangesNothing) {
   auto up = start_upstream();
-  start("  openai: { push: true }\n");
+  start(*up, "  openai: { push: true }\n");
   for (const std::string token : {"", "tok-ADMIN-wrong-guess-000"}) {
     EXPECT_EQ(push("openai", "sk-attacker", token).status, 401) << token;
     EXPECT_EQ(admin({"-X", "POST"}, "/v1/revoke", token).status, 401);
@@ -129,7 +132,7 @@ TEST_F(lifecycle_test, RotatedFileIsUsedByTheNextRequest) {
   auto up = start_upstream();
   const auto key = scratch("openai-key");
   write_file(key, std::string(pushed) + "\n");
-  start("  openai: { file: \"" + key.string() + "\" }\n");
+  start(*up, "  openai: { file: \"" + key.string() + "\" }\n");
   ASSERT_EQ(fetch({https_url(*up, "/v1/a")}).status, 200);
 
   // The way a Kubernetes Secret volume updates: a new file renamed over the old one.
@@ -151,7 +154,7 @@ TEST_F(lifecycle_test, RotatedFileIsUsedByTheNextRequest) {
 
 TEST_F(lifecycle_test, RevokeCommandForAPreStopHook) {
   auto up = start_upstream();
-  start("  openai: { env: OPENAI_KEY }\n", {{"OPENAI_KEY", pushed}});
+  start(*up, "  openai: { env: OPENAI_KEY }\n", {{"OPENAI_KEY", pushed}});
   ASSERT_EQ(fetch({https_url(*up, "/v1/a")}).status, 200);
 
   const auto r = run_command({airlock_binary(), "revoke", "--admin",
@@ -172,7 +175,7 @@ TEST_F(lifecycle_test, RevokeCommandForAPreStopHook) {
 
 TEST_F(lifecycle_test, SigtermRevokesBeforeItDrains) {
   auto up = start_upstream();
-  start("  openai: { push: true }\n");
+  start(*up, "  openai: { push: true }\n");
   ASSERT_EQ(push("openai", pushed).status, 200);
   airlock().terminate();
   EXPECT_EQ(airlock().wait_exit(10s), 0);
@@ -206,20 +209,20 @@ TEST_F(lifecycle_test, UnreadableTokenFileStopsTheStart) {
 TEST_F(lifecycle_test, RevokeHooksReachTheIssuerAndAreInTheReceipt) {
   auto up = start_upstream();
   const std::string dead = "https://127.0.0.1:1/v1/token";
-  start(
-      "  openai:\n"
-      "    push: true\n"
-      "    revoke:\n"
-      "      method: DELETE\n"
-      "      url: " +
-      https_url(*up, "/v1/token") +
-      "\n"
-      "      headers: { Authorization: \"Bearer {{openai}}\" }\n"
-      "  other:\n"
-      "    push: true\n"
-      "    required: false\n"
-      "    revoke: { url: \"" +
-      dead + "\" }\n");
+  start(*up,
+        "  openai:\n"
+        "    push: true\n"
+        "    revoke:\n"
+        "      method: DELETE\n"
+        "      url: " +
+            https_url(*up, "/v1/token") +
+            "\n"
+            "      headers: { Authorization: \"Bearer {{openai}}\" }\n"
+            "  other:\n"
+            "    push: true\n"
+            "    required: false\n"
+            "    revoke: { url: \"" +
+            dead + "\" }\n");
   ASSERT_EQ(push("openai", pushed).status, 200);
 
   const auto receipt = admin({"-X", "POST"}, "/v1/revoke");

@@ -82,7 +82,8 @@ TEST_F(metrics_test, InjectionsAreCountedPerRuleWithTheirPlaceholders) {
   auto up = start_upstream();
   start_intercepting(
       "  anthropic: { env: ANTHROPIC_KEY }\n",
-      "  - { name: anthropic-api, host: localhost, headers: { x-api-key: \"{{anthropic}}\" } }\n",
+      "  - { name: anthropic-api, host: localhost, port: " + std::to_string(up->port()) +
+          ", headers: { x-api-key: \"{{anthropic}}\" } }\n",
       {{"ANTHROPIC_KEY", api_key}});
   const auto before = scrape();
   ASSERT_EQ(fetch({"-H", std::string("x-api-key: ") + placeholder, https_url(*up, "/v1/a")}).status,

@@ -39,7 +39,8 @@ TEST_F(multi_worker_test, SharedStoreRotationAndRevokeAcrossWorkers) {
   settings.workers = 2;
   settings.admin_token_file = scratch("admin-token").string();
   start_intercepting("  rot: { push: true, required: true }\n",
-                     "  - { host: localhost, headers: { Authorization: \"Bearer {{rot}}\" } }\n",
+                     "  - { host: localhost, port: " + std::to_string(up->port()) +
+                         ", headers: { Authorization: \"Bearer {{rot}}\" } }\n",
                      {}, settings);
   ASSERT_EQ(admin({"-X", "PUT", "--data-binary", pushed_value(0)}, "/v1/secrets/rot").status, 200);
 

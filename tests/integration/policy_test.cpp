@@ -72,7 +72,8 @@ TEST_F(policy_test, EventLoggingPathIsBlockedWhileMessagesPass) {
   airlock_settings settings;
   settings.resolve[authority] = up->address();
   start_intercepting("  anthropic: { env: ANTHROPIC_KEY }\n",
-                     "  - { host: api.anthropic.com, headers: { x-api-key: \"{{anthropic}}\" } }\n",
+                     "  - { host: api.anthropic.com, port: " + std::to_string(up->port()) +
+                         ", headers: { x-api-key: \"{{anthropic}}\" } }\n",
                      {{"ANTHROPIC_KEY", api_key}}, settings);
 
   auto r =
@@ -86,6 +87,37 @@ TEST_F(policy_test, EventLoggingPathIsBlockedWhileMessagesPass) {
   EXPECT_EQ(r.status, 200);
   ASSERT_EQ(up->requests().size(), 1u);
   EXPECT_EQ(request_line(up->requests()[0]), "POST /v1/messages HTTP/1.1");
+  EXPECT_EQ(field_values(up->requests()[0], "x-api-key"), strings{api_key});
+}
+
+// Each of these is /api/event_logging/batch to a server that normalises the path: the
+// telemetry entry compares the normalised form, so none of them reaches the upstream.
+// The rule names no port: api.anthropic.com:443, mapped to the test upstream.
+TEST_F(policy_test, AttackerEventLoggingSpellingsAreBlocked) {
+  auto up = start_upstream(mint_leaf(pki_, "anthropic", {"DNS:api.anthropic.com"}));
+  airlock_settings settings;
+  settings.resolve["api.anthropic.com:443"] = up->address();
+  start_intercepting("  anthropic: { env: ANTHROPIC_KEY }\n",
+                     "  - { host: api.anthropic.com, headers: { x-api-key: \"{{anthropic}}\" } }\n",
+                     {{"ANTHROPIC_KEY", api_key}}, settings);
+
+  for (const std::string path :
+       {"/api//event_logging/batch", "/api/./event_logging/batch", "/api/%65vent_logging/batch",
+        "/api/x/../event_logging/batch", "/api;x/event_logging/batch", "/api/event_logging%2Fbatch",
+        "/API/Event_Logging/batch", "//api/event_logging/v2/batch"}) {
+    SCOPED_TRACE(path);
+    const auto r =
+        fetch({"--path-as-is", "-i", "-d", "{\"events\":[]}", "https://api.anthropic.com" + path});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.status, 204) << r.body;
+    EXPECT_NE(r.body.find("X-Airlock-Reason: telemetry_blocked rule=claude-event-logging"),
+              std::string::npos)
+        << r.body;
+  }
+  EXPECT_EQ(up->requests().size(), 0u);
+  const auto ok = fetch({"-d", "{}", "https://api.anthropic.com/v1/messages"});
+  EXPECT_EQ(ok.status, 200);
+  ASSERT_EQ(up->requests().size(), 1u);
   EXPECT_EQ(field_values(up->requests()[0], "x-api-key"), strings{api_key});
 }
 

@@ -13,8 +13,12 @@ namespace {
 using strings = std::vector<std::string>;
 
 const std::string anthropic_secret = "  anthropic: { env: ANTHROPIC_KEY }\n";
-const std::string api_test_rule =
-    "  - { host: api.test, headers: { x-api-key: \"{{anthropic}}\" } }\n";
+// The rule for api.test on the test upstream's port ("api.test:PORT"): a rule without
+// port: is for 443 only.
+std::string api_test_rule(const std::string& authority) {
+  return "  - { host: api.test, port: " + authority.substr(authority.find(':') + 1) +
+         ", headers: { x-api-key: \"{{anthropic}}\" } }\n";
+}
 
 class routes_test : public intercept_test {
  protected:
@@ -35,7 +39,7 @@ class routes_test : public intercept_test {
     settings.resolve[api_] = "127.0.0.1:" + api_.substr(api_.find(':') + 1);
     settings.proxy_yaml = extra_proxy;
     settings.extra_yaml = tls_yaml() + "routes:\n" + routes;
-    return start_intercepting(anthropic_secret, api_test_rule, std::move(env), settings);
+    return start_intercepting(anthropic_secret, api_test_rule(api_), std::move(env), settings);
   }
 
   std::string route_url(const std::string& path) const {
@@ -222,6 +226,32 @@ TEST_F(routes_test, AttackerDotSegmentsAreRefused) {
   EXPECT_EQ(up->requests().size(), 0u);
 }
 
+// Behind the base path /v1, "/anthropic/..;/admin" goes up as "/v1/..;/admin", which
+// Tomcat, Jetty and Spring read as "/admin": every spelling some server reads as another
+// path is refused with a reason, while the plain path still goes through.
+TEST_F(routes_test, AttackerAmbiguousPathsAreRefusedWithAReason) {
+  auto up = start_api();
+  start_routes(route_to_api("/anthropic", "/v1"));
+  for (const std::string path :
+       {"/anthropic/..;/admin", "/anthropic/x;y/../../admin", "/anthropic/.;/admin",
+        "/anthropic/%00/admin", "/anthropic/x%00.json", "/anthropic//admin",
+        "/anthropic/%c0%ae%c0%ae/admin", "/anthropic/%252e%252e/admin", "/anthropic/..%3B/admin"}) {
+    SCOPED_TRACE(path);
+    const auto r = direct({"--path-as-is", route_url(path)});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.status, 400);
+    EXPECT_NE(r.body.find("must mean the same to every server"), std::string::npos) << r.body;
+  }
+  const auto dots = direct({"--path-as-is", route_url("/anthropic/..;/admin")});
+  EXPECT_NE(dots.body.find("\";\" path parameter"), std::string::npos) << dots.body;
+  EXPECT_EQ(up->requests().size(), 0u);
+
+  const auto ok = direct({route_url("/anthropic/messages")});
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  ASSERT_EQ(up->requests().size(), 1u);
+  EXPECT_EQ(request_line(up->requests()[0]), "GET /v1/messages HTTP/1.1");
+}
+
 TEST_F(routes_test, AttackerUntrustedUpstreamGets502AndNoKey) {
   auto up = start_api(make_self_signed(scratch("pki"), "self", {"DNS:api.test"}));
   start_routes(route_to_api("/anthropic"));
@@ -264,7 +294,7 @@ TEST_F(routes_test, RouteWithoutARuleCarriesNoCredential) {
   settings.resolve[other] = up->address();
   settings.extra_yaml =
       tls_yaml() + "routes:\n  - { prefix: /other, upstream: \"https://" + other + "\" }\n";
-  start_intercepting(anthropic_secret, api_test_rule, {{"ANTHROPIC_KEY", api_key}}, settings);
+  start_intercepting(anthropic_secret, api_test_rule(api_), {{"ANTHROPIC_KEY", api_key}}, settings);
   const auto r = direct({"-H", "x-api-key: agent-own", route_url("/other/x")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.status, 200) << r.body;

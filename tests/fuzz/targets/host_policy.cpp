@@ -1,6 +1,6 @@
-// Fuzz target: host normalisation and the egress decision. An IPv4 spelling the policy
-// canonicalises must round-trip; a host a deny pattern covers must be denied however it
-// is spelled in the authority.
+// Fuzz target: host and path normalisation and the egress decision. An IPv4 spelling the
+// policy canonicalises must round-trip; a host a deny pattern covers must be denied
+// however it is spelled in the authority; a path's normal form is a fixed point.
 
 #include <cstddef>
 #include <cstdint>
@@ -10,6 +10,7 @@
 
 #include "config/load.hpp"
 #include "config/parse_values.hpp"
+#include "config/request_path.hpp"
 #include "proxy/authority.hpp"
 #include "proxy/inject.hpp"
 #include "proxy/policy.hpp"
@@ -65,5 +66,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     check(p.host.find_first_of("\r\n ") == std::string::npos);
   }
   (void)config::parse_cidr(input);
+
+  // Request paths: a path every server reads as written has a normal form that is its
+  // own normal form and raises no doubt either; the widest reading starts at "/" and has
+  // no empty segment.
+  if (!input.empty() && input.front() == '/') {
+    using config::path_decoding;
+    if (config::path_doubt(input).empty()) {
+      const std::string normal = config::normalize_path(input, path_decoding::unreserved);
+      check(config::normalize_path(normal, path_decoding::unreserved) == normal);
+      check(config::path_doubt(normal).empty());
+    }
+    const std::string widest = config::normalize_path(input, path_decoding::all);
+    check(!widest.empty() && widest.front() == '/');
+    check(widest.find("//") == std::string::npos);
+  }
   return 0;
 }

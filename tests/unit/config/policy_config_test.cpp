@@ -133,7 +133,10 @@ TEST(telemetry_config, loads_and_checks_names) {
   EXPECT_EQ(error_of("telemetry:\n  answer: 200\n"),
             "p.yaml:2:11: telemetry.answer: expected 204 or 403");
   EXPECT_EQ(error_of("telemetry:\n  block: [ { host: x.test, path: nope } ]\n"),
-            "p.yaml:2:34: telemetry.block[0].path: a path prefix starts with \"/\"");
+            "p.yaml:2:34: telemetry.block[0].path: a path prefix starts with \"/\", got \"nope\"");
+  EXPECT_EQ(error_of("telemetry:\n  block: [ { host: x.test, path: /v1/%63ollect } ]\n"),
+            "p.yaml:2:34: telemetry.block[0].path: requests are compared in normal form: write "
+            "\"/v1/collect\", got \"/v1/%63ollect\"");
 }
 
 TEST(telemetry_defaults, names_are_unique_and_every_entry_has_a_source) {

@@ -66,19 +66,87 @@ TEST(find_rule, matches_host_port_method_and_path_segments) {
 TEST(find_rule, ambiguous_paths_never_match_a_path_rule) {
   const auto cfg = load(rules_yaml);
   for (const char* target : {"/v1/../admin", "/v1/./x", "/v1/..", "/v1%2F..%2Fadmin",
-                             "/v1/%2e%2e/admin", "/v1\\..\\admin", "/v1/%2E/x"}) {
+                             "/v1/%2e%2e/admin", "/v1\\..\\admin", "/v1/%2E/x", "/v1/..;/admin",
+                             "/v1;x/messages", "/v1/%00/x", "/v1//x", "/v1/%c0%ae%c0%ae/admin",
+                             "/v1/%252e%252e/admin", "/v1/%u002e%u002e/admin", "/v1/.../admin"}) {
     EXPECT_EQ(find_rule(cfg.credentials, "api.anthropic.com", 443, "POST", target), nullptr)
         << target;
   }
+  // Unreserved characters mean the same escaped or not, to every server.
+  EXPECT_NE(find_rule(cfg.credentials, "api.anthropic.com", 443, "POST", "/%76%31/messages"),
+            nullptr);
+}
+
+// "..;" is ".." to Tomcat, Jetty and Spring: a rule for /my-org/ never covers it, and a
+// later rule without paths takes the request as any other path.
+TEST(find_rule, attacker_path_parameters_leave_the_scope) {
+  const auto cfg = load(R"(
+secrets: { org: { env: ORG }, any: { env: ANY } }
+credentials:
+  - { name: org, host: github.com, paths: [/my-org/], headers: { Authorization: "{{org}}" } }
+  - { name: any, host: api.github.com, headers: { Authorization: "{{any}}" } }
+)");
+  const auto* ok = find_rule(cfg.credentials, "github.com", 443, "GET", "/my-org/repo");
+  ASSERT_NE(ok, nullptr);
+  EXPECT_EQ(ok->name, "org");
+  EXPECT_EQ(find_rule(cfg.credentials, "github.com", 443, "GET", "/my-org/..;/other-org/repo"),
+            nullptr);
+  EXPECT_EQ(find_rule(cfg.credentials, "github.com", 443, "GET", "/my-org/repo;x/..;/..;/o"),
+            nullptr);
+  // A path rule's prefix is in normal form: a malformed one is refused at load.
+  EXPECT_THROW(load(R"(
+secrets: { org: { env: ORG } }
+credentials:
+  - { host: github.com, paths: [/my-org/../], headers: { Authorization: "{{org}}" } }
+)"),
+               config::config_error);
 }
 
 TEST(has_rule_for, decides_interception_by_host_and_port_only) {
   const auto cfg = load(rules_yaml);
   EXPECT_TRUE(has_rule_for(cfg.credentials, "api.anthropic.com", 443));
-  EXPECT_TRUE(has_rule_for(cfg.credentials, "api.anthropic.com", 8443));  // rule has no port
   EXPECT_TRUE(has_rule_for(cfg.credentials, "x.githubusercontent.com", 443));
   EXPECT_FALSE(has_rule_for(cfg.credentials, "x.githubusercontent.com", 80));
   EXPECT_FALSE(has_rule_for(cfg.credentials, "example.com", 443));
+}
+
+// A rule without port: is for 443: the key for api.anthropic.com is not for whatever
+// answers on api.anthropic.com:8443. Other ports are named.
+TEST(has_rule_for, attacker_other_port_of_a_rule_without_port_gets_nothing) {
+  const auto cfg = load(R"(
+secrets: { k: { env: K } }
+credentials:
+  - { name: default, host: api.x.test, headers: { x-api-key: "{{k}}" } }
+  - { name: named, host: alt.x.test, port: 8443, headers: { x-api-key: "{{k}}" } }
+)");
+  const auto& rules = cfg.credentials;
+  EXPECT_TRUE(has_rule_for(rules, "api.x.test", 443));
+  for (std::uint16_t port : {8443, 80, 444, 1, 65535}) {
+    EXPECT_FALSE(has_rule_for(rules, "api.x.test", port)) << port;
+    EXPECT_EQ(find_rule(rules, "api.x.test", port, "GET", "/"), nullptr) << port;
+  }
+  EXPECT_TRUE(has_rule_for(rules, "alt.x.test", 8443));
+  EXPECT_NE(find_rule(rules, "alt.x.test", 8443, "GET", "/"), nullptr);
+  EXPECT_FALSE(has_rule_for(rules, "alt.x.test", 443));
+  EXPECT_EQ(find_rule(rules, "alt.x.test", 443, "GET", "/"), nullptr);
+}
+
+// Plain http:// to port 80 of a rule's host goes up as https to 443; to a port a rule
+// names, as https to that port; to any other port, as it came, without a credential.
+TEST(upgrades_plain_http, port_80_for_443_rules_and_named_ports_only) {
+  const auto cfg = load(R"(
+secrets: { k: { env: K } }
+credentials:
+  - { host: api.x.test, headers: { x-api-key: "{{k}}" } }
+  - { host: alt.x.test, port: 8080, headers: { x-api-key: "{{k}}" } }
+)");
+  const auto& rules = cfg.credentials;
+  EXPECT_TRUE(upgrades_plain_http(rules, "api.x.test", 80));
+  EXPECT_TRUE(upgrades_plain_http(rules, "api.x.test", 443));
+  EXPECT_FALSE(upgrades_plain_http(rules, "api.x.test", 8080));
+  EXPECT_TRUE(upgrades_plain_http(rules, "alt.x.test", 8080));
+  EXPECT_FALSE(upgrades_plain_http(rules, "alt.x.test", 80));
+  EXPECT_FALSE(upgrades_plain_http(rules, "other.test", 80));
 }
 
 TEST(rule_sets_field, covers_headers_and_basic_auth) {
@@ -87,6 +155,25 @@ TEST(rule_sets_field, covers_headers_and_basic_auth) {
   EXPECT_FALSE(rule_sets_field(cfg.credentials[0], "authorization"));
   EXPECT_TRUE(rule_sets_field(cfg.credentials[1], "authorization"));
   EXPECT_TRUE(rule_sets_field(cfg.credentials[2], "Authorization"));
+}
+
+// CGI, WSGI and Rack upstreams see x_api_key and x-api-key as one HTTP_X_API_KEY: the
+// underscore twin of a field the rule sets is dropped too, whichever way it is spelt.
+TEST(rule_sets_field, attacker_underscore_twin_is_covered) {
+  const auto cfg = load(rules_yaml);
+  for (const char* twin : {"x_api_key", "X_API_KEY", "x-api_key", "X_Api-Key"}) {
+    EXPECT_TRUE(rule_sets_field(cfg.credentials[0], twin)) << twin;
+  }
+  EXPECT_FALSE(rule_sets_field(cfg.credentials[0], "x_api_keys"));
+  EXPECT_FALSE(rule_sets_field(cfg.credentials[0], "x__api_key"));
+  EXPECT_FALSE(rule_sets_field(cfg.credentials[0], "xapikey"));
+  EXPECT_TRUE(rule_sets_field(cfg.credentials[2], "AUTHORIZATION"));
+  EXPECT_FALSE(rule_sets_field(cfg.credentials[2], "authorization_"));
+  const auto underscored = load(R"(
+secrets: { k: { env: K } }
+credentials: [ { host: a.test, headers: { x_token: "{{k}}" } } ]
+)");
+  EXPECT_TRUE(rule_sets_field(underscored.credentials[0], "X-Token"));
 }
 
 TEST(append_injected_fields, renders_templates_and_basic_auth) {

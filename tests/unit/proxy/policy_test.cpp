@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include "config/load.hpp"
+#include "config/request_path.hpp"
+#include "config/telemetry_defaults.hpp"
 #include "proxy/authority.hpp"
 #include "proxy/private_address.hpp"
 
@@ -47,6 +49,50 @@ TEST(policy, shared_hosts_are_blocked_by_path_only) {
   EXPECT_EQ(p.decide("api.anthropic.com", 443, "/api/claude_code/settings").what,
             verdict::kind::allow);
   EXPECT_EQ(p.decide("play.googleapis.com", 443, "/log?format=json").rule, "gemini-clearcut");
+}
+
+// A server reads each of these as /api/event_logging/batch: the entry compares the
+// widest normal form, so none of them slips past it; real API paths still pass.
+TEST(policy, attacker_telemetry_path_spellings_are_blocked) {
+  const auto cfg = load("");
+  const policy p(cfg);
+  for (const char* path : {
+           "/api//event_logging/batch",
+           "//api/event_logging/batch",
+           "/api/./event_logging/batch",
+           "/api/x/../event_logging/batch",
+           "/api/%65vent_logging/batch",
+           "/%61%70%69/event_logging/batch",
+           "/api/event_logging%2Fbatch",
+           "/api%2F.%2Fevent_logging/batch",
+           "/api\\event_logging\\batch",
+           "/api;jsessionid=1/event_logging/batch",
+           "/api/x/..;/event_logging/batch",
+           "/API/Event_Logging/batch",
+           "/api/event_logging/batch?x=/v1/messages",
+       }) {
+    EXPECT_EQ(p.decide("api.anthropic.com", 443, std::string_view(path)).rule,
+              "claude-event-logging")
+        << path;
+  }
+  for (const char* path : {"/v1/messages", "/api/event_loggingx", "/v1/api/event_logging/x",
+                           "/api/%2E%2E/v1/messages", "/v1/messages?p=/api/event_logging/"}) {
+    EXPECT_EQ(p.decide("api.anthropic.com", 443, std::string_view(path)).what, verdict::kind::allow)
+        << path;
+  }
+  EXPECT_EQ(p.decide("cloudcode-pa.googleapis.com", 443,
+                     std::string_view("/v1internal%3ArecordCodeAssistMetrics"))
+                .rule,
+            "gemini-codeassist-metrics");
+}
+
+// Every default path entry is already in the form requests are compared in.
+TEST(policy, default_path_entries_are_in_normal_form) {
+  for (const auto& e : config::vendor_telemetry_defaults()) {
+    if (!e.path_prefix.empty()) {
+      EXPECT_EQ(config::prefix_problem(e.path_prefix, config::path_decoding::all), "") << e.name;
+    }
+  }
 }
 
 TEST(policy, defaults_can_be_switched_off_and_extended) {

@@ -83,6 +83,21 @@ TEST(check_routed_request, attacker_dot_segments_are_refused) {
   }
 }
 
+// Behind a base path "/v1", "/..;/admin" is "/v1/..;/admin": Tomcat, Jetty and Spring
+// read "/admin". Every spelling a server reads as another path is refused with a reason.
+TEST(check_routed_request, attacker_ambiguous_spellings_are_refused) {
+  for (std::string_view rest :
+       {"/..;/admin", "/x;y/../../admin", "/v1/%00/x", "/x%00.json", "//evil.example/x", "/v1//x",
+        "/%c0%ae%c0%ae/admin", "/%252e%252e/admin", "/%u002e%u002e/admin", "/.../admin",
+        "/%ef%bc%8e%ef%bc%8e/admin", "/v1/%3b/x", "/v1/%zz"}) {
+    const refusal r = check(rest);
+    EXPECT_EQ(r.status, 400) << rest;
+    EXPECT_NE(r.detail.find("mean the same to every server"), std::string::npos) << r.detail;
+  }
+  EXPECT_NE(check("/..;/admin").detail.find("\";\" path parameter"), std::string::npos);
+  EXPECT_NE(check("/v1/%00").detail.find("NUL"), std::string::npos);
+}
+
 TEST(check_routed_request, attacker_rebinding_host_is_refused) {
   for (std::string_view host : {"evil.example", "evil.example:3128", "localhost.evil.example",
                                 "airlock.evil.example", "127.0.0.1.nip.io", "bad host"}) {
