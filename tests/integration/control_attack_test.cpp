@@ -20,18 +20,22 @@ using strings = std::vector<std::string>;
 using namespace std::chrono_literals;
 
 constexpr const char* admin_token = "tok-ADMIN-8d2f61c9a04e7b35";
-const std::string key_rule = "  - { host: localhost, headers: { x-api-key: \"{{key}}\" } }\n";
+// A rule without port: means 443; the test upstreams listen on free ports.
+std::string key_rule(std::uint16_t port) {
+  return "  - { host: localhost, port: " + std::to_string(port) +
+         ", headers: { x-api-key: \"{{key}}\" } }\n";
+}
 
 class control_attack_test : public intercept_test {
  protected:
   airlock_process& start(const std::string& secrets, std::map<std::string, std::string> env = {},
-                         bool tcp_admin = true) {
+                         bool tcp_admin = true, std::uint16_t upstream_port = 443) {
     airlock_settings settings;
     if (tcp_admin) {
       write_file(scratch("admin-token"), std::string(admin_token) + "\n");
       settings.admin_token_file = scratch("admin-token").string();
     }
-    return start_intercepting(secrets, key_rule, std::move(env), settings);
+    return start_intercepting(secrets, key_rule(upstream_port), std::move(env), settings);
   }
 
   // curl at the admin API over its Unix socket, optionally as another user.
@@ -171,7 +175,7 @@ TEST_F(control_attack_test, WrongTokensNeverLockOutTheRightOne) {
 TEST_F(control_attack_test, NoValueOfTheAgentsChoosingOverAFileSecret) {
   auto up = start_upstream();
   write_file(scratch("key"), std::string(api_key) + "\n");
-  start("  key: { file: \"" + scratch("key").string() + "\" }\n", {}, false);
+  start("  key: { file: \"" + scratch("key").string() + "\" }\n", {}, false, up->port());
   // No token on the socket: whoever reaches it is airlock's own UID. Still, a file secret
   // is the operator's: a PUT would make upstream receive the agent's key.
   const auto r = over_socket({"-X", "PUT", "--data-binary", "sk-AGENT-OWN-KEY"}, "/v1/secrets/key");
@@ -212,7 +216,7 @@ TEST_F(control_attack_test, TheAdminSocketAnswersOnlyAllowedUids) {
 
 TEST_F(control_attack_test, RevokeOverTheSocketForAPreStopHook) {
   auto up = start_upstream();
-  start("  key: { env: KEY }\n", {{"KEY", api_key}}, false);
+  start("  key: { env: KEY }\n", {{"KEY", api_key}}, false, up->port());
   ASSERT_EQ(fetch({https_url(*up, "/v1/a")}).status, 200);
   const auto r = revoke_cmd({"--admin", "unix:" + airlock().admin_socket()});
   EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -228,7 +232,7 @@ TEST_F(control_attack_test, RevokeOverTheSocketForAPreStopHook) {
 // The orchestrator's way in over `kubectl exec`: `airlock push NAME < value` on the socket.
 TEST_F(control_attack_test, PushOverTheSocketWithTheCommand) {
   auto up = start_upstream();
-  start("  key: { push: true }\n", {}, false);
+  start("  key: { push: true }\n", {}, false, up->port());
   write_file(scratch("value"), std::string(api_key) + "\n");
   const std::string config = scratch("airlock.yaml").string();
   auto r = run_command(
@@ -267,7 +271,7 @@ TEST_F(control_attack_test, RevokeClosesEveryConnectionThatCarriedACredential) {
                                         }
                                         return "pong:" + request;
                                       }});
-  start("  key: { env: KEY }\n", {{"KEY", api_key}}, false);
+  start("  key: { env: KEY }\n", {{"KEY", api_key}}, false, up.port());
   const std::string host = "Host: localhost:" + std::to_string(up.port()) + "\r\n";
 
   auto ws = open_tunnel(up.port());
