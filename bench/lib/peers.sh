@@ -279,7 +279,7 @@ start_airlock() {
   {
     cat <<CONF
 proxy: { listen: "127.0.0.1:$AIRLOCK_PORT", workers: 1 }
-admin: { listen: "127.0.0.1:0" }
+admin: { socket: "$d/admin/admin.sock" }
 metrics: { listen: "127.0.0.1:0" }
 egress: { allow_private: ["127.0.0.0/8"] }   # the bench upstreams live on loopback
 log: { level: warn }
@@ -288,9 +288,10 @@ tls:
   upstream: { ca_file: "$BENCH_PKI/ca.pem" }
 secrets:
   benchkey: { env: BENCH_KEY }
-credentials:
-  - { host: "$BENCH_HOST", headers: { x-api-key: "{{benchkey}}" } }
-  - { host: "*.$BENCH_HOST", headers: { x-api-key: "{{benchkey}}" } }
+credentials:   # a rule without port: means 443; the bench upstreams listen on free ports
+  - { host: "$BENCH_HOST", port: $NGINX_TLS_PORT, headers: { x-api-key: "{{benchkey}}" } }
+  - { host: "*.$BENCH_HOST", port: $NGINX_TLS_PORT, headers: { x-api-key: "{{benchkey}}" } }
+  - { host: "$BENCH_HOST", port: $SSE_TLS_PORT, headers: { x-api-key: "{{benchkey}}" } }
 resolve:
 CONF
     # resolve: keys are exact host:port, so every new-host name gets its own entry

@@ -66,7 +66,7 @@ pids+=($!)
 
 cat >"$tmp/airlock.yaml" <<EOF
 proxy: { listen: "127.0.0.1:13128", workers: 1, timeouts: { connect: 1s } }
-admin: { listen: "127.0.0.1:19901" }
+admin: { socket: "$tmp/admin/admin.sock" }
 metrics: { listen: "127.0.0.1:19464" }
 egress: { allow_private: ["127.0.0.0/8"] }
 resolve: { "pinned.test:18080": "127.0.0.1:18080" }

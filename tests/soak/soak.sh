@@ -63,7 +63,7 @@ port=$(free_port)
 metrics_port=$(free_port)
 cat >"$d/airlock.yaml" <<CONF
 proxy: { listen: "127.0.0.1:$port", workers: 1 }
-admin: { listen: "127.0.0.1:0" }
+admin: { socket: "$d/admin/admin.sock" }
 metrics: { listen: "127.0.0.1:$metrics_port" }
 egress: { allow_private: ["127.0.0.0/8"] }
 log: { level: warn }
@@ -73,7 +73,7 @@ tls:
 secrets:
   benchkey: { env: BENCH_KEY }
 credentials:
-  - { host: "$BENCH_HOST", headers: { x-api-key: "{{benchkey}}" } }
+  - { host: "$BENCH_HOST", port: $NGINX_TLS_PORT, headers: { x-api-key: "{{benchkey}}" } }
 resolve:
   "$BENCH_HOST:$NGINX_TLS_PORT": "127.0.0.1:$NGINX_TLS_PORT"
 CONF
