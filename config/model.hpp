@@ -52,6 +52,8 @@ struct proxy_config {
   // localhost (say a compose service name). Any other name is refused: a web page using
   // DNS rebinding would otherwise read API answers made with the workspace's credentials.
   std::vector<std::string> route_hosts;
+  // "Via: 1.1 airlock" on forwarded requests and responses (RFC 9110 7.6.3).
+  bool via = true;
 };
 
 enum class log_format { text, json };

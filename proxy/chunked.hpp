@@ -1,8 +1,11 @@
 #pragma once
 // Finds where a chunked body ends without decoding it, so the proxy can relay the
-// bytes unchanged and still know when the message is over. Strict: bare CR or LF,
-// chunk sizes over 2^60, oversized extension or trailer lines and control bytes are
-// errors, which is what keeps two parsers from disagreeing on a message's end.
+// bytes unchanged and still know when the message is over. Strict, because the bytes go
+// on verbatim and the next parser must read them as airlock did: chunk sizes are bare
+// hex up to 2^60 (no sign, "0x" or whitespace), extensions follow RFC 9112 7.1.1 exactly
+// (";" name ["=" token or quoted-string], BWS only where the grammar puts it), trailers
+// are field lines (token ":" value, no obs-fold), and bare CR or LF, control bytes and
+// oversized lines are errors.
 
 #include <cstddef>
 #include <cstdint>
@@ -34,18 +37,32 @@ class chunked_scanner {
   enum class state : std::uint8_t {
     size_start,
     size,
-    ext,
+    ext_ws,           // BWS after the size or a value: only ";" may follow
+    ext_name_start,   // after ";" (BWS allowed)
+    ext_name,         // in a chunk-ext-name token
+    ext_name_ws,      // BWS after a name: "=" or ";" follows
+    ext_value_start,  // after "=" (BWS allowed)
+    ext_token,        // in a token value
+    ext_quoted,       // in a quoted-string value
+    ext_quoted_pair,  // after a backslash in one
+    ext_value_end,    // after the closing quote
     size_lf,
     data,
     data_cr,
     data_lf,
     trailer_start,
-    trailer,
+    trailer_name,
+    trailer_value,
     trailer_lf,
     final_lf,
     done,
     error
   };
+
+  // The state after one byte of a size line or of the trailer section; the byte is
+  // consumed unless that is the error state.
+  state after_size_line_byte(char c);
+  state after_trailer_byte(char c) const;
 
   state state_ = state::size_start;
   std::uint64_t remaining_ = 0;

@@ -8,6 +8,7 @@
 #include "proxy/access_log.hpp"
 #include "proxy/http_rewrite.hpp"
 #include "proxy/inject.hpp"
+#include "proxy/intermediary.hpp"
 #include "proxy/json.hpp"
 #include "proxy/routes.hpp"
 #include "proxy/session.hpp"
@@ -165,6 +166,10 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
     co_await respond_error(true);
     co_return false;
   }
+  const std::optional<bool> answered = co_await answer_here(target->auth, head_len);
+  if (answered) {
+    co_return *answered;
+  }
 
   const config::credential_rule* rule =
       upstream_tls ? find_rule(worker_.cfg().credentials, target->auth.host, target->auth.port,
@@ -186,8 +191,9 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
     pins_.push_back(std::move(v));
     return std::optional<std::string_view>(pins_.back()->reveal());
   };
+  const bool via = worker_.cfg().proxy.via;
   auto missing = http::write_upstream_request(req_out_, req_, req_info_, *target, rule,
-                                              rule != nullptr ? &lookup : nullptr);
+                                              rule != nullptr ? &lookup : nullptr, via);
   pins_.clear();
   if (missing) {
     refusal_ = missing_secret_refusal(*missing, rule->name, store.current_phase());
@@ -341,7 +347,7 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
           if (resp_head_len == 0) {
             out_.assign(continue_100);
           } else {
-            http::write_client_response(out_, resp_, resp_info_, client_version, true);
+            http::write_client_response(out_, resp_, resp_info_, client_version, true, via);
           }
           if (!co_await write_all(client(), out_)) {
             release_upstream(false);
@@ -381,14 +387,14 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
   upstream_ms_ = upstream_s * 1000;
   worker_.series().request(mode_, resp_.status);
   if (resp_.status == 101) {
-    if (!req_info_.upgrade) {
+    // Only to what was asked for, WebSocket: after h2c, airlock would relay unread HTTP/2.
+    if (!req_info_.upgrade || !http::switches_to_relayed_upgrade(resp_)) {
       release_upstream(false);
-      refusal_ =
-          refusal{502, "http_protocol_error", "upstream switched protocols without being asked"};
+      refusal_ = refusal{502, "http_protocol_error", "upstream switched to an unasked protocol"};
       co_await respond_error(true);
       co_return false;
     }
-    http::write_client_response(out_, resp_, resp_info_, client_version, false);
+    http::write_client_response(out_, resp_, resp_info_, client_version, false, via);
     up_in_.consume(resp_head_len);
     if (co_await write_all(client(), out_)) {
       co_await tunnel(upstream());

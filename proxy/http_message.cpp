@@ -1,6 +1,9 @@
 #include "proxy/http_message.hpp"
 
+#include <algorithm>
 #include <array>
+
+#include "proxy/intermediary.hpp"
 
 namespace airlock::proxy::http {
 
@@ -48,6 +51,21 @@ constexpr head_error bad(std::string_view reason) {
   return head_error{400, reason};
 }
 
+// 1*DIGIT, saturating: a hop count past 2^32 is as good as unlimited.
+std::optional<std::uint32_t> parse_max_forwards(std::string_view text) {
+  if (text.empty()) {
+    return std::nullopt;
+  }
+  std::uint64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') {
+      return std::nullopt;
+    }
+    value = std::min<std::uint64_t>(value * 10 + static_cast<std::uint64_t>(c - '0'), UINT32_MAX);
+  }
+  return static_cast<std::uint32_t>(value);
+}
+
 }  // namespace
 
 bool parse_content_length(std::string_view text, std::uint64_t& out) {
@@ -73,9 +91,12 @@ head_error analyze_request(const request_head& head, request_info& out) {
   out.host = nullptr;
   collect_connection_tokens(head.headers, out.connection_tokens);
 
+  out.max_forwards.reset();
+  const bool max_forwards_applies = uses_max_forwards(head.method);
   const header* content_length = nullptr;
   const header* transfer_encoding = nullptr;
   bool has_upgrade_field = false;
+  bool upgrade_relayed = true;
   for (const auto& h : head.headers) {
     if (iequals(h.name, "content-length")) {
       if (content_length != nullptr) {
@@ -99,6 +120,15 @@ head_error analyze_request(const request_head& head, request_info& out) {
       out.expect_continue = true;
     } else if (iequals(h.name, "upgrade")) {
       has_upgrade_field = true;
+      upgrade_relayed = upgrade_relayed && is_relayed_upgrade(h.value);
+    } else if (max_forwards_applies && iequals(h.name, "max-forwards")) {
+      if (out.max_forwards) {
+        return bad("duplicate Max-Forwards");
+      }
+      out.max_forwards = parse_max_forwards(h.value);
+      if (!out.max_forwards) {
+        return bad("malformed Max-Forwards");
+      }
     }
   }
 
@@ -127,7 +157,7 @@ head_error analyze_request(const request_head& head, request_info& out) {
   out.keep_alive = head.ver == version::http11
                        ? !close
                        : (!close && has_token(out.connection_tokens, "keep-alive"));
-  out.upgrade = has_upgrade_field && head.ver == version::http11 &&
+  out.upgrade = has_upgrade_field && upgrade_relayed && head.ver == version::http11 &&
                 has_token(out.connection_tokens, "upgrade");
   if (!out.expect_continue || out.body == body_kind::none) {
     out.expect_continue = false;  // nothing to wait for
@@ -206,9 +236,10 @@ head_error analyze_response(const response_head& head, std::string_view request_
 }
 
 bool is_hop_by_hop(std::string_view name, const std::vector<std::string_view>& connection_tokens) {
-  static constexpr std::array<std::string_view, 8> fixed = {
-      "connection",         "keep-alive", "proxy-connection", "proxy-authorization",
-      "proxy-authenticate", "te",         "upgrade",          "transfer-encoding"};
+  // HTTP2-Settings belongs to an h2c upgrade, which is never relayed (RFC 9113 3.1).
+  static constexpr std::array<std::string_view, 9> fixed = {
+      "connection", "keep-alive", "proxy-connection",  "proxy-authorization", "proxy-authenticate",
+      "te",         "upgrade",    "transfer-encoding", "http2-settings"};
   for (auto f : fixed) {
     if (iequals(name, f)) {
       return true;

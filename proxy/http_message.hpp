@@ -4,6 +4,7 @@
 // request-smuggling defences (RFC 9112 6.1-6.3), so they err on the side of 400.
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -18,7 +19,12 @@ struct request_info {
   std::uint64_t content_length = 0;
   bool keep_alive = true;  // the client allows another request on this connection
   bool expect_continue = false;
-  bool upgrade = false;                             // "Connection: upgrade" with an Upgrade field
+  // "Connection: upgrade" with Upgrade fields that name only WebSocket; any other
+  // protocol (h2c) leaves the request a plain one, its Upgrade dropped as hop-by-hop.
+  bool upgrade = false;
+  // Max-Forwards of an OPTIONS or TRACE request (saturating); nullopt without one, and
+  // for other methods, where it is relayed untouched.
+  std::optional<std::uint32_t> max_forwards;
   const header* host = nullptr;                     // the single Host field, if any
   std::vector<std::string_view> connection_tokens;  // lowercase not guaranteed
 };
@@ -33,7 +39,8 @@ struct response_info {
 // Validates framing and collects what the proxy needs. Refuses: Content-Length with
 // Transfer-Encoding, duplicate or malformed Content-Length, any Transfer-Encoding
 // other than exactly "chunked" (or on HTTP/1.0), several Host fields, missing Host on
-// HTTP/1.1, Expect other than 100-continue (417).
+// HTTP/1.1, Expect other than 100-continue (417), a duplicate or malformed
+// Max-Forwards on OPTIONS or TRACE.
 head_error analyze_request(const request_head& head, request_info& out);
 
 // Framing of an upstream response to a request with `request_method`.
@@ -43,8 +50,8 @@ head_error analyze_response(const response_head& head, std::string_view request_
 
 // True when `name` must not be forwarded: the fixed hop-by-hop set (Connection,
 // Keep-Alive, Proxy-Connection, Proxy-Authorization, Proxy-Authenticate, TE, Upgrade,
-// Transfer-Encoding) or a field named in Connection. Host and Content-Length are never
-// hop-by-hop, whatever Connection says, so a client cannot strip framing that way.
+// Transfer-Encoding, HTTP2-Settings) or a field named in Connection. Host and Content-Length are
+// never hop-by-hop, whatever Connection says, so a client cannot strip framing that way.
 bool is_hop_by_hop(std::string_view name, const std::vector<std::string_view>& connection_tokens);
 
 // Parses 1*DIGIT into out; false on empty, non-digit or overflow.

@@ -1,5 +1,9 @@
 #include "proxy/http_rewrite.hpp"
 
+#include <charconv>
+
+#include "proxy/intermediary.hpp"
+
 namespace airlock::proxy::http {
 
 namespace {
@@ -15,8 +19,12 @@ void append_field(std::string& out, std::string_view name, std::string_view valu
 // and fields the credential rule sets are dropped so only airlock's value goes up.
 void append_end_to_end(std::string& out, const std::vector<header>& headers,
                        const std::vector<std::string_view>& connection_tokens, bool skip_host,
-                       const config::credential_rule* rule = nullptr) {
+                       const config::credential_rule* rule = nullptr,
+                       bool skip_max_forwards = false) {
   for (const auto& h : headers) {
+    if (skip_max_forwards && iequals(h.name, "max-forwards")) {
+      continue;  // restated one less
+    }
     if (is_hop_by_hop(h.name, connection_tokens) || (skip_host && iequals(h.name, "host")) ||
         (rule != nullptr && rule_sets_field(*rule, h.name))) {
       continue;
@@ -25,22 +33,13 @@ void append_end_to_end(std::string& out, const std::vector<header>& headers,
   }
 }
 
-const header* find(const std::vector<header>& headers, std::string_view name) {
-  for (const auto& h : headers) {
-    if (iequals(h.name, name)) {
-      return &h;
-    }
-  }
-  return nullptr;
-}
-
 }  // namespace
 
 std::optional<std::string> write_upstream_request(std::string& out, const request_head& head,
                                                   const request_info& info,
                                                   const absolute_target& target,
                                                   const config::credential_rule* rule,
-                                                  const secret_lookup* lookup) {
+                                                  const secret_lookup* lookup, bool via) {
   out.clear();
   out.append(head.method);
   out.push_back(' ');
@@ -58,7 +57,18 @@ std::optional<std::string> write_upstream_request(std::string& out, const reques
   }
   out.append(head.ver == version::http11 ? " HTTP/1.1\r\n" : " HTTP/1.0\r\n");
   append_field(out, "Host", target.authority_text);
-  append_end_to_end(out, head.headers, info.connection_tokens, true, rule);
+  append_end_to_end(out, head.headers, info.connection_tokens, true, rule,
+                    info.max_forwards.has_value());
+  // Before any secret: what follows it must fit the room reserved for it.
+  if (info.max_forwards) {
+    char digits[10];
+    const std::uint32_t hops = *info.max_forwards > 0 ? *info.max_forwards - 1 : 0;
+    const auto end = std::to_chars(digits, digits + sizeof(digits), hops).ptr;
+    append_field(out, "Max-Forwards", std::string_view(digits, end - digits));
+  }
+  if (via) {
+    out.append(via_field(head.ver));
+  }
   if (rule != nullptr && lookup != nullptr) {
     // Room first, so appending the secret never moves it and leaves a copy behind.
     out.reserve(out.size() + 4096);
@@ -71,9 +81,8 @@ std::optional<std::string> write_upstream_request(std::string& out, const reques
     append_field(out, "Transfer-Encoding", "chunked");
   }
   if (info.upgrade) {
-    if (const header* upgrade = find(head.headers, "upgrade")) {
-      append_field(out, "Upgrade", upgrade->value);
-    }
+    // analyze_request set upgrade only for a list of nothing but WebSocket.
+    append_field(out, "Upgrade", "websocket");
     append_field(out, "Connection", "upgrade");
   } else if (head.ver == version::http10) {
     append_field(out, "Connection", "keep-alive");
@@ -83,7 +92,7 @@ std::optional<std::string> write_upstream_request(std::string& out, const reques
 }
 
 void write_client_response(std::string& out, const response_head& head, const response_info& info,
-                           version client, bool keep_alive) {
+                           version client, bool keep_alive, bool via) {
   out.clear();
   out.append("HTTP/1.1 ");
   const int status = head.status;
@@ -114,6 +123,9 @@ void write_client_response(std::string& out, const response_head& head, const re
       continue;
     }
     append_field(out, h.name, h.value);
+  }
+  if (via) {
+    out.append(via_field(head.ver));
   }
   if (status == 101) {
     append_field(out, "Connection", "upgrade");

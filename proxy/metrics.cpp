@@ -74,6 +74,9 @@ refusal_kind classify(const refusal& r) {
   if (r.reason == "credentials_revoked") {
     return refusal_kind::credentials_revoked;
   }
+  if (r.reason == "method_refused") {
+    return refusal_kind::method_refused;
+  }
   if (r.reason == "host_mismatch" || r.status == 421) {
     return refusal_kind::host_mismatch;
   }

@@ -45,13 +45,13 @@ enum class refusal_kind {
   bad_request,
   upstream_error,
   upstream_timeout,
+  method_refused,
   other,
 };
-inline constexpr std::array<std::string_view, 11> refusal_kind_names = {
-    "telemetry",        "egress_denied",  "private_address",
-    "host_mismatch",    "secret_missing", "credentials_revoked",
-    "route_not_found",  "bad_request",    "upstream_error",
-    "upstream_timeout", "other"};
+inline constexpr std::array<std::string_view, 12> refusal_kind_names = {
+    "telemetry",      "egress_denied",       "private_address", "host_mismatch",
+    "secret_missing", "credentials_revoked", "route_not_found", "bad_request",
+    "upstream_error", "upstream_timeout",    "method_refused",  "other"};
 
 // The kind of a refusal, from what the session put in it.
 refusal_kind classify(const refusal& r);

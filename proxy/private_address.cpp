@@ -1,7 +1,9 @@
 #include "proxy/private_address.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <initializer_list>
 
 namespace airlock::proxy {
 
@@ -52,18 +54,46 @@ std::optional<std::string_view> v4_class(const v4_bytes& b) {
   return std::nullopt;
 }
 
-// The IPv4 address an IPv6 one stands for, if any (mapped, or NAT64 well-known prefix).
-std::optional<v4_bytes> embedded_v4(const asio::ip::address_v6& a) {
+// The IPv4 addresses an IPv6 one carries. Where the IPv6 address is only a way of
+// writing the IPv4 one (mapped, SIIT-translated, NAT64), `translated` is set: the bytes
+// reach that IPv4 host, so allow_private's IPv4 ranges speak for it. The tunnelling
+// forms (IPv4-compatible, 6to4, Teredo) are judged by what they carry, but only an IPv6
+// range opens them: they do not reach the IPv4 host the operator allowed.
+struct embedded {
+  std::array<v4_bytes, 2> v4{};
+  std::size_t count = 0;
+  bool translated = false;
+};
+
+bool starts_with(const std::array<unsigned char, 16>& b, std::initializer_list<unsigned char> p) {
+  return std::equal(p.begin(), p.end(), b.begin());
+}
+
+embedded embedded_v4(const asio::ip::address_v6& a) {
   const auto b = a.to_bytes();
-  if (a.is_v4_mapped()) {
-    return v4_bytes{b[12], b[13], b[14], b[15]};
+  const v4_bytes last{b[12], b[13], b[14], b[15]};
+  embedded e;
+  if (starts_with(b, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff}) ||     // ::ffff:0:0/96
+      starts_with(b, {0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0}) ||     // ::ffff:0:0:0/96
+      starts_with(b, {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0}) ||  // 64:ff9b::/96
+      starts_with(b, {0, 0x64, 0xff, 0x9b, 0, 1})) {                    // 64:ff9b:1::/48
+    e.v4[e.count++] = last;
+    e.translated = true;
+  } else if (starts_with(b, {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0})) {
+    // IPv4-compatible ::/96; "::" and "::1" are themselves unspecified and loopback.
+    if (!a.is_unspecified() && !a.is_loopback()) {
+      e.v4[e.count++] = last;
+    }
+  } else if (starts_with(b, {0x20, 0x02})) {  // 6to4 2002::/16: the IPv4 in bits 16-47
+    e.v4[e.count++] = v4_bytes{b[2], b[3], b[4], b[5]};
+  } else if (starts_with(b, {0x20, 0x01, 0, 0})) {
+    // Teredo 2001::/32: the server in bits 32-63, the client inverted in the last 32.
+    e.v4[e.count++] = v4_bytes{b[4], b[5], b[6], b[7]};
+    e.v4[e.count++] =
+        v4_bytes{static_cast<unsigned char>(~b[12]), static_cast<unsigned char>(~b[13]),
+                 static_cast<unsigned char>(~b[14]), static_cast<unsigned char>(~b[15])};
   }
-  static constexpr std::array<unsigned char, 12> nat64 = {0x00, 0x64, 0xff, 0x9b, 0, 0,
-                                                          0,    0,    0,    0,    0, 0};
-  if (std::equal(nat64.begin(), nat64.end(), b.begin())) {
-    return v4_bytes{b[12], b[13], b[14], b[15]};
-  }
-  return std::nullopt;
+  return e;
 }
 
 std::optional<std::string_view> v6_class(const asio::ip::address_v6& a) {
@@ -124,39 +154,43 @@ bool covered(const asio::ip::address& a, const config::cidr& c) {
   return true;
 }
 
-// An IPv4-mapped or NAT64 address as the IPv4 address it carries.
-asio::ip::address unwrap(const asio::ip::address& a) {
-  if (a.is_v6()) {
-    if (auto v4 = embedded_v4(a.to_v6())) {
-      return asio::ip::address_v4(*v4);
-    }
-  }
-  return a;
-}
-
 }  // namespace
 
-std::optional<std::string_view> address_class(const asio::ip::address& a_in) {
-  const asio::ip::address a = unwrap(a_in);
+std::optional<std::string_view> address_class(const asio::ip::address& a) {
   if (a.is_v4()) {
     return v4_class(a.to_v4().to_bytes());
+  }
+  const embedded e = embedded_v4(a.to_v6());
+  for (std::size_t i = 0; i < e.count; ++i) {
+    if (auto cls = v4_class(e.v4[i])) {
+      return cls;
+    }
   }
   return v6_class(a.to_v6());
 }
 
-std::optional<std::string_view> blocked_class(const asio::ip::address& a_in,
+std::optional<std::string_view> blocked_class(const asio::ip::address& a,
                                               const std::vector<config::cidr>& allowed) {
-  const asio::ip::address a = unwrap(a_in);
   const auto cls = address_class(a);
   if (!cls) {
     return std::nullopt;
   }
-  for (const auto& c : allowed) {
-    if (covered(a, c)) {
-      return std::nullopt;
-    }
+  const embedded e = a.is_v6() ? embedded_v4(a.to_v6()) : embedded{};
+  const auto opens = [&](const config::cidr& c) {
+    return covered(a, c) ||
+           (e.translated && covered(asio::ip::address(asio::ip::address_v4(e.v4[0])), c));
+  };
+  if (std::any_of(allowed.begin(), allowed.end(), opens)) {
+    return std::nullopt;
   }
   return cls;
+}
+
+asio::ip::address dialled_address(const asio::ip::address& a) {
+  if (a.is_v6() && a.to_v6().is_v4_mapped()) {
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+  }
+  return a;
 }
 
 }  // namespace airlock::proxy

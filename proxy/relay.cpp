@@ -27,7 +27,8 @@ awaitable<bool> session::relay_response(std::size_t head_len, bool client_keep_a
   }
   const bool until_close = resp_info_.body == http::body_kind::until_close;
   const bool keep = client_keep_alive && !until_close && !draining_ && !worker_.draining();
-  http::write_client_response(out_, resp_, resp_info_, client_version_, keep);
+  http::write_client_response(out_, resp_, resp_info_, client_version_, keep,
+                              worker_.cfg().proxy.via);
   up_in_.consume(head_len);
   chunks_.reset();
   const auto st = co_await relay_body(upstream(), up_in_, client(), resp_info_.body,

@@ -94,6 +94,11 @@ std::string make_error_response(const refusal& r, bool close, bool json_wanted) 
     }
     reason_field += "\r\n";
   }
+  if (!r.allow.empty()) {
+    reason_field += "Allow: ";
+    reason_field += r.allow;
+    reason_field += "\r\n";
+  }
   return fmt::format(
       "HTTP/1.1 {} {}\r\n"
       "{}"

@@ -23,6 +23,7 @@ struct refusal {
   // Accept application/json.
   std::string reason;
   std::string rule;
+  std::string_view allow;  // a 405's Allow field: what the agent may send instead
 };
 
 // "HTTP/1.1 502 Bad Gateway" ... with Content-Length and, when close, Connection: close.

@@ -60,6 +60,11 @@ class session : public std::enable_shared_from_this<session> {
   awaitable<void> run();
   awaitable<head_status> read_request_head(std::size_t& head_len);
   awaitable<bool> serve_forward(std::size_t head_len);
+  // Answers what airlock must not relay (a reflecting method where credentials go, an
+  // OPTIONS or TRACE with Max-Forwards: 0): whether the connection goes on, or nullopt
+  // when the request is to be forwarded.
+  awaitable<std::optional<bool>> answer_here(const authority& target, std::size_t head_len);
+  awaitable<bool> answer_options(std::size_t head_len);
   // Returns true when the tunnel was intercepted: requests then keep coming, over TLS.
   awaitable<bool> serve_connect(std::size_t head_len);
   awaitable<bool> intercept(const authority& target);

@@ -15,14 +15,15 @@
 namespace airlock::proxy {
 
 bool session::is_self(const tcp::endpoint& ep) const {
+  // "[::ffff:127.0.0.1]" reaches a listener on 127.0.0.1 as surely as the plain form.
+  const asio::ip::address to = dialled_address(ep.address());
   for (const auto& self : worker_.self_endpoints()) {
     if (self.port() != ep.port()) {
       continue;
     }
     // A wildcard listener is reached through loopback (or any local address, which the
     // private-address check covers).
-    if (self.address() == ep.address() ||
-        (self.address().is_unspecified() && ep.address().is_loopback())) {
+    if (self.address() == to || (self.address().is_unspecified() && to.is_loopback())) {
       return true;
     }
   }

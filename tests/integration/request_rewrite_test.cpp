@@ -1,6 +1,7 @@
 // What goes upstream for a request airlock accepts: origin-form built from the
 // absolute URI, Host from the URI's authority, hop-by-hop fields (including
-// Proxy-Authorization and whatever Connection names) removed, everything else kept.
+// Proxy-Authorization and whatever Connection names) removed, everything else kept, and
+// airlock's Via entry added.
 
 #include <gtest/gtest.h>
 
@@ -44,7 +45,7 @@ class request_rewrite_test : public proxy_test {
 
 TEST_F(request_rewrite_test, AbsoluteFormBecomesOriginForm) {
   EXPECT_EQ(forwarded("GET http://{A}/a/b?c=d HTTP/1.1\r\nHost: {A}\r\n\r\n"),
-            with_authority("GET /a/b?c=d HTTP/1.1\r\nHost: {A}\r\n\r\n"));
+            with_authority("GET /a/b?c=d HTTP/1.1\r\nHost: {A}\r\nVia: 1.1 airlock\r\n\r\n"));
 }
 
 TEST_F(request_rewrite_test, EmptyPathBecomesSlash) {
@@ -63,8 +64,10 @@ TEST_F(request_rewrite_test, SchemeAndHostAreCaseInsensitive) {
 }
 
 TEST_F(request_rewrite_test, HostIsAddedForHttp10) {
-  EXPECT_EQ(forwarded("GET http://{A}/ HTTP/1.0\r\n\r\n"),
-            with_authority("GET / HTTP/1.0\r\nHost: {A}\r\nConnection: keep-alive\r\n\r\n"));
+  EXPECT_EQ(
+      forwarded("GET http://{A}/ HTTP/1.0\r\n\r\n"),
+      with_authority(
+          "GET / HTTP/1.0\r\nHost: {A}\r\nVia: 1.0 airlock\r\nConnection: keep-alive\r\n\r\n"));
 }
 
 TEST_F(request_rewrite_test, HopByHopFieldsAreNotForwarded) {
@@ -72,7 +75,8 @@ TEST_F(request_rewrite_test, HopByHopFieldsAreNotForwarded) {
       "GET http://{A}/ HTTP/1.1\r\nHost: {A}\r\nConnection: keep-alive, X-Private\r\n"
       "X-Private: hop\r\nKeep-Alive: timeout=5\r\nProxy-Connection: keep-alive\r\n"
       "Proxy-Authorization: Basic YWdlbnQ6c2VjcmV0\r\nTE: trailers\r\nX-Kept: end\r\n\r\n");
-  EXPECT_EQ(got, with_authority("GET / HTTP/1.1\r\nHost: {A}\r\nX-Kept: end\r\n\r\n"));
+  EXPECT_EQ(got, with_authority(
+                     "GET / HTTP/1.1\r\nHost: {A}\r\nX-Kept: end\r\nVia: 1.1 airlock\r\n\r\n"));
 }
 
 TEST_F(request_rewrite_test, ConnectionCannotStripFraming) {
@@ -81,7 +85,8 @@ TEST_F(request_rewrite_test, ConnectionCannotStripFraming) {
   const std::string got = forwarded(
       "POST http://{A}/ HTTP/1.1\r\nHost: {A}\r\nConnection: content-length, host\r\n"
       "Content-Length: 5\r\n\r\nhello");
-  EXPECT_EQ(got, with_authority("POST / HTTP/1.1\r\nHost: {A}\r\nContent-Length: 5\r\n\r\nhello"));
+  EXPECT_EQ(got, with_authority("POST / HTTP/1.1\r\nHost: {A}\r\nContent-Length: 5\r\n"
+                                "Via: 1.1 airlock\r\n\r\nhello"));
 }
 
 TEST_F(request_rewrite_test, EndToEndFieldsKeepOrderAndValue) {
@@ -90,7 +95,7 @@ TEST_F(request_rewrite_test, EndToEndFieldsKeepOrderAndValue) {
       "Authorization: Bearer agent-token\r\nX-Spaces:   padded value  \r\n\r\n");
   EXPECT_EQ(got, with_authority("GET / HTTP/1.1\r\nHost: {A}\r\nAccept: */*\r\nX-Dup: 1\r\n"
                                 "X-Dup: 2\r\nAuthorization: Bearer agent-token\r\n"
-                                "X-Spaces: padded value\r\n\r\n"));
+                                "X-Spaces: padded value\r\nVia: 1.1 airlock\r\n\r\n"));
 }
 
 TEST_F(request_rewrite_test, ChunkedBodyIsForwardedByteForByte) {
@@ -106,6 +111,7 @@ TEST_F(request_rewrite_test, ChunkedBodyIsForwardedByteForByte) {
     std::this_thread::sleep_for(5ms);
   }
   EXPECT_EQ(upstream_.received(), with_authority("POST / HTTP/1.1\r\nHost: {A}\r\n"
+                                                 "Via: 1.1 airlock\r\n"
                                                  "Transfer-Encoding: chunked\r\n\r\n") +
                                       body);
 }

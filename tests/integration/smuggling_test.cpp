@@ -183,6 +183,25 @@ const bad_request cases[] = {
     {"ChunkDataBareLf", chunked_post + "5\r\nhello{!}\n0\r\n\r\n", 400},
     {"LastChunkBareLf", chunked_post + "5\r\nhello\r\n0\r\n{!}\n", 400},
     {"ObsFoldInTrailer", chunked_post + "0\r\nX-T: 1\r\n{!} 2\r\n\r\n", 400},
+    // Chunk extensions and trailers outside RFC 9112 7.1: relayed verbatim, the next
+    // parser could end the chunk (or the message) somewhere else.
+    {"ChunkExtensionBareSemicolon", chunked_post + "5;{!}\r\nhello\r\n0\r\n\r\n", 400},
+    {"ChunkExtensionEmptyName", chunked_post + "5;{!}=v\r\nhello\r\n0\r\n\r\n", 400},
+    {"ChunkExtensionEmptyValue", chunked_post + "5;a={!}\r\nhello\r\n0\r\n\r\n", 400},
+    {"ChunkExtensionUnterminatedQuote",
+     chunked_post + "5;a=\"abc{!}\r\nhello\r\n0\r\n\r\n\"\r\n0\r\n\r\n", 400},
+    {"ChunkExtensionLfInQuote", chunked_post + "5;a=\"x{!}\ny\"\r\nhello\r\n0\r\n\r\n", 400},
+    {"ChunkExtensionSpaceInValue", chunked_post + "5;a=b {!}c\r\nhello\r\n0\r\n\r\n", 400},
+    {"ChunkExtensionTrailingSpace", chunked_post + "5;a {!}\r\nhello\r\n0\r\n\r\n", 400},
+    {"ChunkExtensionSeparatorInName", chunked_post + "5;a{!}/b\r\nhello\r\n0\r\n\r\n", 400},
+    {"ChunkExtensionJunkAfterQuote", chunked_post + "5;a=\"b\"{!}c\r\nhello\r\n0\r\n\r\n", 400},
+    {"ChunkSizeLeadingSpace", chunked_post + "{!} 5\r\nhello\r\n0\r\n\r\n", 400},
+    {"ChunkSizeTrailingSpace", chunked_post + "5 {!}\r\nhello\r\n0\r\n\r\n", 400},
+    {"ChunkSizePlus", chunked_post + "{!}+5\r\nhello\r\n0\r\n\r\n", 400},
+    {"ChunkSizeMinus", chunked_post + "{!}-5\r\nhello\r\n0\r\n\r\n", 400},
+    {"TrailerWithoutColon", chunked_post + "0\r\nX-T{!}\r\n\r\n", 400},
+    {"TrailerSpaceBeforeColon", chunked_post + "0\r\nX-T{!} : v\r\n\r\n", 400},
+    {"TrailerEmptyName", chunked_post + "0\r\n{!}: v\r\n\r\n", 400},
     // A valid request behind a refused one is never served: the connection is over.
     {"PipelinedAfterDuplicateContentLength",
      post + "Content-Length: 1\r\nContent-Length: 2\r\n\r\nxy" + pipelined, 400},
@@ -191,6 +210,7 @@ const bad_request cases[] = {
      "GET http://{A}/ HTTP/1.1\r\nHost: api.example.com\r\n\r\n" + pipelined, 400},
     {"PipelinedAfterBadChunk", chunked_post + "{!}zz\r\n\r\n" + pipelined, 400},
     {"PipelinedAfterBadLastChunk", chunked_post + "0\r\n{!}\n\r\n" + pipelined, 400},
+    {"PipelinedAfterBadExtension", chunked_post + "5;{!}\r\nhello\r\n0\r\n\r\n" + pipelined, 400},
 };
 
 class smuggling_test : public proxy_test, public ::testing::WithParamInterface<bad_request> {

@@ -61,6 +61,7 @@ void expect_same(const config& a, const config& b) {
   EXPECT_EQ(a.proxy.timeouts.drain, b.proxy.timeouts.drain);
   EXPECT_EQ(a.proxy.pool.max_idle_per_host, b.proxy.pool.max_idle_per_host);
   EXPECT_EQ(a.proxy.pool.idle, b.proxy.pool.idle);
+  EXPECT_EQ(a.proxy.via, b.proxy.via);
   EXPECT_EQ(a.admin.socket, b.admin.socket);
   EXPECT_EQ(a.admin.listen, b.admin.listen);
   EXPECT_EQ(a.admin.token_file, b.admin.token_file);
@@ -209,6 +210,7 @@ proxy:
   pool:
     max_idle_per_host: 0
     idle: 15s
+  via: false
 log:
   level: debug
   format: json
@@ -228,6 +230,7 @@ resolve:
   EXPECT_EQ(c.proxy.timeouts.drain, 1h);
   EXPECT_EQ(c.proxy.pool.max_idle_per_host, 0u);
   EXPECT_EQ(c.proxy.pool.idle, 15s);
+  EXPECT_FALSE(c.proxy.via);
   EXPECT_EQ(c.log.level, "debug");
   EXPECT_EQ(c.log.format, log_format::json);
   ASSERT_EQ(c.resolve.size(), 2u);
@@ -322,6 +325,8 @@ INSTANTIATE_TEST_SUITE_P(
                    "unknown key \"max_idle\" in proxy.pool"},
         error_case{"unknown_in_log", "log:\n  level: info\n  colour: true\n", 3, 3,
                    "unknown key \"colour\" in log"},
+        error_case{"via_not_a_boolean", "proxy:\n  via: airlock\n", 2, 8,
+                   "proxy.via: expected true or false"},
         error_case{"key_case_matters", "Proxy: {}\n", 1, 1, "unknown key \"Proxy\""},
         // Wrong types.
         error_case{"top_level_sequence", "- proxy\n", 1, 1, "the top level: expected a mapping"},

@@ -138,12 +138,16 @@ INSTANTIATE_TEST_SUITE_P(
         "7\r\n0\r\n\r\n\r\n\r\n0\r\n\r\n"s, "2\r\n\r\n\r\n0\r\n\r\n"s,
         // Binary data, NUL and bare CR/LF included.
         "4\r\n\0\r\n\xff\r\n0\r\n\r\n"s,
-        // Extensions.
+        // Extensions (RFC 9112 7.1.1): names and token values, quoted-strings with
+        // quoted-pairs and obs-text, BWS before ";" and around "=".
         "5;name=value\r\nhello\r\n0\r\n\r\n"s, "5;a;b=c;d=\"q;\\\"x\"\r\nhello\r\n0\r\n\r\n"s,
-        "5;ext= spaced\tvalue\r\nhello\r\n0;last\r\n\r\n"s, "5;\xc3\xa9\r\nhello\r\n0\r\n\r\n"s,
-        // Trailers.
+        "5 ;\text =\tspaced\t; x = \"a b\"\r\nhello\r\n0;last\r\n\r\n"s,
+        "5;q=\"\xc3\xa9\"\r\nhello\r\n0\r\n\r\n"s, "5;e=\"\"\r\nhello\r\n0\r\n\r\n"s,
+        "5;!#$%&'*+-.^_`|~09aZ=!#$%&'*+-.^_`|~09aZ\r\nhello\r\n0\r\n\r\n"s,
+        "5;p=\"\\\t\\ \\\xff\\\\\\\"\"\r\nhello\r\n0\r\n\r\n"s,
+        // Trailers: field lines, any value bytes a field may hold.
         "0\r\nX-Checksum: abc\r\n\r\n"s, "5\r\nhello\r\n0\r\nX-A: 1\r\nX-B: two words\r\n\r\n"s,
-        "3;e\r\nabc\r\n0;f=1\r\nTrailer-\xc3\xa9: v\r\n\r\n"s,
+        "3;e\r\nabc\r\n0;f=1\r\nTrailer-X: \xc3\xa9 v\r\n\r\n"s, "0\r\nX:\r\nY:v\t\r\n\r\n"s,
         // Larger chunks.
         "1000\r\n"s + std::string(0x1000, 'x') + "\r\n0\r\n\r\n"s));
 
@@ -282,6 +286,46 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{"extension_del", "5;a\x7f\r\nhello\r\n0\r\n\r\n"},
         bad_case{"extension_esc", "5;a\x1b\r\nhello\r\n0\r\n\r\n"},
         bad_case{"extension_bare_cr", "5;a\rb\r\nhello\r\n0\r\n\r\n"},
+        // Extensions that break the grammar: every way a lenient parser could read them
+        // differently from the next one.
+        bad_case{"extension_bare_semicolon", "5;\r\nhello\r\n0\r\n\r\n"},
+        bad_case{"extension_semicolon_space_only", "5; \r\nhello\r\n0\r\n\r\n"},
+        bad_case{"extension_double_semicolon", "5;;a\r\nhello\r\n0\r\n\r\n"},
+        bad_case{"extension_trailing_semicolon", "5;a;\r\nhello\r\n0\r\n\r\n"},
+        bad_case{"extension_empty_name", "5;=v\r\nhello\r\n0\r\n\r\n"},
+        bad_case{"extension_empty_value", "5;a=\r\nhello\r\n0\r\n\r\n"},
+        bad_case{"extension_double_equals", "5;a==b\r\nhello\r\n0\r\n\r\n"},
+        bad_case{"extension_unterminated_quote", "5;a=\"abc\r\nhello\r\n0\r\n\r\n"},
+        bad_case{"extension_unterminated_quote_pair", "5;a=\"abc\\\"\r\nhello\r\n0\r\n\r\n"},
+        bad_case{"extension_quote_in_token", "5;a=b\"c\"\r\nhello\r\n0\r\n\r\n"},
+        bad_case{"extension_junk_after_quote", "5;a=\"b\"c\r\nhello\r\n0\r\n\r\n"},
+        bad_case{"extension_quoted_name", "5;\"a\"=b\r\nhello\r\n0\r\n\r\n"},
+        bad_case{"extension_space_in_name", "5;a b\r\nhello\r\n0\r\n\r\n"},
+        bad_case{"extension_space_in_value", "5;a=b c\r\nhello\r\n0\r\n\r\n"},
+        bad_case{"extension_trailing_space", "5;a \r\nhello\r\n0\r\n\r\n"},
+        bad_case{"extension_value_trailing_tab", "5;a=b\t\r\nhello\r\n0\r\n\r\n"},
+        bad_case{"extension_quoted_trailing_space", "5;a=\"b\" \r\nhello\r\n0\r\n\r\n"},
+        bad_case{"extension_separator_in_name", "5;a/b\r\nhello\r\n0\r\n\r\n"},
+        bad_case{"extension_comma_in_name", "5;a,b\r\nhello\r\n0\r\n\r\n"},
+        bad_case{"extension_separator_in_value", "5;a=(b)\r\nhello\r\n0\r\n\r\n"},
+        bad_case{"extension_comma_in_value", "5;a=b,c\r\nhello\r\n0\r\n\r\n"},
+        bad_case{"extension_obs_text_name", "5;\xc3\xa9\r\nhello\r\n0\r\n\r\n"},
+        bad_case{"extension_obs_text_token", "5;a=\xc3\xa9\r\nhello\r\n0\r\n\r\n"},
+        bad_case{"extension_quoted_ctl", "5;a=\"\x01\"\r\nhello\r\n0\r\n\r\n"},
+        bad_case{"extension_quoted_del", "5;a=\"\x7f\"\r\nhello\r\n0\r\n\r\n"},
+        bad_case{"extension_quoted_nul", "5;a=\"\0\"\r\nhello\r\n0\r\n\r\n"s},
+        bad_case{"extension_quoted_bare_lf", "5;a=\"x\ny\"\r\nhello\r\n0\r\n\r\n"},
+        bad_case{"extension_quoted_bare_cr", "5;a=\"x\ry\"\r\nhello\r\n0\r\n\r\n"},
+        bad_case{"extension_quoted_pair_ctl", "5;a=\"\\\x01\"\r\nhello\r\n0\r\n\r\n"},
+        bad_case{"extension_quoted_pair_cr", "5;a=\"\\\r\n\"\r\nhello\r\n0\r\n\r\n"},
+        bad_case{"extension_on_last_chunk", "5\r\nhello\r\n0;\r\n\r\n"},
+        bad_case{"size_space_then_junk", "5 a\r\nhello\r\n0\r\n\r\n"},
+        bad_case{"size_space_then_digit", "5 5\r\nhello\r\n0\r\n\r\n"},
+        bad_case{"size_upper_hex_prefix", "0X5\r\nhello\r\n0\r\n\r\n"},
+        bad_case{"size_underscore", "5_0\r\nhello\r\n0\r\n\r\n"},
+        bad_case{"size_leading_tab", "\t5\r\nhello\r\n0\r\n\r\n"},
+        bad_case{"size_nul", "5\0\r\nhello\r\n0\r\n\r\n"s},
+        bad_case{"size_fullwidth_digit", "\xef\xbc\x95\r\nhello\r\n0\r\n\r\n"},
         // Data terminator.
         bad_case{"data_too_long", "5\r\nhelloX\r\n0\r\n\r\n"},
         bad_case{"data_missing_crlf", "5\r\nhello0\r\n\r\n"},
@@ -300,6 +344,16 @@ INSTANTIATE_TEST_SUITE_P(
         bad_case{"trailer_obs_fold_tab", "0\r\nX: a\r\n\tb\r\n\r\n"},
         bad_case{"trailer_leading_space", "0\r\n X: a\r\n\r\n"},
         bad_case{"trailer_end_bare_lf", "0\r\nX: a\r\n\n"},
+        // Trailer lines that are not field lines.
+        bad_case{"trailer_without_colon", "0\r\nX-T\r\n\r\n"},
+        bad_case{"trailer_empty_name", "0\r\n: v\r\n\r\n"},
+        bad_case{"trailer_space_before_colon", "0\r\nX-T : v\r\n\r\n"},
+        bad_case{"trailer_tab_before_colon", "0\r\nX-T\t: v\r\n\r\n"},
+        bad_case{"trailer_separator_in_name", "0\r\nX(T): v\r\n\r\n"},
+        bad_case{"trailer_obs_text_name", "0\r\nX-\xc3\xa9: v\r\n\r\n"},
+        bad_case{"trailer_line_bare_lf", "0\r\nX: v\n\r\n"},
+        bad_case{"trailer_final_cr_cr", "0\r\n\r\r\n"},
+        bad_case{"trailer_fold_after_empty_value", "0\r\nX:\r\n\tv\r\n\r\n"},
         bad_case{"trailers_too_large",
                  "0\r\n" + std::string(20, 'X') + ": " + std::string(17 * 1024, 'v') + "\r\n\r\n"}),
     [](const auto& info) { return std::string(info.param.name); });

@@ -399,7 +399,19 @@ TEST(analyze_request, upgrade_needs_the_token_the_field_and_http11) {
   };
   const std::vector<row> rows = {
       {version::http11, {host, {"Connection", "Upgrade"}, {"Upgrade", "websocket"}}, true},
-      {version::http11, {host, {"Connection", "keep-alive, upgrade"}, {"upgrade", "h2c"}}, true},
+      {version::http11,
+       {host, {"Connection", "keep-alive, upgrade"}, {"upgrade", "WebSocket"}},
+       true},
+      {version::http11, {host, {"Connection", "upgrade"}, {"Upgrade", " websocket ,"}}, true},
+      // h2c is never relayed: after its 101 come HTTP/2 frames airlock does not parse.
+      {version::http11, {host, {"Connection", "keep-alive, upgrade"}, {"upgrade", "h2c"}}, false},
+      {version::http11, {host, {"Connection", "upgrade"}, {"Upgrade", "websocket, h2c"}}, false},
+      {version::http11, {host, {"Connection", "upgrade"}, {"Upgrade", "h2c, websocket"}}, false},
+      {version::http11,
+       {host, {"Connection", "upgrade"}, {"Upgrade", "websocket"}, {"Upgrade", "h2c"}},
+       false},
+      {version::http11, {host, {"Connection", "upgrade"}, {"Upgrade", "websocket/13"}}, false},
+      {version::http11, {host, {"Connection", "upgrade"}, {"Upgrade", ","}}, false},
       {version::http11, {host, {"Upgrade", "websocket"}}, false},
       {version::http11, {host, {"Connection", "upgrade"}}, false},
       {version::http10, {host, {"Connection", "upgrade"}, {"Upgrade", "websocket"}}, false},

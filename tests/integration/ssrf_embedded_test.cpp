@@ -1,0 +1,104 @@
+// SSRF through IPv6 forms that carry an IPv4 address: IPv4-compatible, IPv4-translated,
+// 6to4, Teredo and local-use NAT64 spellings of the metadata service and of loopback are
+// refused with the usual private_address answer, in CONNECT authorities and in request
+// targets alike. Run in a network namespace with only loopback: should the refusal
+// regress, airlock's dial to "::a9fe:a9fe" finds no route instead of leaving the machine.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "tests/integration/proxy_fixture.hpp"
+#include "tests/support/loopback_netns.hpp"
+#include "tests/support/recording_server.hpp"
+
+namespace airlock::test {
+namespace {
+
+struct attempt {
+  std::string request_target;  // CONNECT authority, or absolute URI for GET
+  std::string reason;          // expected X-Airlock-Reason
+};
+
+// What is wrong with airlock's answer to one attempt; empty when it was the refusal.
+std::string check_refused(std::uint16_t proxy_port, const attempt& a) {
+  const bool connect = a.request_target.rfind("http://", 0) != 0;
+  std::string host = a.request_target;
+  if (!connect) {
+    host = host.substr(7, host.find('/', 7) - 7);
+  }
+  raw_client client(proxy_port);
+  client.send((connect ? "CONNECT " : "GET ") + a.request_target + " HTTP/1.1\r\nHost: " + host +
+              "\r\n\r\n");
+  const auto r = client.read_response(5s, connect);
+  if (!r) {
+    return a.request_target + ": no answer";
+  }
+  if (r->status != 403 || r->header("x-airlock-reason") != a.reason) {
+    return a.request_target + ": expected 403 " + a.reason + ", got\n" + r->head + r->body;
+  }
+  return {};
+}
+
+class ssrf_embedded_test : public proxy_test {};
+
+TEST_F(ssrf_embedded_test, EmbeddedIpv4FormsOfPrivateAddressesAreRefused) {
+  const auto dir = tmp_.path();
+  const auto result = run_in_loopback_netns(
+      [&dir]() -> std::string {
+        recording_server up;
+        // Loopback is open to test upstreams (127.0.0.0/8 and ::1): the IPv4 range must
+        // not open the forms that do not reach 127.0.0.1.
+        airlock_process proxy(dir, airlock_settings{});
+        const std::string self = std::to_string(proxy.port());
+        const std::vector<attempt> attempts = {
+            {"[::169.254.169.254]:80", "private_address rule=metadata"},
+            {"[::a9fe:a9fe]:443", "private_address rule=metadata"},
+            {"http://[::169.254.169.254]/latest/meta-data/", "private_address rule=metadata"},
+            {"http://[::127.0.0.1]:" + std::to_string(up.port()) + "/",
+             "private_address rule=loopback"},
+            {"[::127.0.0.1]:" + std::to_string(up.port()), "private_address rule=loopback"},
+            {"http://[::ffff:0:169.254.169.254]/", "private_address rule=metadata"},
+            {"[::ffff:0:a00:1]:443", "private_address rule=private"},
+            {"[2002:a9fe:a9fe::1]:443", "private_address rule=metadata"},
+            {"http://[2002:7f00:1::]:" + std::to_string(up.port()) + "/",
+             "private_address rule=loopback"},
+            {"[2001:0:a9fe:a9fe::]:443", "private_address rule=metadata"},
+            {"http://[2001:0:808:808::80ff:fffe]/", "private_address rule=loopback"},
+            {"[64:ff9b:1::a9fe:a9fe]:443", "private_address rule=metadata"},
+            {"http://[64:ff9b::10.0.0.1]/", "private_address rule=private"},
+            // The mapped form of airlock's own listener is airlock itself.
+            {"[::ffff:127.0.0.1]:" + self, "private_address rule=airlock-itself"},
+        };
+        std::string failures;
+        for (const auto& a : attempts) {
+          if (auto why = check_refused(proxy.port(), a); !why.empty()) {
+            failures += why + "\n";
+          }
+        }
+        // Beside the attacks, a permitted upstream on loopback is still served.
+        raw_client client(proxy.port());
+        client.send("GET " + up.url("/ok") + " HTTP/1.1\r\nHost: " + up.authority() + "\r\n\r\n");
+        const auto ok = client.read_response(5s);
+        if (!ok || ok->status != 200) {
+          failures += "the permitted upstream was not served: " + (ok ? ok->head : "no answer");
+        }
+        if (up.requests().size() != 1) {
+          failures += "the upstream got " + std::to_string(up.requests().size()) + " requests\n";
+        }
+        if (!failures.empty()) {
+          const std::string log = proxy.stderr_text();
+          failures += "airlock stderr (tail):\n" +
+                      log.substr(log.size() - std::min<std::size_t>(log.size(), 4000));
+        }
+        return failures;
+      },
+      60s);
+  if (!result.ran) {
+    GTEST_SKIP() << "no network namespace available: " << result.failure;
+  }
+  EXPECT_EQ(result.failure, "");
+}
+
+}  // namespace
+}  // namespace airlock::test
