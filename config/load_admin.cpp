@@ -40,11 +40,20 @@ void read_admin(const reader& r, const YAML::Node& node, admin_config& out) {
       r.fail(list, "admin.allow_uids: expected a list of numeric user IDs");
     }
     for (const auto& uid : list) {
-      out.allow_uids.push_back(
-          static_cast<std::uint32_t>(r.integer(uid, "admin.allow_uids", 0, 4294967294u)));
+      const auto value = r.integer(uid, "admin.allow_uids", 0, 4294967294u);
+      // 65534 is also the overflow UID every unmapped user of a user namespace shows as.
+      if (value == 65534) {
+        r.fail(uid, "admin.allow_uids: 65534 (nobody, the overflow UID) cannot be allowed");
+      }
+      out.allow_uids.push_back(static_cast<std::uint32_t>(value));
     }
   }
   if (node["listen"]) {
+    // A TCP listener chosen without a socket is the only admin API: no socket file appears
+    // in a default directory the deployment never prepared.
+    if (!node["socket"]) {
+      out.socket.clear();
+    }
     out.listen = r.address(node["listen"], "admin.listen", true);
     // A name is resolved by the client, perhaps to another address than the one bound
     // ("localhost" → ::1 first), where the agent may be listening to catch the token.
@@ -83,10 +92,12 @@ void check_admin(const reader& r, const YAML::Node& root, const config& c) {
            "local experiment");
   }
   if (!c.admin.socket.empty()) {
-    const auto dir = std::filesystem::path(c.admin.socket).parent_path();
-    if (dir.lexically_normal() == std::filesystem::path(c.tls.export_dir).lexically_normal()) {
+    const auto dir = std::filesystem::path(c.admin.socket).parent_path().lexically_normal();
+    const auto exported = std::filesystem::path(c.tls.export_dir).lexically_normal();
+    const auto rel = dir.lexically_relative(exported);
+    if (!rel.empty() && *rel.begin() != "..") {
       r.fail(root["admin"] ? root["admin"] : root,
-             "admin.socket: must not be in tls.ca.export_dir (" + c.tls.export_dir +
+             "admin.socket: must not be in or under tls.ca.export_dir (" + c.tls.export_dir +
                  "), which the agent reads");
     }
   }

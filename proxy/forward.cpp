@@ -275,6 +275,14 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
       co_await respond_error(!body_complete || !client_keep_alive);
       co_return (body_complete && client_keep_alive);
     }
+    // A revoke that ran while this request was dialled closed nothing it could see: the
+    // head already holds the key, so it is checked here, on the step that would send it.
+    if (rule != nullptr && worker_.secrets().current_phase() == secrets::phase::revoked) {
+      release_upstream(false);
+      refusal_ = missing_secret_refusal("", rule->name, secrets::phase::revoked);
+      co_await respond_error(true);
+      co_return false;
+    }
     deadline_.arm(worker_.cfg().proxy.timeouts.idle);
     if (!co_await write_all(upstream(), req_out_, in_.data().substr(0, buffered))) {
       release_upstream(false);

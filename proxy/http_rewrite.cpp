@@ -41,10 +41,19 @@ std::optional<std::string> write_upstream_request(std::string& out, const reques
                                                   const config::credential_rule* rule,
                                                   const secret_lookup* lookup, bool via) {
   out.clear();
+  if (rule != nullptr && lookup != nullptr) {
+    // Room for the whole head before any secret goes in: an append that moved the string
+    // would leave a copy of the secret in freed memory, beyond the wipe's reach.
+    std::size_t room = head.method.size() + target.origin_form.size() +
+                       target.authority_text.size() + 512 + injected_size_bound(*rule, *lookup);
+    for (const auto& h : head.headers) {
+      room += h.name.size() + h.value.size() + 4;
+    }
+    out.reserve(room);
+  }
   out.append(head.method);
   out.push_back(' ');
   if (rule != nullptr && lookup != nullptr && !rule->query.empty()) {
-    out.reserve(out.size() + target.origin_form.size() + 4096);
     if (auto missing = append_target_with_query(out, target.origin_form, *rule, *lookup)) {
       out.clear();
       return missing;
@@ -70,8 +79,6 @@ std::optional<std::string> write_upstream_request(std::string& out, const reques
     out.append(via_field(head.ver));
   }
   if (rule != nullptr && lookup != nullptr) {
-    // Room first, so appending the secret never moves it and leaves a copy behind.
-    out.reserve(out.size() + 4096);
     if (auto missing = append_injected_fields(out, *rule, *lookup)) {
       out.clear();
       return missing;

@@ -195,6 +195,38 @@ std::optional<std::string> render(std::string& out, const config::value_template
   return std::nullopt;
 }
 
+namespace {
+
+std::size_t template_size(const config::value_template& t, const secret_lookup& lookup) {
+  std::size_t n = 0;
+  for (const auto& part : t.parts) {
+    if (!part.secret) {
+      n += part.text.size();
+    } else if (const auto value = lookup(part.text)) {
+      n += value->size();
+    }
+  }
+  return n;
+}
+
+}  // namespace
+
+std::size_t injected_size_bound(const config::credential_rule& rule, const secret_lookup& lookup) {
+  std::size_t n = 64;
+  for (const auto& [name, value] : rule.headers) {
+    n += name.size() + 4 + template_size(value, lookup);
+  }
+  if (rule.basic_auth) {
+    const std::size_t plain =
+        rule.basic_auth->username.size() + 1 + template_size(rule.basic_auth->password, lookup);
+    n += 32 + 4 * ((plain + 2) / 3);
+  }
+  for (const auto& [name, value] : rule.query) {
+    n += 3 * (name.size() + template_size(value, lookup)) + 2;  // percent-encoded at worst
+  }
+  return n;
+}
+
 std::optional<std::string> append_injected_fields(std::string& out,
                                                   const config::credential_rule& rule,
                                                   const secret_lookup& lookup) {
@@ -213,7 +245,10 @@ std::optional<std::string> append_injected_fields(std::string& out,
     out.append("\r\n");
   }
   if (rule.basic_auth) {
-    std::string plain = rule.basic_auth->username + ":";
+    std::string plain;
+    plain.reserve(injected_size_bound(rule, lookup));  // the password never moves
+    plain.append(rule.basic_auth->username);
+    plain.push_back(':');
     if (auto missing = render(plain, rule.basic_auth->password, lookup)) {
       OPENSSL_cleanse(plain.data(), plain.size());
       return undo(std::move(missing));

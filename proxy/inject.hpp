@@ -60,6 +60,11 @@ std::optional<std::string> append_target_with_query(std::string& out, std::strin
                                                     const config::credential_rule& rule,
                                                     const secret_lookup& lookup);
 
+// At least the bytes the rule's fields and query parameters add, with the secrets' current
+// sizes (base64 and percent-encoding included): reserved before a head is written, so no
+// append moves a string holding a secret and leaves a copy in freed memory.
+std::size_t injected_size_bound(const config::credential_rule& rule, const secret_lookup& lookup);
+
 // Renders a template into out; returns the name of the first missing secret instead.
 std::optional<std::string> render(std::string& out, const config::value_template& t,
                                   const secret_lookup& lookup);

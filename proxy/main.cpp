@@ -186,8 +186,10 @@ int run(const airlock::config::config& cfg, bool allow_core_dumps) {
     from.admin_auth_failures = control->admin().auth_failures();
     return srv->series().render(from);
   });
-  control->revoke_all().set_connection_closer(
-      [&srv] { return srv->close_credentialed(std::chrono::seconds(2)); });
+  control->revoke_all().set_connection_closer([&srv] {
+    const auto closed = srv->close_credentialed(std::chrono::seconds(2));
+    return std::pair<std::size_t, bool>(closed.count, closed.complete);
+  });
   if (const auto admin = control->admin_endpoint()) {
     srv->add_self_endpoint(*admin);
   }

@@ -106,7 +106,7 @@ void server::begin_drain() {
   }
 }
 
-std::size_t server::close_credentialed(std::chrono::milliseconds wait) {
+server::closed_connections server::close_credentialed(std::chrono::milliseconds wait) {
   std::vector<std::future<std::size_t>> done;
   for (auto& w : workers_) {
     auto task = std::make_shared<std::packaged_task<std::size_t()>>(
@@ -115,10 +115,12 @@ std::size_t server::close_credentialed(std::chrono::milliseconds wait) {
     asio::post(w->io(), [task] { (*task)(); });
   }
   const auto until = clock::now() + wait;
-  std::size_t closed = 0;
+  closed_connections closed;
   for (auto& f : done) {
     if (f.wait_until(until) == std::future_status::ready) {
-      closed += f.get();
+      closed.count += f.get();
+    } else {
+      closed.complete = false;  // that worker's credentialed connections may still be open
     }
   }
   return closed;

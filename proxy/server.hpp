@@ -35,8 +35,12 @@ class server {
   // Stops accepting; idle connections close, in-flight requests finish.
   void begin_drain();
   // Thread-safe (not from a worker): every worker closes its connections that carried a
-  // credential; returns how many, once each worker has done so or wait has passed.
-  std::size_t close_credentialed(std::chrono::milliseconds wait);
+  // credential. How many, and whether every worker did so within wait.
+  struct closed_connections {
+    std::size_t count = 0;
+    bool complete = true;
+  };
+  closed_connections close_credentialed(std::chrono::milliseconds wait);
 
   // Waits up to `timeout` for every worker to finish; true if they all did.
   bool wait(clock::duration timeout);

@@ -25,11 +25,13 @@ class admin_api {
 
   control_response handle(const control_request& req);
 
+  // nullopt when authorization carries the token (or none is configured); the 401
+  // otherwise, counted. Called on the request head, before any body is read.
+  std::optional<control_response> authorise(std::string_view authorization);
+
   std::uint64_t auth_failures() const { return auth_failures_.load(); }
 
  private:
-  // nullopt when authorised; the refusal otherwise.
-  std::optional<control_response> authorise(std::string_view authorization);
   control_response put_secret(std::string_view name, std::span<char> body);
   control_response revoke();
   control_response set_log_level(std::string_view body);

@@ -19,6 +19,12 @@ namespace {
   throw std::runtime_error("admin.socket " + path + ": " + why);
 }
 
+// Whether another user could replace the socket in dir: writable by group or others,
+// without the sticky bit (which lets only a file's owner remove or rename it).
+bool others_may_replace(const struct stat& st) {
+  return (st.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (st.st_mode & S_ISVTX) == 0;
+}
+
 void prepare_directory(const std::string& path, bool others_allowed) {
   const auto dir = std::filesystem::path(path).parent_path();
   const mode_t mode = others_allowed ? 0711 : 0700;
@@ -29,25 +35,36 @@ void prepare_directory(const std::string& path, bool others_allowed) {
     if (::mkdir(dir.c_str(), mode) != 0 && errno != EEXIST) {
       fail(path, "cannot create " + dir.string() + ": " + std::strerror(errno));
     }
-    ::chmod(dir.c_str(), mode);  // mkdir is subject to the umask
-    return;
-  }
-  if (!S_ISDIR(st.st_mode)) {
-    fail(path, dir.string() + " is not a directory");
-  }
-  // A directory others may write to lets them put their own socket here once airlock is
-  // gone, and `airlock revoke` would hand it the token. Ours: tighten it; not ours:
-  // it is a mount we do not control (an emptyDir only airlock's container sees), say so.
-  if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-    if (st.st_uid == ::geteuid()) {
-      ::chmod(dir.c_str(), mode);
-    } else {
-      spdlog::warn(
-          "admin.socket: {} is writable by other users; keep it out of the agent's "
-          "reach (mounted only into airlock's container)",
-          dir.string());
+    // EEXIST: someone made it first. Whoever did, it is judged below like any other.
+    if (::lstat(dir.c_str(), &st) != 0) {
+      fail(path, "cannot inspect " + dir.string() + ": " + std::strerror(errno));
     }
   }
+  if (!S_ISDIR(st.st_mode)) {
+    fail(path, dir.string() + " is not a directory (a symbolic link is not accepted)");
+  }
+  if (st.st_uid == ::geteuid()) {
+    ::chmod(dir.c_str(), mode);  // ours: exactly as open as the allowed callers need
+    return;
+  }
+  if (!others_may_replace(st)) {
+    return;
+  }
+  // Writable by others and not ours. A mount of its own (a Kubernetes emptyDir mounted
+  // only into airlock's container, a volume only airlock mounts) has no other users;
+  // anywhere else another user could swap the socket for one of its own.
+  struct stat parent {};
+  if (::stat(dir.parent_path().c_str(), &parent) == 0 && parent.st_dev != st.st_dev) {
+    spdlog::info(
+        "admin.socket: {} is writable by other users but a mount of its own; it must "
+        "be mounted only into airlock's container",
+        dir.string());
+    return;
+  }
+  fail(path, dir.string() + " is writable by other users (uid " + std::to_string(st.st_uid) +
+                 " owns it, mode " + fmt::format("{:o}", st.st_mode & 07777) +
+                 "): another user could replace the socket; use a directory airlock owns, or "
+                 "a mount only airlock's container has");
 }
 
 // A socket file left by an earlier airlock is removed; a live one is not ours to take.
@@ -83,6 +100,11 @@ void bind_admin_socket(local_protocol::acceptor& acceptor, const std::string& pa
   }
   if (!ec && ::chmod(path.c_str(), others_allowed ? 0666 : 0600) != 0) {
     ec = error_code(errno, boost::system::system_category());
+  }
+  struct stat st {};
+  if (!ec &&
+      (::lstat(path.c_str(), &st) != 0 || !S_ISSOCK(st.st_mode) || st.st_uid != ::geteuid())) {
+    fail(path, "the socket just bound is not airlock's own file");
   }
   if (!ec) {
     acceptor.listen(asio::socket_base::max_listen_connections, ec);

@@ -83,11 +83,15 @@ awaitable<void> linger_briefly(Stream& stream) {
   }
 }
 
-// Reads one request; nullopt and a refusal (or nothing, for a quiet end) otherwise.
+enum class read_result { complete, ended, refused, unauthorised };
+
+// Reads one request. The caller is checked on the head alone, before any body is read or
+// the connection counts as busy: an unauthenticated caller can neither pin a slot with a
+// body it never sends nor make airlock hold one.
 template <class Stream>
-awaitable<bool> read_request(Stream& stream, wiping_buffer& buffer, request_parser& parser,
-                             const connection_limits& limits, connection_slots::slot* slot,
-                             std::optional<control_response>& refusal) {
+awaitable<read_result> read_request(Stream& stream, wiping_buffer& buffer, request_parser& parser,
+                                    const connection_limits& limits, const serve_context& ctx,
+                                    std::optional<control_response>& refusal) {
   parser.header_limit(static_cast<std::uint32_t>(limits.header_bytes));
   parser.body_limit(limits.body_bytes);
   stream.expires_after(limits.header_timeout);
@@ -96,66 +100,84 @@ awaitable<bool> read_request(Stream& stream, wiping_buffer& buffer, request_pars
     if (ec != http::error::end_of_stream && ec != asio::error::eof && ec != beast::error::timeout &&
         ec != asio::error::connection_reset && ec != asio::error::operation_aborted) {
       refusal = json_error(400, "bad_request", ec.message());
+      co_return read_result::refused;
     }
-    co_return false;
+    co_return read_result::ended;
   }
-  if (slot != nullptr) {
-    slot->busy = true;
+  const bool has_body = parser.chunked() || parser.content_length().value_or(0) > 0;
+  if (!ctx.check) {
+    // Metrics and health take no body: nothing to wait for.
+    if (has_body) {
+      refusal = json_error(413, "body_not_allowed", "these endpoints take no request body");
+      co_return read_result::refused;
+    }
+    co_return read_result::complete;
+  }
+  if (auto refused = ctx.check(parser.get()[http::field::authorization])) {
+    refusal = std::move(refused);
+    co_return read_result::unauthorised;
+  }
+  if (ctx.slot) {
+    (*ctx.slot)->busy = true;
   }
   // A chunked body would be read without a known size; secrets come with Content-Length.
   if (parser.chunked()) {
     refusal = json_error(411, "length_required", "send the body with Content-Length");
-    co_return false;
+    co_return read_result::refused;
   }
   if (parser.content_length().value_or(0) > limits.body_bytes) {
     refusal = json_error(413, "too_large", "bodies here are at most 64 KiB");
-    co_return false;
+    co_return read_result::refused;
   }
   stream.expires_after(limits.io_timeout);
   std::tie(ec, n) = co_await http::async_read(stream, buffer, parser, use_tuple);
-  co_return !ec;
+  co_return ec ? read_result::ended : read_result::complete;
 }
 
 }  // namespace
 
 template <class Stream>
-awaitable<void> serve_control(Stream stream, control_handler handler, connection_slots* slots,
-                              std::optional<connection_slots::handle> slot,
+awaitable<void> serve_control(Stream stream, control_handler handler, serve_context ctx,
                               std::optional<control_response> refusal, connection_limits limits) {
   struct release_on_exit {
-    connection_slots* slots;
-    std::optional<connection_slots::handle> slot;
+    serve_context& ctx;
     ~release_on_exit() {
-      if (slots != nullptr && slot) {
-        slots->release(*slot);
+      if (ctx.slots != nullptr && ctx.slot) {
+        ctx.slots->release(*ctx.slot);
+      }
+      if (ctx.refusing != nullptr) {
+        --*ctx.refusing;
       }
     }
-  } release{slots, slot};
+  } release{ctx};
   if (refusal) {
     co_await write_once(stream, *refusal, false, limits);
     co_await linger_briefly(stream);
     co_return;
   }
-  if (slot) {
-    if ((*slot)->evicted) {
+  if (ctx.slot) {
+    if ((*ctx.slot)->evicted) {
       co_return;  // evicted before it began
     }
-    (*slot)->close = [&stream] { stream.close(); };
+    (*ctx.slot)->close = [&stream] { stream.close(); };
   }
   wiping_buffer buffer(limits.header_bytes + limits.body_bytes);
-  int failures = 0;
   for (;;) {
-    connection_slots::slot* s = slot ? &**slot : nullptr;
-    if (s != nullptr) {
-      s->busy = false;
-      if (s->evicted) {
+    if (ctx.slot) {
+      (*ctx.slot)->busy = false;
+      if ((*ctx.slot)->evicted) {
         co_return;
       }
     }
     request_parser parser;
     std::optional<control_response> bad;
-    const bool complete = co_await read_request(stream, buffer, parser, limits, s, bad);
-    if (!complete) {
+    const read_result got = co_await read_request(stream, buffer, parser, limits, ctx, bad);
+    if (got == read_result::unauthorised) {
+      // Guessing costs time, and a wrong token ends the connection (its body unread).
+      asio::steady_timer pause(stream.get_executor(), limits.failure_delay);
+      co_await pause.async_wait(use_tuple);
+    }
+    if (got != read_result::complete) {
       if (bad) {
         co_await write_once(stream, *bad, false, limits);
       }
@@ -163,19 +185,12 @@ awaitable<void> serve_control(Stream stream, control_handler handler, connection
     }
     auto& req = parser.get();
     auto& body = req.body();
-    const std::string authorization(req[http::field::authorization]);
-    const control_request creq{req.method_string(), req.target(), authorization,
+    const control_request creq{req.method_string(), req.target(), req[http::field::authorization],
                                std::span<char>(body.data(), body.size())};
     const control_response result = handler(creq);
     OPENSSL_cleanse(body.data(), body.size());
     keep_only_unread(buffer);
-    bool keep_alive = req.keep_alive();
-    if (result.status == 401) {
-      // Guessing costs time on this connection, and a few wrong tokens end it.
-      asio::steady_timer pause(stream.get_executor(), limits.failure_delay);
-      co_await pause.async_wait(use_tuple);
-      keep_alive = keep_alive && ++failures < limits.failures_per_connection;
-    }
+    const bool keep_alive = req.keep_alive();
     co_await write_once(stream, result, keep_alive, limits, req.version(),
                         req.method() == http::verb::head);
     if (!keep_alive) {
@@ -184,12 +199,10 @@ awaitable<void> serve_control(Stream stream, control_handler handler, connection
   }
 }
 
-template awaitable<void> serve_control(beast::tcp_stream, control_handler, connection_slots*,
-                                       std::optional<connection_slots::handle>,
+template awaitable<void> serve_control(beast::tcp_stream, control_handler, serve_context,
                                        std::optional<control_response>, connection_limits);
 template awaitable<void> serve_control(beast::basic_stream<asio::local::stream_protocol>,
-                                       control_handler, connection_slots*,
-                                       std::optional<connection_slots::handle>,
+                                       control_handler, serve_context,
                                        std::optional<control_response>, connection_limits);
 
 }  // namespace airlock::proxy::control

@@ -3,7 +3,10 @@
 #include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <fstream>
 #include <iterator>
@@ -47,18 +50,35 @@ tcp::endpoint bind(tcp::acceptor& acceptor, const config::endpoint& at, std::str
 }  // namespace
 
 secrets::secret_value read_token_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  // read(2) into a string reserved once: a stream's buffer, or a string that grew, would
+  // leave copies of the token in freed memory.
+  constexpr std::size_t max_token = 4096;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
     throw std::runtime_error("admin.token_file: cannot read " + path);
   }
   std::string text;
-  text.reserve(4096);
-  text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  const bool ok = secrets::normalise_secret_text(text) && text.size() >= 16;
+  text.reserve(max_token + 1);
+  text.resize(max_token + 1);
+  std::size_t got = 0;
+  while (got < text.size()) {
+    const auto n = ::read(fd, text.data() + got, text.size() - got);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      break;
+    }
+    got += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  OPENSSL_cleanse(text.data() + got, text.size() - got);
+  text.resize(got);
+  const bool ok = got <= max_token && secrets::normalise_secret_text(text) && text.size() >= 16;
   if (!ok) {
     OPENSSL_cleanse(text.data(), text.size());
     throw std::runtime_error("admin.token_file: " + path +
-                             " must hold one line of at least 16 bytes");
+                             " must hold one line of 16 to 4096 bytes");
   }
   auto token = secrets::secret_value::adopt("admin-token", text);
   if (!token) {
@@ -148,6 +168,39 @@ control_response listener_full() {
 
 }  // namespace
 
+template <class Socket>
+void control_server::spawn(Socket socket, listener which, connection_slots& slots,
+                           std::optional<control_response> refusal) {
+  using stream_type = beast::basic_stream<typename Socket::protocol_type>;
+  serve_context ctx;
+  if (refusal) {
+    if (refusing_ >= max_refusing) {
+      return;  // closed unanswered: a flood of refusals must not cost memory
+    }
+    ++refusing_;
+    ctx.refusing = &refusing_;
+  } else {
+    ctx.slots = &slots;
+    ctx.slot = slots.admit(nullptr);
+    if (!ctx.slot) {
+      spawn(std::move(socket), which, slots, listener_full());
+      return;
+    }
+    if (which == listener::admin) {
+      ctx.check = [this](std::string_view authorization) {
+        return admin_->authorise(authorization);
+      };
+    }
+  }
+  control_handler handler = [this, which](const control_request& req) {
+    return handle(which, req);
+  };
+  asio::co_spawn(io_,
+                 serve_control(stream_type(std::move(socket)), std::move(handler), std::move(ctx),
+                               std::move(refusal)),
+                 asio::detached);
+}
+
 awaitable<void> control_server::accept_tcp(tcp::acceptor& acceptor, listener which) {
   auto& slots = which == listener::admin ? admin_slots_ : metrics_slots_;
   for (;;) {
@@ -159,19 +212,25 @@ awaitable<void> control_server::accept_tcp(tcp::acceptor& acceptor, listener whi
       co_await pause_after_accept_error();
       continue;
     }
-    auto slot = slots.admit(nullptr);
-    std::optional<control_response> refusal;
-    if (!slot) {
-      refusal = listener_full();
-    }
-    control_handler handler = [this, which](const control_request& req) {
-      return handle(which, req);
-    };
-    asio::co_spawn(io_,
-                   serve_control(beast::tcp_stream(std::move(socket)), std::move(handler), &slots,
-                                 slot, std::move(refusal)),
-                   asio::detached);
+    spawn(std::move(socket), which, slots, std::nullopt);
   }
+}
+
+void control_server::warn_refused_uid(std::optional<std::uint32_t> uid, std::uint32_t own) {
+  // At most one line a second: a caller retrying in a loop must not flood the log.
+  const auto now = std::chrono::steady_clock::now();
+  if (now - uid_warned_at_ < std::chrono::seconds(1)) {
+    ++uid_refusals_unlogged_;
+    return;
+  }
+  uid_warned_at_ = now;
+  spdlog::warn("admin socket: refused a caller with uid {} (allowed: airlock's own uid {}{}){}",
+               uid ? std::to_string(*uid) : "unknown", own,
+               admin_cfg_.allow_uids.empty() ? "" : " and admin.allow_uids",
+               uid_refusals_unlogged_ == 0
+                   ? ""
+                   : fmt::format("; {} more refused since the last line", uid_refusals_unlogged_));
+  uid_refusals_unlogged_ = 0;
 }
 
 awaitable<void> control_server::accept_unix() {
@@ -186,24 +245,13 @@ awaitable<void> control_server::accept_unix() {
       continue;
     }
     std::optional<control_response> refusal;
-    std::optional<connection_slots::handle> slot;
     const auto uid = peer_uid(socket);
     if (!uid || !uid_allowed(*uid, own, admin_cfg_.allow_uids)) {
-      spdlog::warn("admin socket: refused a caller with uid {} (allowed: airlock's own uid {}{})",
-                   uid ? std::to_string(*uid) : "unknown", own,
-                   admin_cfg_.allow_uids.empty() ? "" : " and admin.allow_uids");
+      warn_refused_uid(uid, own);
       refusal = json_error(403, "uid_not_allowed",
                            "this user may not call the admin API (admin.allow_uids)");
-    } else if (slot = admin_slots_.admit(nullptr); !slot) {
-      refusal = listener_full();
     }
-    control_handler handler = [this](const control_request& req) {
-      return handle(listener::admin, req);
-    };
-    asio::co_spawn(io_,
-                   serve_control(beast::basic_stream<local_protocol>(std::move(socket)),
-                                 std::move(handler), &admin_slots_, slot, std::move(refusal)),
-                   asio::detached);
+    spawn(std::move(socket), listener::admin, socket_slots_, std::move(refusal));
   }
 }
 

@@ -45,12 +45,19 @@ class control_server {
   static constexpr auto refresh_interval = std::chrono::seconds(1);
   // Connections each listener holds at once (see connection_slots): a few KiB each.
   static constexpr std::size_t max_connections = 32;
+  // Refusals being written at once (listener full, UID not allowed); beyond, a refused
+  // connection is closed without an answer, so a flood of them costs nothing.
+  static constexpr std::size_t max_refusing = 64;
 
  private:
   enum class listener { admin, metrics };
   awaitable<void> accept_tcp(tcp::acceptor& acceptor, listener which);
   awaitable<void> accept_unix();
   awaitable<void> pause_after_accept_error();
+  template <class Socket>
+  void spawn(Socket socket, listener which, connection_slots& slots,
+             std::optional<control_response> refusal);
+  void warn_refused_uid(std::optional<std::uint32_t> uid, std::uint32_t own);
   control_response handle(listener which, const control_request& req);
   awaitable<void> refresh_loop();
 
@@ -58,13 +65,18 @@ class control_server {
   revoker revoker_;
   std::unique_ptr<admin_api> admin_;
   const config::admin_config& admin_cfg_;
+  // Before io_: the connections' coroutine frames, destroyed with io_, release into these.
+  connection_slots socket_slots_{max_connections};
+  connection_slots admin_slots_{max_connections};
+  connection_slots metrics_slots_{max_connections};
+  std::size_t refusing_ = 0;
+  std::chrono::steady_clock::time_point uid_warned_at_{};
+  std::size_t uid_refusals_unlogged_ = 0;
   asio::io_context io_{1};
   std::string socket_path_;
   local_protocol::acceptor socket_acceptor_{io_};
   tcp::acceptor admin_acceptor_{io_};
   tcp::acceptor metrics_acceptor_{io_};
-  connection_slots admin_slots_{max_connections};
-  connection_slots metrics_slots_{max_connections};
   asio::steady_timer refresh_timer_{io_};
   std::function<std::string()> metrics_text_;
   std::thread thread_;

@@ -1,7 +1,9 @@
 #include "proxy/control/revoke_client.hpp"
 
 #include <openssl/crypto.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -23,6 +25,7 @@
 #include "proxy/asio.hpp"
 #include "proxy/control/admin_socket.hpp"
 #include "proxy/control/control_server.hpp"
+#include "proxy/control/peer_identity.hpp"
 
 namespace airlock::proxy::control {
 
@@ -35,7 +38,8 @@ namespace {
 constexpr std::string_view usage =
     "usage: airlock revoke [--admin unix:PATH | --admin http://IP:PORT] [--token-file FILE] "
     "[--config FILE]\n"
-    "       airlock push NAME [same options] < value\n";
+    "       airlock push NAME [same options] < value\n"
+    "options: --server-uid N (the UID airlock runs as; default this user's)\n";
 // Revoke hooks take up to 5 s each; the receipt comes after them.
 constexpr auto answer_timeout = std::chrono::seconds(60);
 
@@ -89,19 +93,26 @@ target from_config(const config::config& cfg) {
   return tcp::endpoint(asio::ip::make_address(cfg.admin.listen->host), cfg.admin.listen->port);
 }
 
-// Who may be serving the socket: this user, root, or the owner of its directory (the
-// user airlock runs as, who created it). Anyone else could have put a socket there.
-std::optional<std::string> untrusted_server(local_protocol::socket& sock, const std::string& path) {
-  const auto uid = peer_uid(sock);
-  struct stat st {};
-  const auto dir = std::filesystem::path(path).parent_path();
-  const bool dir_owner = ::stat(dir.c_str(), &st) == 0 && uid && st.st_uid == *uid;
-  if (uid && (*uid == ::geteuid() || *uid == 0 || dir_owner)) {
+// The process answering must run as the expected user (this one, unless --server-uid
+// says otherwise): not root, not the owner of a directory someone else may have made.
+// Anyone else holding the socket or port could be the agent, waiting for the token.
+std::optional<std::string> untrusted_server(std::optional<std::uint32_t> uid,
+                                            std::uint32_t expected, const std::string& where) {
+  if (uid && *uid == expected) {
     return std::nullopt;
   }
-  return "the process serving " + path + " runs as uid " +
-         (uid ? std::to_string(*uid) : std::string("unknown")) +
-         ", not as this user, root or the owner of " + dir.string() + "; not sending the request";
+  return "the process serving " + where + " runs as uid " +
+         (uid ? std::to_string(*uid) : std::string("unknown")) + ", not as uid " +
+         std::to_string(expected) + " (airlock's; --server-uid to name another): not sending " +
+         "the request";
+}
+
+// The connect, write and read here are synchronous, so the deadline is the socket's own.
+void set_io_timeout(int fd) {
+  timeval tv{};
+  tv.tv_sec = std::chrono::duration_cast<std::chrono::seconds>(answer_timeout).count();
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 }
 
 template <class Stream>
@@ -123,30 +134,38 @@ std::optional<std::string> exchange(Stream& stream, const http::request<http::st
 }
 
 // Sends req to the target; the answer, or why there is none.
-std::optional<std::string> send(const target& to, const http::request<http::string_body>& req,
+std::optional<std::string> send(const target& to, std::uint32_t server_uid,
+                                const http::request<http::string_body>& req,
                                 http::response<http::string_body>& res) {
   asio::io_context io;
   error_code ec;
   if (const auto* u = std::get_if<unix_target>(&to)) {
-    beast::basic_stream<local_protocol> stream(io);
-    stream.expires_after(answer_timeout);
-    stream.socket().connect(local_protocol::endpoint(u->path), ec);
+    local_protocol::socket sock(io);
+    sock.connect(local_protocol::endpoint(u->path), ec);
     if (ec) {
       return u->path + ": " + ec.message();
     }
-    if (auto why = untrusted_server(stream.socket(), u->path)) {
+    if (auto why = untrusted_server(peer_uid(sock), server_uid, u->path)) {
       return why;
     }
-    return exchange(stream, req, res);
+    set_io_timeout(sock.native_handle());
+    return exchange(sock, req, res);
   }
   const auto& ep = std::get<tcp::endpoint>(to);
-  beast::tcp_stream stream(io);
-  stream.expires_after(answer_timeout);
-  stream.socket().connect(ep, ec);
-  if (ec) {
-    return ep.address().to_string() + ":" + std::to_string(ep.port()) + ": " + ec.message();
+  const std::string where = ep.address().to_string() + ":" + std::to_string(ep.port());
+  tcp::socket sock(io);
+  sock.open(ep.protocol(), ec);
+  if (!ec) {
+    set_io_timeout(sock.native_handle());
+    sock.connect(ep, ec);
   }
-  return exchange(stream, req, res);
+  if (ec) {
+    return where + ": " + ec.message();
+  }
+  if (auto why = untrusted_server(tcp_peer_uid(sock), server_uid, where)) {
+    return why;
+  }
+  return exchange(sock, req, res);
 }
 
 }  // namespace
@@ -178,6 +197,17 @@ std::optional<std::string> receipt_problem(int status, std::string_view body) {
   if (text("result") != "revoked") {
     return "the receipt's result is \"" + text("result") + "\", not \"revoked\"";
   }
+  // Wiped here, but a key an issuer did not revoke still works elsewhere.
+  if (const auto* hooks = o.if_contains("hooks"); hooks != nullptr && hooks->is_array()) {
+    for (const auto& h : hooks->as_array()) {
+      const auto* status = h.is_object() ? h.as_object().if_contains("status") : nullptr;
+      const bool ok = status != nullptr && status->is_int64() && status->as_int64() >= 200 &&
+                      status->as_int64() < 300;
+      if (!ok) {
+        return "a revoke hook did not succeed: " + json::serialize(h);
+      }
+    }
+  }
   return std::nullopt;
 }
 
@@ -185,6 +215,7 @@ namespace {
 
 struct admin_call {
   target to;
+  std::uint32_t server_uid = static_cast<std::uint32_t>(::geteuid());
   std::string token_file;
   std::vector<std::string> positional;  // what the command takes besides the options
 };
@@ -215,6 +246,14 @@ std::variant<admin_call, int> parse_call(std::string_view command, int argc, cha
       }
     } else if (arg == "--token-file") {
       token_file = value;
+    } else if (arg == "--server-uid") {
+      unsigned long uid = 0;
+      const auto [end, perr] = std::from_chars(value.data(), value.data() + value.size(), uid);
+      if (perr != std::errc{} || end != value.data() + value.size() || uid > 4294967294ul) {
+        std::cerr << "airlock " << command << ": --server-uid takes a numeric user ID\n";
+        return 2;
+      }
+      call.server_uid = static_cast<std::uint32_t>(uid);
     } else if (arg == "--config") {
       try {
         cfg = config::load_file(value);
@@ -255,7 +294,7 @@ std::optional<http::response<http::string_body>> call_admin(std::string_view com
   }
   req.prepare_payload();
   http::response<http::string_body> res;
-  const auto failed = send(call.to, req, res);
+  const auto failed = send(call.to, call.server_uid, req, res);
   // The header copy of the token and the body (a secret, for push) are wiped whatever
   // happened.
   if (auto auth = req.find(http::field::authorization); auth != req.end()) {
@@ -335,8 +374,12 @@ int run_push(int argc, char** argv) {
     return 1;
   }
   std::cout << res->body();
-  if (res->result_int() != 200) {
-    std::cerr << "airlock push: the admin API answered " << res->result_int() << "\n";
+  error_code ec;
+  const json::value v = json::parse(res->body(), ec);
+  const auto* result = !ec && v.is_object() ? v.as_object().if_contains("result") : nullptr;
+  if (res->result_int() != 200 || result == nullptr || !result->is_string() ||
+      result->as_string() != "stored") {
+    std::cerr << "airlock push: not stored: the admin API answered " << res->result_int() << "\n";
     return 1;
   }
   return 0;

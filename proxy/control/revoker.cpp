@@ -140,7 +140,8 @@ hook_result send_revoke_hook(
 
 std::string receipt_json(const secrets::store::revoke_receipt& receipt,
                          const std::vector<hook_result>& hooks, const revoke_state& state) {
-  const bool took = state.phase == "revoked" && state.still_present.empty();
+  const bool took =
+      state.phase == "revoked" && state.still_present.empty() && !state.connections_pending;
   std::string out = took ? "{\"result\":\"revoked\"" : "{\"result\":\"incomplete\"";
   out += ",\"phase\":";
   append_json_string(out, state.phase);
@@ -160,6 +161,8 @@ std::string receipt_json(const secrets::store::revoke_receipt& receipt,
   }
   out += "],\"connections_closed\":";
   out += std::to_string(state.connections_closed);
+  out += state.connections_pending ? ",\"connections_pending\":true"
+                                   : ",\"connections_pending\":false";
   out += ",\"hooks\":[";
   for (std::size_t i = 0; i < hooks.size(); ++i) {
     const auto& h = hooks[i];
@@ -202,7 +205,9 @@ std::string revoker::revoke() {
   if (!receipt.already && closer_) {
     // Wiped first, so nothing opened from here on gets a credential; then whatever was
     // sent with one (an upgraded WebSocket, a pooled upstream connection) is cut.
-    connections_closed_ = closer_();
+    bool complete = false;
+    std::tie(connections_closed_, complete) = closer_();
+    connections_pending_ = !complete;
   }
   if (!receipt.already) {
     const auto lookup = [&held](std::string_view name) -> std::optional<std::string_view> {
@@ -231,6 +236,7 @@ std::string revoker::revoke() {
   held.clear();  // the last references: the values are wiped here
   revoke_state state;
   state.connections_closed = connections_closed_;
+  state.connections_pending = connections_pending_;
   state.phase = secrets::phase_name(store_.current_phase());
   for (const auto& e : store_.status()) {
     if (e.present) {

@@ -33,7 +33,9 @@ class revoker {
 
   // What closes the data plane's connections that carried a credential, returning how
   // many (set once at start, before any revoke).
-  void set_connection_closer(std::function<std::size_t()> closer) { closer_ = std::move(closer); }
+  // The closer returns how many it closed and whether it could reach every worker.
+  using closer = std::function<std::pair<std::size_t, bool>()>;
+  void set_connection_closer(closer c) { closer_ = std::move(c); }
 
   static constexpr auto hook_timeout = std::chrono::seconds(5);
 
@@ -42,8 +44,9 @@ class revoker {
   secrets::store& store_;
   std::mutex mutex_;
   std::vector<hook_result> hooks_;
-  std::function<std::size_t()> closer_;
+  closer closer_;
   std::size_t connections_closed_ = 0;
+  bool connections_pending_ = false;
 };
 
 // What the store says after the wipe: the receipt proves it, not just claims it.
@@ -51,11 +54,13 @@ struct revoke_state {
   std::string phase;                       // "revoked" once it took
   std::vector<std::string> still_present;  // secrets holding a value: none once it took
   std::size_t connections_closed = 0;      // that had carried a credential
+  bool connections_pending = false;        // a worker did not close its own in time
 };
 
 // The receipt: {"result":"revoked","phase":"revoked","already_revoked":..,"time":..,
-// "revoked":[..],"still_present":[..],"connections_closed":N,"hooks":[..]}; "result" is
-// "incomplete" when a secret still holds a value or the phase is not revoked.
+// "revoked":[..],"still_present":[..],"connections_closed":N,"connections_pending":false,
+// "hooks":[..]}; "result" is "incomplete" when a secret still holds a value, the phase
+// is not revoked or some connections could not be closed.
 std::string receipt_json(const secrets::store::revoke_receipt& receipt,
                          const std::vector<hook_result>& hooks, const revoke_state& state);
 

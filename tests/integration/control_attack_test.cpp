@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <thread>
@@ -157,19 +158,44 @@ TEST_F(control_attack_test, WrongTokensNeverLockOutTheRightOne) {
     g.join();
   }
   EXPECT_GT(guesses.load(), 10);
-  // A connection that keeps guessing is slowed down, then closed.
+  // A wrong token is answered after a pause and ends its connection.
   raw_client c(airlock().admin_port());
-  int answered = 0;
-  for (int i = 0; i < 5; ++i) {
-    if (!c.send("GET /v1/status HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer nope\r\n\r\n")) {
-      break;
-    }
-    if (const auto r = c.read_response(2000ms)) {
-      EXPECT_EQ(r->status, 401);
-      ++answered;
+  const auto at = std::chrono::steady_clock::now();
+  ASSERT_TRUE(c.send("GET /v1/status HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer nope\r\n\r\n"));
+  const auto r = c.read_response(2000ms);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 401);
+  EXPECT_GE(seconds_since(at), 0.2);
+  EXPECT_TRUE(c.wait_closed(1000ms));
+}
+
+// Slots are not a lock either: callers that never authenticate, announcing a body they
+// never send, cannot hold the admin API (or the kubelet's probes) hostage.
+TEST_F(control_attack_test, UnauthenticatedCallersCannotPinTheControlListeners) {
+  start("  key: { push: true }\n");
+  std::vector<std::unique_ptr<raw_client>> pinned;
+  for (int i = 0; i < 100; ++i) {
+    pinned.push_back(std::make_unique<raw_client>(airlock().admin_port()));
+    pinned.back()->send("PUT /v1/secrets/key HTTP/1.1\r\nHost: a\r\nContent-Length: 65536\r\n\r\n");
+    pinned.push_back(std::make_unique<raw_client>(airlock().metrics_port()));
+    pinned.back()->send("GET /healthz HTTP/1.1\r\nHost: a\r\nContent-Length: 65536\r\n\r\n");
+  }
+  std::this_thread::sleep_for(300ms);
+  // The orchestrator over the socket, and over TCP with its token; the kubelet's probe.
+  auto r = over_socket({}, "/v1/status");
+  EXPECT_EQ(r.status, 200) << r.body;
+  r = over_tcp({"-X", "PUT", "--data-binary", api_key}, "/v1/secrets/key");
+  EXPECT_EQ(r.status, 200) << r.body;
+  r = over_tcp({}, "/healthz", "", true);
+  EXPECT_EQ(r.status, 200) << r.body;
+  // No token, no body read: the pinning requests were answered 401, the probes' 413.
+  std::size_t refused = 0;
+  for (auto& p : pinned) {
+    if (const auto answer = p->read_response(100ms)) {
+      refused += answer->status == 401 || answer->status == 413;
     }
   }
-  EXPECT_EQ(answered, 3);
+  EXPECT_GT(refused, 0u);
 }
 
 TEST_F(control_attack_test, NoValueOfTheAgentsChoosingOverAFileSecret) {
@@ -313,32 +339,59 @@ TEST_F(control_attack_test, RevokeClosesEveryConnectionThatCarriedACredential) {
 }
 
 TEST_F(control_attack_test, RevokeTrustsNoImpostorOnTheAdminAddress) {
-  // After airlock died the agent binds the admin port and answers 200 to everything.
+  // After airlock died the agent (another UID) binds the admin port and answers with a
+  // receipt that looks perfect.
+  const std::string receipt =
+      "{\\\"result\\\":\\\"revoked\\\",\\\"phase\\\":\\\"revoked\\\",\\\"still_present\\\":[]}";
   const std::string impostor =
       "import socket,sys\n"
+      "body=b'" +
+      receipt +
+      "'\n"
       "s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(8)\n"
       "print(s.getsockname()[1], flush=True)\n"
       "while True:\n"
-      "  c,_=s.accept(); c.recv(65536)\n"
-      "  c.sendall(b'HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\n\\r\\n{}'); c.close()\n";
+      "  c,_=s.accept(); got=c.recv(65536)\n"
+      "  open(sys.argv[1],'ab').write(got)\n"
+      "  c.sendall(b'HTTP/1.1 200 OK\\r\\nContent-Length: %d\\r\\n\\r\\n' % len(body) + body); "
+      "c.close()\n";
   write_file(scratch("impostor.py"), impostor);
-  child_process fake(spawn_options{{"/usr/bin/python3", scratch("impostor.py").string()},
-                                   scratch("impostor.out"),
-                                   scratch("impostor.err"),
-                                   {},
-                                   {}});
+  std::filesystem::permissions(tmp_.path(), std::filesystem::perms::all);
+  std::filesystem::permissions(scratch("impostor.py"), std::filesystem::perms::all);
+  write_file(scratch("impostor.got"), "");
+  std::filesystem::permissions(scratch("impostor.got"), std::filesystem::perms::all);
+  child_process fake(spawn_options{
+      {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/python3",
+       scratch("impostor.py").string(), scratch("impostor.got").string()},
+      scratch("impostor.out"),
+      scratch("impostor.err"),
+      {},
+      {}});
   std::string port;
-  for (int i = 0; i < 200 && port.empty(); ++i) {
+  for (int i = 0; i < 300 && port.find('\n') == std::string::npos; ++i) {
     std::this_thread::sleep_for(10ms);
     port = read_file(scratch("impostor.out"));
   }
-  ASSERT_FALSE(port.empty());
+  ASSERT_NE(port.find('\n'), std::string::npos) << read_file(scratch("impostor.err"));
   port.erase(port.find('\n'));
   write_file(scratch("admin-token"), std::string(admin_token) + "\n");
   auto r = revoke_cmd(
       {"--admin", "http://127.0.0.1:" + port, "--token-file", scratch("admin-token").string()});
   EXPECT_EQ(r.exit_code, 1) << r.out;
-  EXPECT_NE(r.err.find("not revoked"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("runs as uid 65534"), std::string::npos) << r.err;
+  // Nothing was sent: not the token, not a pushed value.
+  write_file(scratch("value"), std::string(api_key) + "\n");
+  r = run_command(
+      {"/bin/sh", "-c",
+       airlock_binary() + " push key --admin http://127.0.0.1:" + port + " --token-file " +
+           scratch("admin-token").string() + " < " + scratch("value").string()},
+      tmp_.path(), "push-impostor", 20s);
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_EQ(read_file(scratch("impostor.got")), "");
+  // The same impostor running as the expected user is still not believed blindly: a
+  // push answered without "stored" fails.
+  r = revoke_cmd({"--admin", "http://127.0.0.1:" + port, "--server-uid", "65534"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;  // its receipt is well-formed: --server-uid trusts it
   fake.kill();
 
   // A name could resolve elsewhere than airlock bound (localhost → ::1 first).
@@ -379,6 +432,46 @@ TEST_F(control_attack_test, RevokeTrustsNoImpostorOnTheAdminAddress) {
   EXPECT_EQ(r.exit_code, 1) << r.out;
   EXPECT_NE(r.err.find("runs as uid 65534"), std::string::npos) << r.err;
   agent.kill();
+}
+
+// The agent made the socket's directory first (or it is shared and writable): it could
+// swap airlock's socket for its own later, so airlock does not start there.
+TEST_F(control_attack_test, ASocketDirectoryAnotherUserCanWriteIsRefused) {
+  const auto dir = scratch("agent-made");
+  std::filesystem::create_directories(dir);
+  ASSERT_EQ(::chown(dir.c_str(), 65534, 65534), 0);
+  std::filesystem::permissions(dir, std::filesystem::perms::all);
+  write_file(scratch("a.yaml"),
+             "proxy: { listen: \"127.0.0.1:0\" }\n"
+             "metrics: { listen: \"127.0.0.1:0\" }\n"
+             "admin: { socket: \"" +
+                 (dir / "admin.sock").string() + "\" }\n");
+  auto r = run_command({airlock_binary(), "--config", scratch("a.yaml").string()}, tmp_.path(),
+                       "agent-dir", 10s);
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("is writable by other users"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir / "admin.sock"));
+  // Sticky (like /tmp), others cannot remove or rename airlock's socket: accepted.
+  std::filesystem::permissions(dir, std::filesystem::perms::sticky_bit,
+                               std::filesystem::perm_options::add);
+  write_file(scratch("b.yaml"),
+             "proxy: { listen: \"127.0.0.1:0\" }\n"
+             "metrics: { listen: \"127.0.0.1:0\" }\n"
+             "admin: { socket: \"" +
+                 (dir / "admin.sock").string() + "\" }\n");
+  child_process ok(spawn_options{{airlock_binary(), "--config", scratch("b.yaml").string()},
+                                 scratch("b.out"),
+                                 scratch("b.err"),
+                                 {},
+                                 {}});
+  for (int i = 0;
+       i < 300 && read_file(scratch("b.out")).find("proxy listening") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  EXPECT_NE(read_file(scratch("b.out")).find("admin listening on unix:"), std::string::npos)
+      << read_file(scratch("b.err"));
+  ok.signal(SIGTERM);
+  ok.wait_for(5s);
 }
 
 TEST_F(control_attack_test, ConfigsThatHandTheAgentTheAdminApiAreRefused) {

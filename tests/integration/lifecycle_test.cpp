@@ -199,7 +199,7 @@ TEST_F(lifecycle_test, UnreadableTokenFileStopsTheStart) {
                              tmp_.path(), "bad-token", 10s);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("admin.token_file: " + scratch("short-token").string() +
-                       " must hold one line of at least 16 bytes"),
+                       " must hold one line of 16 to 4096 bytes"),
             std::string::npos)
       << r.err;
 }

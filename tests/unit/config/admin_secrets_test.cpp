@@ -46,6 +46,18 @@ TEST(admin_config, off_loopback_without_a_token_is_refused) {
   EXPECT_EQ(error_of("admin: { listen: \"[::1]:9901\" }\n"), "no error");
 }
 
+TEST(admin_config, listen_alone_means_no_socket) {
+  const config c = load_string("admin: { listen: \"127.0.0.1:9901\" }\n", "a.yaml");
+  EXPECT_TRUE(c.admin.socket.empty());
+  const config both =
+      load_string("admin: { listen: \"127.0.0.1:9901\", socket: /run/x/admin.sock }\n", "a.yaml");
+  EXPECT_EQ(both.admin.socket, "/run/x/admin.sock");
+}
+
+TEST(admin_config, nobody_cannot_be_allowed) {
+  EXPECT_NE(error_of("admin: { allow_uids: [65534] }\n").find("overflow UID"), std::string::npos);
+}
+
 TEST(admin_config, names_are_refused_in_listen) {
   // "localhost" was bound as 127.0.0.1 while clients dialled ::1 first, where the agent
   // could listen and catch the token.
@@ -83,8 +95,12 @@ TEST(admin_config, socket_paths) {
             std::string::npos);
   // The agent reads the export directory: the socket must not sit beside the CA.
   EXPECT_NE(error_of("admin: { socket: /run/airlock/admin.sock }\n")
-                .find("admin.socket: must not be in tls.ca.export_dir"),
+                .find("admin.socket: must not be in or under tls.ca.export_dir"),
             std::string::npos);
+  EXPECT_NE(error_of("admin: { socket: /run/airlock/sub/admin.sock }\n")
+                .find("admin.socket: must not be in or under tls.ca.export_dir"),
+            std::string::npos);
+  EXPECT_EQ(error_of("admin: { socket: /run/airlock-admin/admin.sock }\n"), "no error");
   EXPECT_EQ(error_of("admin: { socket: \"\" }\n"),
             "a.yaml:1:8: admin: give a socket or a listen address (the admin API is how secrets "
             "are pushed and revoked)");

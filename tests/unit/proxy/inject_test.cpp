@@ -245,3 +245,38 @@ TEST(append_target_with_query, missing_secret_leaves_nothing) {
 
 }  // namespace
 }  // namespace airlock::proxy
+
+namespace airlock::proxy {
+namespace {
+
+// A string that had to grow while holding a secret would leave a copy in the block it
+// freed, beyond any wipe: the bound reserved up front must cover what every form adds,
+// however large the secret (pushes take up to 64 KiB).
+TEST(injected_size_bound, covers_every_form_of_a_large_secret) {
+  const auto cfg = load(R"(
+secrets: { big: { push: true } }
+credentials:
+  - { host: h.test, headers: { x-api-key: "{{big}}", Authorization: "Bearer {{big}}" } }
+  - { host: b.test, basic_auth: { username: x-access-token, password: "{{big}}" } }
+  - { host: q.test, query: { key: "{{big}}" } }
+)");
+  for (const std::size_t size : {1u, 100u, 4096u, 60000u}) {
+    std::map<std::string, std::string> secrets{{"big", std::string(size, '%')}};
+    const auto lookup = lookup_from(secrets);
+    for (const auto& rule : cfg.credentials) {
+      std::string out;
+      out.reserve(injected_size_bound(rule, lookup));
+      const char* before = out.data();
+      const auto capacity = out.capacity();
+      const auto missing = rule.query.empty()
+                               ? append_injected_fields(out, rule, lookup)
+                               : append_target_with_query(out, "/x?a=b", rule, lookup);
+      EXPECT_FALSE(missing);
+      EXPECT_EQ(out.data(), before) << rule.name << " " << size;
+      EXPECT_EQ(out.capacity(), capacity) << rule.name << " " << size;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace airlock::proxy
