@@ -5,10 +5,12 @@
 #            check_manifests.py asserts the hardening invariants on the results
 #   runtime  the Kubernetes config run for real from a temp dir: /healthz, /readyz 503 until
 #            the secret file appears then 200, the CA files and ca.env, the image's
-#            healthcheck script, `airlock revoke --config` (the preStop hook), SIGTERM exit 0
+#            healthcheck script, the admin socket (0700 directory, 0600 socket, no TCP admin
+#            port), `airlock push`, `airlock revoke --config` (the preStop hook), SIGTERM exit 0
 #   netns    (root only) the pod's egress lock in network namespaces: egress-lock.sh with
 #            NET_ADMIN alone, then a non-airlock UID cannot connect out directly, can through
-#            airlock, and airlock's UID can; TEST-NET-1 addresses, loopback and veth only
+#            airlock, and airlock's UID can; TEST-NET-1 addresses, loopback and veth only. And
+#            the admin socket with airlock as UID 65532: its UID is answered, others are not
 # usage: deploy/check.sh [static|runtime|netns|all]   (default all; parts whose tools are
 #        missing are skipped with a note). AIRLOCK_BIN overrides build/bin/airlock.
 # Ends with 'N passed, N failed'; exits 1 on any failure. Bounded: every wait has a deadline.
@@ -147,15 +149,19 @@ runtime_checks() {
     skipped+=("runtime checks (no curl)")
     return
   fi
-  local d="$tmp/rt" proxy_port admin_port metrics_port
-  mkdir -p "$d/secrets" "$d/admin"
-  proxy_port=$(free_port) admin_port=$(free_port) metrics_port=$(free_port)
-  sed -e "s#/var/run/secrets/airlock-admin/#$d/admin/#" -e "s#/var/run/secrets/airlock/#$d/secrets/#" \
+  local d="$tmp/rt" proxy_port metrics_port sock
+  mkdir -p "$d/secrets"
+  proxy_port=$(free_port) metrics_port=$(free_port)
+  # The admin socket's directory is left for airlock to create (an emptyDir is there in the
+  # pod). One push secret is added: the deployed configs have none, the orchestrator's may.
+  sed -e "s#/run/airlock-admin/#$d/admin/#" -e "s#/var/run/secrets/airlock/#$d/secrets/#" \
     -e "s#/run/airlock#$d/ca#" -e "s#127.0.0.1:3128#127.0.0.1:$proxy_port#" \
-    -e "s#127.0.0.1:9901#127.0.0.1:$admin_port#" -e "s#0.0.0.0:9464#127.0.0.1:$metrics_port#" \
+    -e "s#0.0.0.0:9464#127.0.0.1:$metrics_port#" \
+    -e "/^secrets:/a\  orchestrated: { push: true, required: false }" \
     "$here/kubernetes/base/airlock.yaml" >"$d/airlock.yaml"
-  python3 -c 'import secrets; print(secrets.token_hex(32))' >"$d/admin/token"
+  sock="$d/admin/admin.sock"
   expect "moved config still valid" "$bin" --check-config "$d/airlock.yaml"
+  expect "moved config has its admin socket in the temp dir" grep -q "socket: $sock\$" "$d/airlock.yaml"
 
   "$bin" --config "$d/airlock.yaml" >"$d/stdout" 2>"$d/stderr" &
   local pid=$!
@@ -174,7 +180,23 @@ runtime_checks() {
   done
   expect "ca.env points the agent's tools at the bundle" bash -c \
     ". '$d/ca/ca.env' && [ \"\$SSL_CERT_FILE\" = '$d/ca/ca-bundle.pem' ] && [ \"\$NODE_EXTRA_CA_CERTS\" = '$d/ca/ca.pem' ] && [ -n \"\$GIT_SSL_CAINFO\" ] && [ -n \"\$REQUESTS_CA_BUNDLE\" ] && [ -n \"\$CURL_CA_BUNDLE\" ]"
-  expect "admin API refuses a call without the token" test "$(curl -s -o /dev/null -w '%{http_code}' --max-time 3 "http://127.0.0.1:$admin_port/v1/status")" = 401
+  expect "admin socket directory created 0700" test "$(stat -c %a "$d/admin")" = 700
+  expect "admin socket is a socket, 0600" bash -c "[ -S '$sock' ] && [ \"\$(stat -c %a '$sock')\" = 600 ]"
+  expect "GET /v1/status over the admin socket (curl --unix-socket)" \
+    bash -c "curl -sf --max-time 3 --unix-socket '$sock' http://airlock/v1/status | grep -q '\"phase\":\"execution\"'"
+  if have ss; then
+    expect "no TCP admin listener: airlock listens on the proxy and metrics ports only" \
+      test "$(ss -Hltnp | awk -v p="pid=$pid," 'index($0, p) {print $4}' | sort -u | xargs)" = \
+      "$(printf '%s\n' "127.0.0.1:$proxy_port" "127.0.0.1:$metrics_port" | sort | xargs)"
+  else
+    skipped+=("runtime: the TCP listener list (no ss)")
+  fi
+  expect "airlock push (the orchestrator's kubectl exec -i) stores a push secret" \
+    "$bin" push orchestrated --config "$d/airlock.yaml" < <(printf 'pushed-not-a-real-key\n')
+  expect "/v1/status shows the pushed secret present" \
+    bash -c "curl -sf --max-time 3 --unix-socket '$sock' http://airlock/v1/status | grep -q '\"name\":\"orchestrated\",[^}]*\"present\":true'"
+  expect_not "airlock push to a file secret is refused (409)" \
+    "$bin" push anthropic --config "$d/airlock.yaml" < <(printf 'agent-chosen-value\n')
   expect "preStop: airlock revoke --config succeeds" "$bin" revoke --config "$d/airlock.yaml"
   expect "/readyz 503 after revoke" test "$(http_status "$metrics_port" /readyz)" = 503
   kill -TERM "$pid"
@@ -182,7 +204,7 @@ runtime_checks() {
   while kill -0 "$pid" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.2; done
   wait "$pid" || rc=$?
   expect "SIGTERM: exits 0 (got $rc)" test "$rc" = 0
-  expect_not "no secret value in the logs" grep -q sk-test-not-a-real-key "$d/stdout" "$d/stderr"
+  expect_not "no secret value in the logs" grep -q -e sk-test-not-a-real-key -e pushed-not-a-real-key "$d/stdout" "$d/stderr"
 }
 
 netns_checks() {
@@ -218,10 +240,15 @@ netns_checks() {
   ip netns exec "$out" timeout 60 python3 -m http.server --bind 192.0.2.2 8080 --directory "$d/www" \
     >"$d/upstream.log" 2>&1 &
   pids+=($!)
-  # airlock in the "pod", as UID 65532, a plain forward proxy allowed to reach TEST-NET-1.
+  # airlock in the "pod", as UID 65532, a plain forward proxy allowed to reach TEST-NET-1,
+  # with one push secret. $d/run is 65532's (the pod's emptyDir, the image's /run/airlock-admin):
+  # airlock creates the socket's directory in it.
+  install -d -o 65532 -g 65532 -m 0755 "$d/run"
+  local sock="$d/run/airlock-admin/admin.sock"
   cat >"$d/airlock.yaml" <<EOF
 proxy: { listen: "127.0.0.1:3128", workers: 1 }
-admin: { listen: "127.0.0.1:9901" }
+admin: { socket: "$sock" }
+secrets: { orchestrated: { push: true, required: false } }
 metrics: { listen: "127.0.0.1:9464" }
 egress: { default: allow, block_private_addresses: true, allow_private: [192.0.2.0/24] }
 log: { level: warn, format: text }
@@ -254,6 +281,31 @@ EOF
     "${airlock[@]}" curl -sf --noproxy '*' --max-time 3 "$url"
   expect_not "netns: root without airlock's UID cannot either" \
     ip netns exec "$pod" curl -sf --noproxy '*' --max-time 3 "$url"
+
+  # The admin socket: answered for airlock's UID only (SO_PEERCRED), behind a 0700 directory.
+  local status=http://airlock/v1/status
+  expect "netns: airlock (65532) created the socket directory 0700" \
+    test "$(stat -c %u:%a "$d/run/airlock-admin")" = 65532:700
+  expect "netns: airlock's UID reads /v1/status over the socket" \
+    "${airlock[@]}" curl -sf --max-time 3 --unix-socket "$sock" "$status"
+  expect "netns: the agent UID cannot even connect to it (curl exit 7)" \
+    bash -c "$(printf '%q ' "${agent[@]}") curl -s --max-time 3 --unix-socket '$sock' '$status'; [ \$? = 7 ]"
+  # Past the file modes (CAP_DAC_OVERRIDE kept as an ambient capability), the peer UID check.
+  expect "netns: the agent UID past the file modes gets 403 uid_not_allowed" bash -c \
+    "out=\$(ip netns exec '$pod' setpriv --reuid 1000 --regid 1000 --clear-groups --inh-caps=+dac_override \
+      --ambient-caps=+dac_override curl -s --max-time 3 --unix-socket '$sock' -w ' %{http_code}' '$status') \
+      && echo \"\$out\" && [[ \$out == *uid_not_allowed*' 403' ]]"
+  expect "netns: root, not airlock's UID, gets 403 too" bash -c \
+    "out=\$(ip netns exec '$pod' curl -s --max-time 3 --unix-socket '$sock' -w ' %{http_code}' '$status') \
+      && echo \"\$out\" && [[ \$out == *uid_not_allowed*' 403' ]]"
+  expect "netns: airlock push as the agent UID is refused (Permission denied)" bash -c \
+    "printf 'agent-chosen\n' | $(printf '%q ' "${agent[@]}") '$bin' push orchestrated --config '$d/airlock.yaml' 2>&1 \
+      | grep -q 'Permission denied'"
+  expect "netns: airlock push as airlock's UID stores the secret" \
+    "${airlock[@]}" "$bin" push orchestrated --config "$d/airlock.yaml" < <(printf 'pushed-not-a-real-key\n')
+  expect "netns: airlock revoke --config as airlock's UID (the preStop hook) succeeds" \
+    bash -c "$(printf '%q ' "${airlock[@]}") '$bin' revoke --config '$d/airlock.yaml' >'$d/receipt'"
+  expect "netns: the receipt names the pushed secret" grep -q '"revoked":\["orchestrated"\]' "$d/receipt"
 }
 
 case "$what" in

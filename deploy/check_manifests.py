@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Asserts the deployment invariants of issue 7 on the files in deploy/.
+"""Asserts the deployment invariants of issues 7 and 16 on the files in deploy/.
 
 usage: check_manifests.py DEPLOY_DIR [RENDERED_K8S.yaml ...]
 
@@ -40,6 +40,10 @@ def port_of(listen):
     return int(str(listen).rsplit(":", 1)[1])
 
 
+def socket_dir(cfg):
+    return os.path.dirname(str(cfg.get("admin", {}).get("socket", "")))
+
+
 def hardened(where, sc, run_as_non_root=True):
     """The securityContext every long-running container carries."""
     sc = sc or {}
@@ -61,9 +65,14 @@ def check_configs(deploy):
         full = os.path.join(deploy, path)
         cfg = yaml.safe_load(open(full, encoding="utf-8"))
         configs[path] = cfg
+        # The admin API on a Unix socket only: a TCP port would be reachable by the agent in
+        # the same network namespace (Kubernetes), and the socket is what the mounts fence.
         admin = cfg.get("admin", {})
-        loopback = str(admin.get("listen", "127.0.0.1:9901")).startswith(("127.", "[::1]"))
-        check(loopback or admin.get("token_file"), f"{path}: admin off loopback has a token_file")
+        check(str(admin.get("socket", "")).startswith("/"), f"{path}: admin API on a Unix socket")
+        check("listen" not in admin, f"{path}: no TCP admin listener")
+        export = cfg.get("tls", {}).get("ca", {}).get("export_dir", "")
+        check(export and not (socket_dir(cfg) + "/").startswith(export.rstrip("/") + "/"),
+              f"{path}: admin socket outside the agent's CA directory")
         check(cfg.get("egress", {}).get("block_private_addresses", True) is True,
               f"{path}: block_private_addresses stays on")
         check(port_of(cfg["metrics"]["listen"]) == 9464, f"{path}: metrics on 9464 (probes)")
@@ -85,6 +94,8 @@ def check_kubernetes(docs, cfg, where):
         return
 
     check(pod.get("securityContext", {}).get("runAsNonRoot") is True, f"{where}: pod runAsNonRoot")
+    check("fsGroup" not in pod.get("securityContext", {}),
+          f"{where}: no fsGroup (it would give the agent the group of airlock's volumes)")
     check(pod.get("automountServiceAccountToken") is False, f"{where}: no service account token")
     check(not pod.get("shareProcessNamespace"), f"{where}: no shared process namespace")
     check(not pod.get("hostNetwork") and not pod.get("hostPID"), f"{where}: no host namespaces")
@@ -131,6 +142,8 @@ def check_kubernetes(docs, cfg, where):
     pre = (airlock.get("lifecycle") or {}).get("preStop", {}).get("exec", {}).get("command", [])
     check(len(pre) > 1 and pre[0].endswith("airlock") and pre[1] == "revoke",
           f"{where}: preStop runs airlock revoke")
+    check(pre[2:] == ["--config", "/etc/airlock/airlock.yaml"],
+          f"{where}: preStop revoke finds the admin socket in the pod's config")
     drain = duration_s(cfg["proxy"].get("timeouts", {}).get("drain", "30s"))
     check(pod.get("terminationGracePeriodSeconds", 30) > drain, f"{where}: grace > drain ({drain}s)")
 
@@ -159,18 +172,44 @@ def check_kubernetes(docs, cfg, where):
     # The config the pod runs is the ConfigMap mounted at /etc/airlock.
     mounts = {m["mountPath"]: m["name"] for m in airlock.get("volumeMounts", [])}
     check("configMap" in volumes.get(mounts.get("/etc/airlock"), {}), f"{where}: config from a ConfigMap")
-    for path in [cfg["admin"].get("token_file", "")] + [
-            s["file"] for s in cfg.get("secrets", {}).values() if "file" in s]:
+    token = [cfg["admin"]["token_file"]] if "token_file" in cfg["admin"] else []
+    for path in token + [s["file"] for s in cfg.get("secrets", {}).values() if "file" in s]:
         mounted = [m for m in airlock.get("volumeMounts", [])
                    if path.startswith(m["mountPath"].rstrip("/") + "/")]
         check(mounted and "secret" in volumes.get(mounted[0]["name"], {}),
               f"{where}: {path} comes from a Secret volume mounted into airlock")
 
+    check_admin_socket(pod, airlock, volumes, cfg, metrics_port, where)
+
     policies = [d for d in docs if d.get("kind") == "NetworkPolicy"]
     check(policies and "Egress" in policies[0]["spec"].get("policyTypes", []),
           f"{where}: a NetworkPolicy restricts egress")
+    ingress_ports = {p.get("port") for rule in (policies[0]["spec"].get("ingress") or [])
+                     for p in rule.get("ports", [])} if policies else set()
+    check(ingress_ports == {metrics_port}, f"{where}: the NetworkPolicy admits metrics only")
     ann = deployments[0]["spec"]["template"]["metadata"].get("annotations", {})
     check(ann.get("prometheus.io/port") == str(metrics_port), f"{where}: scrape annotation port")
+
+
+def check_admin_socket(pod, airlock, volumes, cfg, metrics_port, where):
+    """The admin socket's directory is an in-memory emptyDir that only airlock mounts, and
+    no container offers a TCP port but airlock's metrics."""
+    sock_dir = socket_dir(cfg)
+    mounted = [m for m in airlock.get("volumeMounts", []) if m["mountPath"].rstrip("/") == sock_dir]
+    name = mounted[0]["name"] if mounted else None
+    vol = volumes.get(name, {})
+    check(mounted and not mounted[0].get("readOnly") and "emptyDir" in vol
+          and vol["emptyDir"].get("medium") == "Memory",
+          f"{where}: airlock mounts an in-memory emptyDir at {sock_dir} (admin socket)")
+    others = [c["name"] for c in pod.get("initContainers", []) + pod.get("containers", [])
+              if c is not airlock and any(m["name"] == name for m in c.get("volumeMounts", []))]
+    check(name and not others, f"{where}: the admin socket volume is mounted into airlock only"
+          + (f" (also: {', '.join(others)})" if others else ""))
+    ports = [(c["name"], p["containerPort"])
+             for c in pod.get("initContainers", []) + pod.get("containers", [])
+             for p in c.get("ports", [])]
+    check(ports == [("airlock", metrics_port)],
+          f"{where}: the only containerPort is airlock's metrics (no admin port 9901), got {ports}")
 
 
 def check_compose(path, cfg):
@@ -217,14 +256,32 @@ def check_compose(path, cfg):
         if "file" in s:
             check(s["file"].startswith("/run/secrets/"), f"compose: {s['file']} is a compose secret")
 
+    # The admin socket: an in-memory volume, airlock's own and 0700, mounted into airlock only.
+    sock_dir = socket_dir(cfg)
+    admin = [str(v).split(":")[0] for v in airlock.get("volumes", [])
+             if str(v).split(":")[1:2] == [sock_dir] and not str(v).endswith(":ro")]
+    opts = ((doc.get("volumes") or {}).get(admin[0] if admin else "") or {}).get("driver_opts", {})
+    o = set(str(opts.get("o", "")).split(","))
+    check(admin and opts.get("type") == "tmpfs" and {f"uid={AIRLOCK_UID}", "mode=0700"} <= o,
+          f"compose: airlock mounts a tmpfs volume of its own (uid {AIRLOCK_UID}, 0700) at {sock_dir}")
+    users = [n for n, svc in services.items() if svc is not airlock and any(
+        str(v).split(":")[0] == (admin[0] if admin else None) for v in svc.get("volumes", []))]
+    check(admin and not users, "compose: the admin socket volume is mounted into airlock only")
+    check(not any(str(p).endswith("9901") for svc in services.values()
+                  for p in svc.get("ports", []) + svc.get("expose", [])),
+          "compose: no admin port published or exposed")
 
-def check_dockerfile(path):
+
+def check_dockerfile(path, cfg):
     text = open(path, encoding="utf-8").read()
     runtime = text[text.rindex("\nFROM "):]  # the last stage is the default target
     check(re.search(r"^USER 65532:65532$", runtime, re.M), "Dockerfile: runtime USER 65532:65532")
     check("find / -xdev -perm /6000 -type f -exec chmod a-s {} +" in runtime, "Dockerfile: setuid bits stripped")
-    check(re.search(r"^VOLUME \[\"/run/airlock\"\]$", runtime, re.M), "Dockerfile: VOLUME /run/airlock")
-    check(re.search(r"^EXPOSE 3128 9901 9464$", runtime, re.M), "Dockerfile: EXPOSE 3128 9901 9464")
+    check(re.search(r'^VOLUME \["/run/airlock", "/run/airlock-admin"\]$', runtime, re.M),
+          "Dockerfile: VOLUME /run/airlock /run/airlock-admin")
+    check(f"install -d -o 65532 -g 65532 -m 0700 {socket_dir(cfg)} " in runtime,
+          f"Dockerfile: {socket_dir(cfg)} (image config's admin socket) owned by 65532, 0700")
+    check(re.search(r"^EXPOSE 3128 9464$", runtime, re.M), "Dockerfile: EXPOSE 3128 9464 (no admin port)")
     check(re.search(r"^HEALTHCHECK .*", runtime, re.M), "Dockerfile: HEALTHCHECK")
     check('ENTRYPOINT ["/usr/local/bin/airlock"]' in runtime, "Dockerfile: ENTRYPOINT airlock")
     check('CMD ["--config", "/etc/airlock/airlock.yaml"]' in runtime, "Dockerfile: CMD --config")
@@ -247,7 +304,7 @@ def main():
             os.path.join(deploy, "kubernetes/base/networkpolicy.yaml"))
         check_kubernetes(docs, configs["kubernetes/base/airlock.yaml"], "base (unrendered)")
     check_compose(os.path.join(deploy, "compose/docker-compose.yaml"), configs["compose/airlock.yaml"])
-    check_dockerfile(os.path.join(deploy, "Dockerfile"))
+    check_dockerfile(os.path.join(deploy, "Dockerfile"), configs["image/airlock.yaml"])
     passed = sum(ok for ok, _ in results)
     print(f"manifests: {passed} passed, {len(results) - passed} failed")
     return 0 if passed == len(results) else 1

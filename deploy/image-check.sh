@@ -265,10 +265,11 @@ image_checks() {
   expect "runtime image under 150 MB" test "$size" -lt 150000000
   expect "image user is 65532:65532" test "$(podman image inspect --format '{{.Config.User}}' "$img")" = 65532:65532
   expect "image stop signal is SIGTERM" test "$(podman image inspect --format '{{.Config.StopSignal}}' "$img")" = SIGTERM
-  expect "image declares the /run/airlock volume" bash -c \
-    "podman image inspect --format '{{json .Config.Volumes}}' '$img' | grep -q '\"/run/airlock\"'"
-  expect "image exposes 3128, 9901, 9464" bash -c "p=\$(podman image inspect --format '{{json .Config.ExposedPorts}}' '$img') \
-    && [[ \$p == *3128/tcp* && \$p == *9901/tcp* && \$p == *9464/tcp* ]]"
+  expect "image declares the /run/airlock and /run/airlock-admin volumes" bash -c \
+    "v=\$(podman image inspect --format '{{json .Config.Volumes}}' '$img') \
+    && [[ \$v == *'\"/run/airlock\"'* && \$v == *'\"/run/airlock-admin\"'* ]]"
+  expect "image exposes 3128 and 9464, no admin port" bash -c "p=\$(podman image inspect --format '{{json .Config.ExposedPorts}}' '$img') \
+    && [[ \$p == *3128/tcp* && \$p == *9464/tcp* && \$p != *9901/tcp* ]]"
   expect "image healthcheck runs airlock-healthcheck /healthz" bash -c \
     "podman image inspect --format '{{json .HealthCheck}}' '$img' | grep -q 'airlock-healthcheck\",\"/healthz'"
   local i
@@ -312,9 +313,14 @@ run_checks() {
   expect "/tmp is a writable tmpfs" timeout 30 podman exec "$c" bash -c 'echo x >/tmp/x'
   expect_not "the 1 MiB secret arena is locked (no 'NOT fully protected' in the log)" \
     bash -c "timeout 30 podman logs '$c' 2>&1 | grep -q 'NOT fully protected'"
-  # block_private_addresses: a loopback target (the container's own admin port) is refused.
+  # block_private_addresses: a loopback target (the container's own metrics port) is refused.
   expect "the default config refuses a loopback target (403)" test \
-    "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -x "http://127.0.0.1:$pp" http://127.0.0.1:9901/v1/status)" = 403
+    "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -x "http://127.0.0.1:$pp" http://127.0.0.1:9464/metrics)" = 403
+  # The admin API: a socket in the /run/airlock-admin volume, which took the image's 65532:0700.
+  expect "admin socket directory is 65532's, 0700; the socket 0600" test \
+    "$(timeout 30 podman exec "$c" stat -c %u:%a /run/airlock-admin /run/airlock-admin/admin.sock | xargs)" = "65532:700 65532:600"
+  expect "airlock revoke --config over the socket (podman exec, as 65532)" \
+    timeout 30 podman exec "$c" /usr/local/bin/airlock revoke --config /etc/airlock/airlock.yaml
   expect "podman stop (SIGTERM): exits 0" stop_exits_0 "$c"
   timeout 30 podman rm -f "$c" >/dev/null 2>&1
 }
@@ -322,8 +328,8 @@ run_checks() {
 # ---- proxy: --network host, so the upstreams can be on the host's 127.0.0.1 and nowhere else.
 proxy_checks() {
   echo "== proxy (--network host, upstreams on 127.0.0.1)"
-  local c="al-proxy-$$" v="al-ca-$$" d="$tmp/proxy" pp ap mp up tp
-  pp=$(free_port) ap=$(free_port) mp=$(free_port) up=$(free_port) tp=$(free_port)
+  local c="al-proxy-$$" v="al-ca-$$" d="$tmp/proxy" pp mp up tp
+  pp=$(free_port) mp=$(free_port) up=$(free_port) tp=$(free_port)
   mkdir -p "$d/www" "$d/secrets"
   echo upstream-ok >"$d/www/ok"
   printf 'sk-image-check-not-a-real-key\n' >"$d/secrets/anthropic"
@@ -353,7 +359,7 @@ EOF
   pids+=($!)
   cat >"$d/airlock.yaml" <<EOF
 proxy: { listen: "127.0.0.1:$pp", workers: 1, timeouts: { drain: 10s } }
-admin: { listen: "127.0.0.1:$ap" }
+admin: { socket: /run/airlock-admin/admin.sock }
 metrics: { listen: "127.0.0.1:$mp" }
 tls:
   ca: { export_dir: /run/airlock }
@@ -407,6 +413,9 @@ EOF
   expect "HTTPS through airlock: client trusts the exported ca.pem, upstream gets the credential" bash -c \
     "curl -sf --max-time 10 --cacert '$mnt/ca.pem' -x 'http://127.0.0.1:$pp' -H 'x-api-key: placeholder' \
       'https://upstream.test:$tp/v1' | grep -qx 'x-api-key=sk-image-check-not-a-real-key'"
+  expect "airlock revoke --config over the socket (podman exec, as 65532)" \
+    timeout 30 podman exec "$c" /usr/local/bin/airlock revoke --config /etc/airlock/airlock.yaml
+  expect "/readyz 503 after revoke" status_is "$mp" /readyz 503
   expect "podman stop (SIGTERM): exits 0" stop_exits_0 "$c"
   expect_not "the secret value is not in the logs" bash -c \
     "timeout 30 podman logs '$c' 2>&1 | grep -q sk-image-check-not-a-real-key"
@@ -456,6 +465,9 @@ compose_checks() {
   if ! timeout 30 podman exec "$a" grep -q ' /run/airlock tmpfs ' /proc/mounts; then
     skipped+=("compose: the airlock-ca tmpfs (podman-compose ignores volumes' driver_opts)")
   fi
+  if ! timeout 30 podman exec "$a" grep -q ' /run/airlock-admin tmpfs ' /proc/mounts; then
+    skipped+=("compose: the airlock-admin-socket tmpfs (podman-compose ignores volumes' driver_opts)")
+  fi
   expect "agent is running" wait_for 20 bash -c "[ \"\$(podman inspect --format '{{.State.Status}}' '$g')\" = running ]"
   # shellcheck disable=SC2016 # expanded by the shell in the container
   expect "agent sees ca.env and ca-bundle.pem, read-only" timeout 30 podman exec "$g" bash -c \
@@ -466,6 +478,11 @@ compose_checks() {
     '! awk "NR > 1 && \$2 == \"00000000\"" /proc/net/route | grep -q .'
   expect "agent runs as 1000, airlock as 65532" test \
     "$(timeout 30 podman exec "$g" id -u):$(timeout 30 podman exec "$a" id -u)" = 1000:65532
+  expect "admin socket directory is 65532's, 0700" test \
+    "$(timeout 30 podman exec "$a" stat -c %u:%a /run/airlock-admin)" = 65532:700
+  expect_not "the agent has no admin socket" timeout 30 podman exec "$g" test -e /run/airlock-admin/admin.sock
+  expect "airlock revoke --config (docker compose exec airlock ...)" \
+    timeout 30 podman exec "$a" /usr/local/bin/airlock revoke --config /etc/airlock/airlock.yaml
   expect "podman stop airlock (SIGTERM, stop_grace_period 45 s): exits 0" stop_exits_0 "$a"
   expect "podman-compose down" "${pc[@]}" down -t 45
 }
