@@ -182,7 +182,7 @@ TEST_F(control_attack_test, UnauthenticatedCallersCannotPinTheControlListeners) 
   }
   std::this_thread::sleep_for(300ms);
   // The orchestrator over the socket, and over TCP with its token; the kubelet's probe.
-  auto r = over_socket({}, "/v1/status");
+  auto r = over_socket({"-H", std::string("Authorization: Bearer ") + admin_token}, "/v1/status");
   EXPECT_EQ(r.status, 200) << r.body;
   r = over_tcp({"-X", "PUT", "--data-binary", api_key}, "/v1/secrets/key");
   EXPECT_EQ(r.status, 200) << r.body;
