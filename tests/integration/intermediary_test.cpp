@@ -17,8 +17,11 @@ namespace {
 using strings = std::vector<std::string>;
 
 const std::string anthropic_secret = "  anthropic: { env: ANTHROPIC_KEY }\n";
-const std::string localhost_rule =
-    "  - { host: localhost, headers: { x-api-key: \"{{anthropic}}\" } }\n";
+// A rule without port: means 443; the test upstreams listen on free ports.
+std::string localhost_rule(std::uint16_t port) {
+  return "  - { host: localhost, port: " + std::to_string(port) +
+         ", headers: { x-api-key: \"{{anthropic}}\" } }\n";
+}
 
 class intermediary_test : public intercept_test {
  protected:
@@ -49,7 +52,7 @@ class intermediary_test : public intercept_test {
 
 TEST_F(intermediary_test, ReflectingMethodsToACredentialHostAreRefusedAndNeverSent) {
   auto up = start_upstream();  // answers every request with the head it received
-  start_intercepting(anthropic_secret, localhost_rule, {{"ANTHROPIC_KEY", api_key}});
+  start_intercepting(anthropic_secret, localhost_rule(up->port()), {{"ANTHROPIC_KEY", api_key}});
   const std::string host = "localhost:" + std::to_string(up->port());
 
   // Beside the attack: an ordinary request is injected, and this upstream reflects it.
@@ -108,7 +111,8 @@ TEST_F(intermediary_test, ReflectingMethodsOnAReverseRouteAreRefused) {
 TEST_F(intermediary_test, MaxForwardsEndsOptionsAndTraceAtAirlock) {
   recording_server up;
   auto up_tls = start_upstream();
-  start_intercepting(anthropic_secret, localhost_rule, {{"ANTHROPIC_KEY", api_key}});
+  start_intercepting(anthropic_secret, localhost_rule(up_tls->port()),
+                     {{"ANTHROPIC_KEY", api_key}});
   const std::string a = up.authority();
 
   // Elsewhere than a credential host TRACE is relayed, one hop less.

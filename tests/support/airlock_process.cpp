@@ -19,9 +19,15 @@ std::vector<std::string> env_entries(const std::map<std::string, std::string>& e
   return out;
 }
 
+// A socket directory of its own per airlock started here: a test may run two at once.
 airlock_settings with_socket(const std::filesystem::path& dir, airlock_settings settings) {
   if (settings.admin_socket.empty()) {
-    settings.admin_socket = (dir / "admin" / "admin.sock").string();
+    std::filesystem::path sub = dir / "admin";
+    for (int i = 2; std::filesystem::exists(sub); ++i) {
+      sub = dir / ("admin-" + std::to_string(i));
+    }
+    std::filesystem::create_directories(sub);
+    settings.admin_socket = (sub / "admin.sock").string();
   }
   return settings;
 }
@@ -113,7 +119,11 @@ airlock_process::airlock_process(const std::filesystem::path& dir, const airlock
     if (end != std::string::npos) {
       port_ = static_cast<std::uint16_t>(std::stoul(out.substr(at + banner.size())));
       admin_port_ = port_after(out, "admin listening on 127.0.0.1:");
-      admin_socket_ = with_socket(dir, settings).admin_socket;
+      static constexpr std::string_view socket_label = "admin listening on unix:";
+      if (const auto s = out.find(socket_label); s != std::string::npos) {
+        const auto from = s + socket_label.size();
+        admin_socket_ = out.substr(from, out.find('\n', from) - from);
+      }
       metrics_port_ = port_after(out, "metrics listening on 127.0.0.1:");
       return;
     }
