@@ -193,6 +193,37 @@ TEST_F(ca_rotation_test, a_failed_export_leaves_everything_as_it_was) {
   EXPECT_EQ(retry_at, issued + 61s + retry_delay(1h));
 }
 
+TEST_F(ca_rotation_test, the_renewal_thread_renews_while_workers_mint) {
+  // A first CA of 3 s is due at 2 s; its successor lives an hour.
+  auto initial = workspace_ca::generate(3s, &scope_);
+  leaf_cache leaves(initial, 8);
+  ca_rotation rotation(std::move(initial), leaves, settings(1h));
+  rotation.export_files();
+  const auto first_expiry = rotation.expiry_unix_seconds();
+  rotation.start();
+  std::atomic<int> failures{0};
+  std::vector<std::thread> workers;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  for (int w = 0; w < 2; ++w) {
+    workers.emplace_back([&] {
+      while (rotation.renewals() == 0 && std::chrono::steady_clock::now() < deadline) {
+        if (!leaves.server_context("api.example.com")) {
+          failures.fetch_add(1);
+        }
+        std::this_thread::sleep_for(1ms);
+      }
+    });
+  }
+  for (auto& t : workers) {
+    t.join();
+  }
+  rotation.stop();
+  EXPECT_EQ(rotation.renewals(), 1u);
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_GT(rotation.expiry_unix_seconds(), first_expiry + 3000);
+  EXPECT_EQ(pem_blocks(exported()), 2u);
+}
+
 TEST(leaf_cache_replace, workers_minting_during_renewals_only_get_current_leaves) {
   const auto first = workspace_ca::generate(1h);
   leaf_cache cache(first, 16);
