@@ -13,6 +13,9 @@ namespace airlock::config {
 
 namespace {
 
+constexpr duration min_ca_lifetime = std::chrono::seconds(5);
+constexpr duration max_ca_lifetime = std::chrono::hours(720);
+
 bool is_tchar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
          std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
@@ -152,7 +155,7 @@ request_match read_match(const reader& r, const YAML::Node& node, const std::str
 void read_tls(const reader& r, const YAML::Node& node, tls_config& out) {
   r.expect_map(node, "tls", {"ca", "upstream"});
   if (const auto ca = node["ca"]) {
-    r.expect_map(ca, "tls.ca", {"cert_file", "key_file", "export_dir"});
+    r.expect_map(ca, "tls.ca", {"cert_file", "key_file", "export_dir", "lifetime"});
     if (ca["cert_file"]) {
       out.ca_cert_file = r.scalar(ca["cert_file"], "tls.ca.cert_file");
     }
@@ -164,6 +167,18 @@ void read_tls(const reader& r, const YAML::Node& node, tls_config& out) {
     }
     if (ca["export_dir"]) {
       out.export_dir = r.scalar(ca["export_dir"], "tls.ca.export_dir");
+    }
+    if (const auto lifetime = ca["lifetime"]) {
+      if (!out.ca_cert_file.empty()) {
+        r.fail(lifetime,
+               "tls.ca.lifetime: only the ephemeral CA is renewed; a CA from "
+               "cert_file is used as given");
+      }
+      out.ca_lifetime = r.time(lifetime, "tls.ca.lifetime");
+      // Seconds are for tests of the renewal; certificate times have one-second steps.
+      if (out.ca_lifetime < min_ca_lifetime || out.ca_lifetime > max_ca_lifetime) {
+        r.fail(lifetime, "tls.ca.lifetime: must be between 5s and 720h");
+      }
     }
   }
   if (const auto upstream = node["upstream"]) {

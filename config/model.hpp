@@ -69,7 +69,9 @@ struct tls_config {
   std::string ca_cert_file;  // both empty: an ephemeral CA generated at start
   std::string ca_key_file;
   std::string export_dir = "/run/airlock";  // ca.pem, ca-bundle.pem, ca.env for the agent
-  std::string upstream_ca_file;             // extra upstream trust; the system store always
+  // The ephemeral CA's validity; it is renewed at two thirds of it.
+  duration ca_lifetime{std::chrono::hours(7 * 24)};
+  std::string upstream_ca_file;  // extra upstream trust; the system store always
 };
 
 // The admin API: secrets pushed, status, revoke. A Unix domain socket by default, in a

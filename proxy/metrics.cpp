@@ -198,6 +198,12 @@ std::string metrics::render(const sources& from) const {
                           static_cast<double>(t->leaves.hits())));
     out.push_back(gauge("airlock_leaf_cache_entries", "Leaf certificates cached",
                         static_cast<double>(t->leaves.size())));
+    out.push_back(gauge("airlock_ca_expiry_timestamp_seconds",
+                        "When the workspace CA that signs leaves now expires (Unix time)",
+                        static_cast<double>(t->ca.expiry_unix_seconds())));
+    out.push_back(counter("airlock_ca_renewals_total",
+                          "Workspace CA renewals since start (each at 2/3 of its lifetime)",
+                          static_cast<double>(t->ca.renewals())));
   }
   if (const secrets::store* st = from.secrets) {
     const secrets::phase now = st->current_phase();

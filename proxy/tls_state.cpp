@@ -3,8 +3,12 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <chrono>
 #include <stdexcept>
 #include <string>
+#include <vector>
+
+#include <spdlog/spdlog.h>
 
 namespace airlock::proxy {
 
@@ -51,15 +55,37 @@ ssl::context make_upstream_context(const config::tls_config& cfg) {
   return ctx;
 }
 
-tls_state::tls_state(intercept::workspace_ca ca_in, const config::config& cfg)
-    : ca(std::move(ca_in)), leaves(ca), upstream(make_upstream_context(cfg.tls)) {}
+tls_state::tls_state(intercept::workspace_ca ca_in, intercept::ca_rotation::settings rotation,
+                     const config::config& cfg)
+    : leaves(ca_in),
+      ca(std::move(ca_in), leaves, std::move(rotation)),
+      upstream(make_upstream_context(cfg.tls)) {}
 
 std::unique_ptr<tls_state> make_tls_state(const config::config& cfg) {
-  auto ca = cfg.tls.ca_cert_file.empty()
-                ? intercept::workspace_ca::generate()
+  // Only hosts with a credential rule are intercepted (tunnel.cpp, forward.cpp), so those
+  // are all the names a leaf is ever minted for.
+  std::vector<std::string> hosts;
+  for (const auto& rule : cfg.credentials) {
+    hosts.push_back(rule.match.host);
+  }
+  intercept::ca_rotation::settings rotation;
+  rotation.renews = cfg.tls.ca_cert_file.empty();
+  rotation.lifetime = std::chrono::duration_cast<std::chrono::seconds>(cfg.tls.ca_lifetime);
+  rotation.scope = intercept::scope_for_hosts(hosts);
+  rotation.export_dir = cfg.tls.export_dir;
+  auto ca = rotation.renews
+                ? intercept::workspace_ca::generate(rotation.lifetime, &rotation.scope)
                 : intercept::workspace_ca::load(cfg.tls.ca_cert_file, cfg.tls.ca_key_file);
-  auto state = std::make_unique<tls_state>(std::move(ca), cfg);
-  state->ca.export_to(cfg.tls.export_dir);
+  if (!rotation.renews && !ca.has_name_constraints()) {
+    spdlog::warn(
+        "tls.ca.cert_file {}: the CA has no name constraints, so its key can sign for any site "
+        "the agent visits; guard it like a credential (the ephemeral CA is limited to the "
+        "credential rules' hosts)",
+        cfg.tls.ca_cert_file);
+  }
+  auto state = std::make_unique<tls_state>(std::move(ca), std::move(rotation), cfg);
+  state->ca.export_files();
+  state->ca.start();
   return state;
 }
 

@@ -1,14 +1,15 @@
 #pragma once
-// What interception needs, shared by every worker: the workspace CA and its leaf
-// cache and the one client-side SSL context for upstreams (trust store loaded once).
-// Built once at start; the leaf cache locks internally, everything else is read-only
-// afterwards.
+// What interception needs, shared by every worker: the workspace CA (renewed in the
+// background, see ca_rotation.hpp) and its leaf cache, and the one client-side SSL context
+// for upstreams (trust store loaded once). Built once at start; the leaf cache and the
+// rotation lock internally, everything else is read-only afterwards.
 
 #include <memory>
 #include <string>
 #include <string_view>
 
 #include "config/model.hpp"
+#include "proxy/intercept/ca_rotation.hpp"
 #include "proxy/intercept/leaf_cache.hpp"
 #include "proxy/intercept/workspace_ca.hpp"
 #include "proxy/stream.hpp"
@@ -20,10 +21,11 @@ namespace airlock::proxy {
 namespace ssl = asio::ssl;
 
 struct tls_state {
-  tls_state(intercept::workspace_ca ca_in, const config::config& cfg);
+  tls_state(intercept::workspace_ca ca_in, intercept::ca_rotation::settings rotation,
+            const config::config& cfg);
 
-  intercept::workspace_ca ca;
   intercept::leaf_cache leaves;
+  intercept::ca_rotation ca;  // after leaves: its thread stops before the cache goes
   ssl::context upstream;
 };
 
@@ -31,8 +33,9 @@ struct tls_state {
 // verification, TLS 1.2+, HTTP/1.1 by ALPN. Throws naming what failed (start-up only).
 ssl::context make_upstream_context(const config::tls_config& cfg);
 
-// Loads or generates the CA, exports it for the agent, builds the upstream context
-// and loads the secrets. Throws (start-up only) with a message naming what failed.
+// Loads or generates the CA (an ephemeral one constrained to the credential rules' hosts),
+// exports it for the agent, starts its renewal and builds the upstream context. Throws
+// (start-up only) with a message naming what failed.
 std::unique_ptr<tls_state> make_tls_state(const config::config& cfg);
 
 // Prepares an upstream TLS connection to host: SNI (names only) and certificate name

@@ -2,6 +2,8 @@
 // Ready server SSL_CTXs for intercepted hosts, one per host, minted on first use and kept in
 // a bounded LRU. Shared by all workers (one mutex; a hit holds it for a hash lookup and a
 // list splice). Minting runs outside the lock, so a slow mint never stalls other hosts.
+// replace_ca() swaps the signing CA at a renewal: from then on every context handed out is
+// minted by the new CA, including those whose mint had started before the swap.
 //
 // Cost, measured by leaf_cache_scale_test (g++ 12 -O2/-O3, OpenSSL 3.0.19, 2-core x86-64):
 // one miss takes 0.6-1.0 ms on average over 1000 mints: about 400 us is X509_set_pubkey
@@ -52,8 +54,16 @@ class leaf_cache {
   std::size_t size() const;
   std::size_t capacity() const noexcept { return capacity_; }
 
-  // The key every leaf is signed for (tests compare it across hosts).
-  EVP_PKEY* leaf_key() const { return minter_.leaf_key(); }
+  // From now on mint from ca, sending chain_cert after each leaf (see leaf_minter), and drop
+  // every cached context (connections already using one keep it). Builds the new minter
+  // before touching the cache: on a throw (ca_error) nothing has changed.
+  void replace_ca(const workspace_ca& ca, X509* chain_cert = nullptr);
+
+  // The key every leaf is signed for (tests compare it across hosts); valid until the next
+  // replace_ca().
+  EVP_PKEY* leaf_key() const { return current()->leaf_key(); }
+  // The CA that signs the leaves now; valid until the next replace_ca().
+  X509* signing_ca() const { return current()->ca_cert(); }
 
  private:
   struct entry {
@@ -62,13 +72,20 @@ class leaf_cache {
   };
   using lru_list = std::list<entry>;
 
-  std::shared_ptr<SSL_CTX> lookup(const std::string& name);
-  std::shared_ptr<SSL_CTX> insert(std::string name, std::shared_ptr<SSL_CTX> ctx);
+  using minter_ptr = std::shared_ptr<const leaf_minter>;
 
-  const leaf_minter minter_;
+  minter_ptr current() const;
+  // The cached context for name, or nullptr and the minter to mint it with.
+  std::shared_ptr<SSL_CTX> lookup(const std::string& name, minter_ptr& minter);
+  // Caches ctx unless `by` is no longer the current minter (a renewal came between): then
+  // nullptr, and the caller mints again.
+  std::shared_ptr<SSL_CTX> insert(std::string name, std::shared_ptr<SSL_CTX> ctx,
+                                  const leaf_minter* by);
+
   const std::size_t capacity_;
   mutable std::mutex mutex_;
-  lru_list lru_;  // most recently used first; guarded by mutex_
+  minter_ptr minter_;  // guarded by mutex_
+  lru_list lru_;       // most recently used first; guarded by mutex_
   // Keys view the host strings inside lru_ nodes, which never move. Guarded by mutex_.
   std::unordered_map<std::string_view, lru_list::iterator> index_;
   std::atomic<std::uint64_t> hits_{0};

@@ -31,6 +31,11 @@ bool is_name_char(char c) {
          c == ':';
 }
 
+bool is_address(const std::string& name) {
+  unsigned char ip[16];
+  return inet_pton(AF_INET, name.c_str(), ip) == 1 || inet_pton(AF_INET6, name.c_str(), ip) == 1;
+}
+
 // subjectAltName for name: iPAddress when it is an IPv4 or IPv6 literal (clients check IP
 // SANs, not DNS ones, for literal addresses), otherwise dNSName.
 general_names_ptr make_san(const std::string& name) {
@@ -122,11 +127,19 @@ int select_http11_alpn(SSL* /*ssl*/, const unsigned char** out, unsigned char* o
   return SSL_TLSEXT_ERR_NOACK;
 }
 
-leaf_minter::leaf_minter(const workspace_ca& ca) : ca_not_after_(ca.not_after()) {
-  if (X509_up_ref(ca.cert()) != 1 || EVP_PKEY_up_ref(ca.key()) != 1) {
+leaf_minter::leaf_minter(const workspace_ca& ca, X509* chain_cert) : ca_not_after_(ca.not_after()) {
+  X509* chain = chain_cert != nullptr ? chain_cert : ca.cert();
+  if (X509_up_ref(ca.cert()) != 1) {
     throw ca_error("leaf minter: cannot reference the CA: " + take_openssl_error());
   }
   ca_cert_.reset(ca.cert());
+  if (X509_up_ref(chain) != 1) {
+    throw ca_error("leaf minter: cannot reference the chain: " + take_openssl_error());
+  }
+  chain_cert_.reset(chain);
+  if (EVP_PKEY_up_ref(ca.key()) != 1) {
+    throw ca_error("leaf minter: cannot reference the CA key: " + take_openssl_error());
+  }
   ca_key_.reset(ca.key());
   leaf_key_ = generate_p256_key();
   if (!leaf_key_) {
@@ -160,16 +173,21 @@ x509_ptr leaf_minter::make_leaf(const std::string& name) const {
     return nullptr;
   }
   X509* c = cert.get();
+  // An address goes in the SAN only, with an empty subject (the SAN is then critical, RFC
+  // 5280 4.2.1.6): OpenSSL holds a dotted CN like "127.0.0.1" to the CA's DNS name
+  // constraints, which no address satisfies.
+  const bool address = is_address(name);
   const std::string_view cn = std::string_view(name).substr(0, max_common_name);
   // X509_set_pubkey is over half the mint (OpenSSL 3.0 encodes provider keys through its
   // generic encoder, ~400 us). A deprecated EC_KEY-based key would take 11 us; not worth
   // deprecated API for a once-per-host cost.
   if (X509_set_version(c, X509_VERSION_3) != 1 || !set_random_serial(c) ||
       !set_validity(c, now - std::chrono::hours(1), not_after) ||
-      !add_name_entry(X509_get_subject_name(c), "CN", cn) ||
+      (!address && !add_name_entry(X509_get_subject_name(c), "CN", cn)) ||
       X509_set_issuer_name(c, X509_get_subject_name(ca_cert_.get())) != 1 ||
       X509_set_pubkey(c, leaf_key_.get()) != 1 ||
-      X509_add1_ext_i2d(c, NID_subject_alt_name, san.get(), 0, X509V3_ADD_DEFAULT) != 1) {
+      X509_add1_ext_i2d(c, NID_subject_alt_name, san.get(), address ? 1 : 0, X509V3_ADD_DEFAULT) !=
+          1) {
     return nullptr;
   }
   for (const auto* ext : {&basic_constraints_, &key_usage_, &extended_key_usage_, &subject_key_id_,
@@ -200,7 +218,7 @@ ssl_ctx_ptr leaf_minter::make_context(X509* leaf) const {
       SSL_CTX_set_cipher_list(c, tls12_ciphers) != 1 ||
       SSL_CTX_set1_groups_list(c, "X25519:P-256:P-384") != 1 ||
       SSL_CTX_use_certificate(c, leaf) != 1 || SSL_CTX_use_PrivateKey(c, leaf_key_.get()) != 1 ||
-      SSL_CTX_add1_chain_cert(c, ca_cert_.get()) != 1) {
+      SSL_CTX_add1_chain_cert(c, chain_cert_.get()) != 1) {
     return nullptr;
   }
   // No resumption: a session cache per context would multiply memory by the cache size, and

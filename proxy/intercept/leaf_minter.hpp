@@ -22,23 +22,28 @@ std::optional<std::string> leaf_name(std::string_view host);
 class leaf_minter {
  public:
   // Takes its own references to ca's certificate and key, so the minter and the contexts it
-  // made may outlive `ca`. Throws ca_error when the leaf key or the shared extensions cannot
-  // be built.
-  explicit leaf_minter(const workspace_ca& ca);
+  // made may outlive `ca`. chain_cert is what the contexts send after the leaf: ca's own
+  // certificate when null, or during a renewal's overlap ca cross-signed by its predecessor
+  // (so clients that trust only the predecessor still build a path). Throws ca_error when
+  // the leaf key or the shared extensions cannot be built.
+  explicit leaf_minter(const workspace_ca& ca, X509* chain_cert = nullptr);
 
   // A server SSL_CTX presenting a fresh leaf for `name` (a leaf_name() result) followed by
-  // the CA certificate: TLS 1.2 minimum, ECDHE only, ALPN http/1.1 only, no resumption.
+  // the chain certificate: TLS 1.2 minimum, ECDHE only, ALPN http/1.1 only, no resumption.
   // nullptr on any OpenSSL or allocation failure; the error queue is left empty.
   std::shared_ptr<SSL_CTX> mint(const std::string& name) const noexcept;
 
   // The key every leaf is signed for.
   EVP_PKEY* leaf_key() const { return leaf_key_.get(); }
+  // The CA that signs the leaves.
+  X509* ca_cert() const { return ca_cert_.get(); }
 
  private:
   x509_ptr make_leaf(const std::string& name) const;
   ssl_ctx_ptr make_context(X509* leaf) const;
 
   x509_ptr ca_cert_;
+  x509_ptr chain_cert_;
   pkey_ptr ca_key_;
   workspace_ca::time_point ca_not_after_;
   pkey_ptr leaf_key_;

@@ -1,5 +1,8 @@
 #include "proxy/intercept/workspace_ca.hpp"
 
+#include <algorithm>
+#include <vector>
+
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
@@ -84,11 +87,11 @@ void require_supported_key(EVP_PKEY* key, const std::string& file) {
 
 }  // namespace
 
-workspace_ca::workspace_ca(x509_ptr cert, pkey_ptr key, time_point not_after)
-    : cert_(std::move(cert)), key_(std::move(key)), not_after_(not_after) {}
+workspace_ca::workspace_ca(x509_ptr cert, pkey_ptr key, time_point not_after, time_point issued_at)
+    : cert_(std::move(cert)), key_(std::move(key)), not_after_(not_after), issued_at_(issued_at) {}
 
-workspace_ca workspace_ca::generate(std::chrono::hours validity) {
-  if (validity <= std::chrono::hours(0)) {
+workspace_ca workspace_ca::generate(std::chrono::seconds validity, const ca_scope* scope) {
+  if (validity <= std::chrono::seconds(0)) {
     throw ca_error("workspace CA: validity must be positive");
   }
   const auto fail = [](const char* step) {
@@ -114,12 +117,16 @@ workspace_ca workspace_ca::generate(std::chrono::hours validity) {
       X509_set_issuer_name(cert.get(), name) != 1 || X509_set_pubkey(cert.get(), key.get()) != 1) {
     throw fail("fill in the certificate");
   }
-  // pathlen:0 because this CA only ever signs leaves; a leaked leaf cannot become a CA.
-  const x509_ext_ptr exts[] = {
-      make_ext(NID_basic_constraints, "critical,CA:TRUE,pathlen:0"),
-      make_ext(NID_key_usage, "critical,keyCertSign,cRLSign"),
-      make_subject_key_id_ext(key_identifier(key.get())),
-  };
+  // pathlen:1 leaves room for exactly one intermediate: this CA's successor, cross-signed at
+  // a renewal (leaves are CA:FALSE, so a leaked leaf still cannot sign). The name
+  // constraints bind every certificate below, the cross-signed successor included.
+  std::vector<x509_ext_ptr> exts;
+  exts.push_back(make_ext(NID_basic_constraints, "critical,CA:TRUE,pathlen:1"));
+  exts.push_back(make_ext(NID_key_usage, "critical,keyCertSign,cRLSign"));
+  exts.push_back(make_subject_key_id_ext(key_identifier(key.get())));
+  if (scope != nullptr) {
+    exts.push_back(make_name_constraints_ext(*scope));
+  }
   for (const auto& ext : exts) {
     if (!ext || X509_add_ext(cert.get(), ext.get(), -1) != 1) {
       throw fail("add the extensions");
@@ -128,9 +135,49 @@ workspace_ca workspace_ca::generate(std::chrono::hours validity) {
   if (X509_sign(cert.get(), key.get(), EVP_sha256()) <= 0) {
     throw fail("sign the certificate");
   }
+  // Parses the extensions before any worker shares the certificate (see leaf_minter.cpp).
+  X509_check_purpose(cert.get(), -1, 0);
   // Read back what was encoded (whole seconds) so not_after() matches the certificate.
   const auto encoded = to_system_time(X509_get0_notAfter(cert.get()));
-  return workspace_ca(std::move(cert), std::move(key), encoded.value_or(not_after));
+  return workspace_ca(std::move(cert), std::move(key), encoded.value_or(not_after), now);
+}
+
+x509_ptr workspace_ca::cross_sign(const workspace_ca& successor) const {
+  const auto fail = [](const char* step) {
+    return ca_error(std::string("workspace CA: cannot ") + step +
+                    " the cross-signed successor: " + take_openssl_error());
+  };
+  X509* from = successor.cert();
+  x509_ptr cert(X509_new());
+  if (!cert) {
+    throw fail("allocate");
+  }
+  X509* c = cert.get();
+  const auto now = std::chrono::system_clock::now();
+  const auto issuer_id = key_identifier(key_.get());
+  const x509_ext_ptr akid = make_authority_key_id_ext(issuer_id);
+  if (X509_set_version(c, X509_VERSION_3) != 1 || !set_random_serial(c) ||
+      !set_validity(c, now - std::chrono::hours(1), std::min(not_after_, successor.not_after())) ||
+      X509_set_subject_name(c, X509_get_subject_name(from)) != 1 ||
+      X509_set_issuer_name(c, X509_get_subject_name(cert_.get())) != 1 ||
+      X509_set_pubkey(c, X509_get0_pubkey(from)) != 1 || issuer_id.empty() || !akid) {
+    throw fail("fill in");
+  }
+  // The successor's own extensions (CA, key usage, key id, name constraints) carry over.
+  for (int i = 0; i < X509_get_ext_count(from); ++i) {
+    X509_EXTENSION* ext = X509_get_ext(from, i);
+    if (OBJ_obj2nid(X509_EXTENSION_get_object(ext)) == NID_authority_key_identifier) {
+      continue;  // names the successor's own key; this issuer's goes in below
+    }
+    if (X509_add_ext(c, ext, -1) != 1) {
+      throw fail("copy the extensions of");
+    }
+  }
+  if (X509_add_ext(c, akid.get(), -1) != 1 || X509_sign(c, key_.get(), EVP_sha256()) <= 0) {
+    throw fail("sign");
+  }
+  X509_check_purpose(c, -1, 0);
+  return cert;
 }
 
 workspace_ca workspace_ca::load(const std::string& cert_file, const std::string& key_file) {
@@ -164,13 +211,25 @@ workspace_ca workspace_ca::load(const std::string& cert_file, const std::string&
     ERR_clear_error();
     throw ca_error("CA key " + key_file + ": does not match the certificate in " + cert_file);
   }
-  return workspace_ca(std::move(cert), std::move(key), *not_after);
+  const auto not_before = to_system_time(X509_get0_notBefore(cert.get()));
+  return workspace_ca(std::move(cert), std::move(key), *not_after,
+                      not_before.value_or(std::chrono::system_clock::now()));
 }
 
 std::string workspace_ca::cert_pem() const {
+  X509* const one[] = {cert_.get()};
+  return certs_pem(one);
+}
+
+std::string certs_pem(std::span<X509* const> certs) {
   bio_ptr bio(BIO_new(BIO_s_mem()));
-  if (!bio || PEM_write_bio_X509(bio.get(), cert_.get()) != 1) {
+  if (!bio) {
     throw ca_error("workspace CA: cannot encode the certificate: " + take_openssl_error());
+  }
+  for (X509* cert : certs) {
+    if (PEM_write_bio_X509(bio.get(), cert) != 1) {
+      throw ca_error("workspace CA: cannot encode the certificate: " + take_openssl_error());
+    }
   }
   char* data = nullptr;
   const long len = BIO_get_mem_data(bio.get(), &data);

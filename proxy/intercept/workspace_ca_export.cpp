@@ -1,4 +1,5 @@
-// workspace_ca::export_to: the files through which the agent's tools come to trust the CA.
+// workspace_ca::export_to and export_cas: the files through which the agent's tools come to trust
+// the CA.
 
 #include <filesystem>
 #include <system_error>
@@ -66,10 +67,16 @@ fs::path prepare_dir(const std::string& dir) {
 }  // namespace
 
 void workspace_ca::export_to(const std::string& dir, const std::string& system_bundle) const {
+  X509* const one[] = {cert_.get()};
+  export_cas(dir, one, system_bundle);
+}
+
+void export_cas(const std::string& dir, std::span<X509* const> certs,
+                const std::string& system_bundle) {
   const fs::path out = prepare_dir(dir);
   const std::string ca_path = (out / "ca.pem").string();
   const std::string bundle_path = (out / "ca-bundle.pem").string();
-  const std::string ca_text = cert_pem();
+  const std::string ca_text = certs_pem(certs);
 
   std::string bundle;
   std::error_code ec;

@@ -76,7 +76,7 @@ TEST(workspace_ca_generate, has_the_promised_subject_and_extensions) {
 
   const std::uint32_t flags = X509_get_extension_flags(cert);
   EXPECT_NE(flags & EXFLAG_CA, 0u);
-  EXPECT_EQ(X509_get_pathlen(cert), 0);
+  EXPECT_EQ(X509_get_pathlen(cert), 1);  // room for its cross-signed successor only
   EXPECT_EQ(X509_get_key_usage(cert), static_cast<std::uint32_t>(KU_KEY_CERT_SIGN | KU_CRL_SIGN));
   for (const int nid : {NID_basic_constraints, NID_key_usage}) {
     const int idx = X509_get_ext_by_NID(cert, nid, -1);
