@@ -37,37 +37,6 @@ refusal bad_request(std::string detail) {
   return refusal{400, "http_request_error", std::move(detail)};
 }
 
-// Before every required secret has arrived (setup), 503 names the missing one so the
-// agent can wait and retry; after revoke, 403 says no credential will come again.
-refusal missing_secret_refusal(const std::string& secret, const std::string& rule,
-                               secrets::phase phase) {
-  if (phase == secrets::phase::revoked) {
-    refusal r{403, "http_request_denied",
-              "credentials revoked: this workspace's secrets were wiped; rule \"" + rule +
-                  "\" injects nothing any more"};
-    r.reason = "credentials_revoked";
-    r.rule = rule;
-    r.json_body = "{\"error\":\"credentials_revoked\",\"rule\":";
-    append_json_string(r.json_body, rule);
-    r.json_body += "}";
-    return r;
-  }
-  refusal r{503, "destination_unavailable",
-            "secret \"" + secret + "\" needed by credential rule \"" + rule + "\" is not present"};
-  r.reason = "secret_missing";
-  r.rule = rule;
-  r.json_body = "{\"error\":\"secret_missing\",\"secret\":";
-  append_json_string(r.json_body, secret);
-  r.json_body += ",\"rule\":";
-  append_json_string(r.json_body, rule);
-  r.json_body += ",\"phase\":";
-  append_json_string(r.json_body, secrets::phase_name(phase));
-  r.json_body += ",\"detail\":";
-  append_json_string(r.json_body, r.detail);
-  r.json_body += "}";
-  return r;
-}
-
 }  // namespace
 
 awaitable<bool> session::serve_forward(std::size_t head_len) {

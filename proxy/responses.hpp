@@ -7,6 +7,8 @@
 #include <string_view>
 #include <utility>
 
+#include "secrets/store.hpp"
+
 namespace airlock::proxy {
 
 struct refusal {
@@ -35,5 +37,10 @@ std::string make_error_response(const refusal& r, bool close, bool json = false)
 bool accepts_json(std::string_view accept);
 
 std::string_view reason_phrase(int status);
+
+// A credential rule that cannot inject: 503 naming the missing secret in setup, 403
+// "credentials revoked" once revoked (JSON bodies for clients that ask).
+refusal missing_secret_refusal(const std::string& secret, const std::string& rule,
+                               secrets::phase phase);
 
 }  // namespace airlock::proxy
