@@ -222,6 +222,7 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
   }
   key_ += auth.to_string();
   in_.consume(head_len);  // req_ and target point into in_: unusable from here on
+  in_.shrink();           // a large head's share of the budget goes back now
 
   // How much of the body arrived with the head.
   std::size_t buffered = 0;
@@ -321,6 +322,8 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
         refusal r{502, "http_protocol_error", std::string(upstream_error_)};
         if (st == upstream_head::timed_out) {
           r = refusal{504, "http_response_timeout", "upstream sent no response in time"};
+        } else if (st == upstream_head::over_budget) {
+          r = head_budget_refusal(worker_.heads().limit(), true);
         } else if (st != upstream_head::invalid) {
           r = refusal{502, "connection_terminated",
                       "upstream closed the connection before "

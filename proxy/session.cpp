@@ -12,8 +12,8 @@ namespace airlock::proxy {
 
 namespace {
 
-// Reads are sized for throughput; heads may grow the client buffer up to the limit.
-constexpr std::size_t client_buffer_initial = 8 * 1024;
+// Reads are sized for throughput, and a connection's first buffer is one read: a head
+// that outgrows it (up to the limit) takes the rest from the process's head budget.
 constexpr std::size_t read_chunk = 16 * 1024;
 
 }  // namespace
@@ -22,8 +22,8 @@ session::session(tcp::socket client, worker& owner)
     : client_(std::move(client)),
       worker_(owner),
       deadline_(client_.get_executor()),
-      in_(client_buffer_initial, owner.cfg().proxy.max_header_bytes + read_chunk),
-      up_in_(read_chunk, owner.cfg().proxy.max_header_bytes + read_chunk) {
+      in_(read_chunk, owner.cfg().proxy.max_header_bytes + read_chunk, &owner.heads()),
+      up_in_(read_chunk, owner.cfg().proxy.max_header_bytes + read_chunk, &owner.heads()) {
   worker_.add(this);
   stats::add(worker_.counters().connections_total);
   stats::add(worker_.counters().connections_active);
@@ -133,7 +133,9 @@ awaitable<session::head_status> session::read_request_head(std::size_t& head_len
   deadline_.arm(waiting_idle ? cfg.timeouts.idle : cfg.timeouts.header);
   phase_ = in_.empty() ? phase::idle : phase::reading;
   if (in_.empty()) {
-    in_.shrink_if_idle();
+    // Between requests a connection holds no buffer of its own but the pending read's.
+    in_.release_if_empty();
+    up_in_.release_if_empty();
   }
   bool header_clock_started = !waiting_idle;
   for (;;) {
@@ -164,7 +166,15 @@ awaitable<session::head_status> session::read_request_head(std::size_t& head_len
         header_clock_started = true;
       }
     }
-    auto [ec, n] = co_await client().read_some(in_.prepare(read_chunk));
+    // Room that is left is used before the buffer grows: only a head larger than the
+    // first buffer ever asks the budget.
+    const asio::mutable_buffer room = in_.prepare(1);
+    if (in_.over_budget()) {
+      refusal_ = head_budget_refusal(worker_.heads().limit(), false);
+      co_await respond_error(true);
+      co_return head_status::rejected;
+    }
+    auto [ec, n] = co_await client().read_some(room);
     if (ec) {
       if (deadline_.fired() && !in_.empty()) {
         co_await reject_request(408, "request head not received in time");

@@ -49,7 +49,7 @@ class session : public std::enable_shared_from_this<session> {
   enum class head_status { ok, closed, rejected };
 
   // Outcome of reading a response head from the upstream.
-  enum class upstream_head { ok, closed_before_response, failed, timed_out, invalid };
+  enum class upstream_head { ok, closed_before_response, failed, timed_out, invalid, over_budget };
 
   enum class relay_status { done, source_failed, sink_failed, bad_framing, timed_out };
 

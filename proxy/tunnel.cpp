@@ -57,6 +57,7 @@ awaitable<bool> session::serve_connect(std::size_t head_len) {
     co_return false;
   }
   in_.consume(head_len);  // bytes after the head are the client's first tunnel bytes
+  in_.shrink();
   tls_state* tls = worker_.tls();
   if (tls != nullptr && has_rule_for(worker_.cfg().credentials, target->host, target->port)) {
     co_return co_await intercept(*target);
@@ -150,6 +151,7 @@ awaitable<void> session::pump(stream_ref from, byte_buffer& buf, stream_ref to, 
       may_splice = false;  // out of descriptors: go on copying
     }
     deadline_.arm(idle);
+    buf.shrink();
     auto [ec, n] = co_await from.read_some(buf.prepare(read_chunk));
     if (ec == asio::error::eof && plain) {
       // Half-close: the peer finished sending; the other direction may still be busy.
