@@ -93,10 +93,13 @@ awaitable<bool> session::intercept(const authority& target) {
     co_return false;
   }
   client_tls_.emplace(client_, ssl);
-  // Bytes the client sent right after CONNECT (its ClientHello) are already buffered.
-  const std::string_view early = in_.data();
-  const error_code ec = co_await client_tls_->handshake(tls_role::server, early);
+  // Bytes the client sent right after CONNECT (its ClientHello) are already buffered; most
+  // clients wait for the 200, so this is usually empty. The read buffer is not held through
+  // the handshake, whose own buffers OpenSSL keeps meanwhile.
+  const std::string early(in_.data());
   in_.consume(in_.size());
+  in_.release_if_empty();
+  const error_code ec = co_await client_tls_->handshake(tls_role::server, early);
   if (ec) {
     spdlog::debug("intercept {}: client TLS handshake failed: {}", target.to_string(),
                   ec.message());
