@@ -186,6 +186,9 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
     pins_.push_back(std::move(v));
     return std::optional<std::string_view>(pins_.back()->reveal());
   };
+  // Sized once, so a large head's copy is not twice its size (and the budget's share not
+  // with it); the room for injected fields is write_upstream_request's own.
+  req_out_.reserve(head_len + 4096 + 256);
   auto missing = http::write_upstream_request(req_out_, req_, req_info_, *target, rule,
                                               rule != nullptr ? &lookup : nullptr);
   pins_.clear();
@@ -222,7 +225,12 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
   }
   key_ += auth.to_string();
   in_.consume(head_len);  // req_ and target point into in_: unusable from here on
-  in_.shrink();           // a large head's share of the budget goes back now
+  in_.shrink();           // the buffer's share goes back; the copies take theirs
+  if (!cover_copies()) {
+    refusal_ = head_budget_refusal(worker_.heads().limit(), false);
+    co_await respond_error(true);
+    co_return false;
+  }
 
   // How much of the body arrived with the head.
   std::size_t buffered = 0;

@@ -41,4 +41,33 @@ class head_budget {
   const std::size_t limit_;
 };
 
+// One holder's share of a budget, adjusted to what it currently needs and given back when
+// the holder goes (a session's copies of a large head: the upstream request, its target).
+class head_hold {
+ public:
+  explicit head_hold(head_budget& budget) : budget_(budget) {}
+  ~head_hold() { cover(0); }
+  head_hold(const head_hold&) = delete;
+  head_hold& operator=(const head_hold&) = delete;
+
+  // Holds exactly n bytes; false, holding what it held before, when the budget refuses more.
+  bool cover(std::size_t n) {
+    if (n > held_) {
+      if (!budget_.try_reserve(n - held_)) {
+        return false;
+      }
+    } else if (n < held_) {
+      budget_.release(held_ - n);
+    }
+    held_ = n;
+    return true;
+  }
+
+  std::size_t held() const { return held_; }
+
+ private:
+  head_budget& budget_;
+  std::size_t held_ = 0;
+};
+
 }  // namespace airlock::proxy

@@ -28,8 +28,14 @@ awaitable<bool> session::relay_response(std::size_t head_len, bool client_keep_a
   const bool until_close = resp_info_.body == http::body_kind::until_close;
   const bool keep = client_keep_alive && !until_close && !draining_ && !worker_.draining();
   http::write_client_response(out_, resp_, resp_info_, client_version_, keep);
+  if (!cover_copies()) {
+    release_upstream(false);
+    refusal_ = head_budget_refusal(worker_.heads().limit(), true);
+    co_await respond_error(true);
+    co_return false;
+  }
   up_in_.consume(head_len);
-  up_in_.shrink();  // a large head's share of the budget goes back before the body
+  up_in_.shrink();  // the buffer's share goes back before the body; out_ holds its own
   chunks_.reset();
   const auto st = co_await relay_body(upstream(), up_in_, client(), resp_info_.body,
                                       resp_info_.content_length, out_, true);

@@ -80,6 +80,8 @@ server::server(config::config cfg)
     w->set_self_endpoints(&self_);
     w->set_dns(dns_.get());
     w->set_head_budget(&heads_);
+    // Idle upstream connections: no more in all than client connections may be open.
+    w->pool().set_max_total((cfg_.proxy.max_connections + n - 1) / n);
   }
 }
 

@@ -15,6 +15,10 @@ namespace {
 // Reads are sized for throughput, and a connection's first buffer is one read: a head
 // that outgrows it (up to the limit) takes the rest from the process's head budget.
 constexpr std::size_t read_chunk = 16 * 1024;
+// What a connection's copies of its current heads may hold without asking the budget (a
+// few KiB in the common case), and the size past which one is freed after the request.
+constexpr std::size_t copies_allowance = 16 * 1024;
+constexpr std::size_t copy_kept = 1024;
 
 }  // namespace
 
@@ -23,7 +27,8 @@ session::session(tcp::socket client, worker& owner)
       worker_(owner),
       deadline_(client_.get_executor()),
       in_(read_chunk, owner.cfg().proxy.max_header_bytes + read_chunk, &owner.heads()),
-      up_in_(read_chunk, owner.cfg().proxy.max_header_bytes + read_chunk, &owner.heads()) {
+      up_in_(read_chunk, owner.cfg().proxy.max_header_bytes + read_chunk, &owner.heads()),
+      copies_(owner.heads()) {
   worker_.add(this);
   stats::add(worker_.counters().connections_total);
   stats::add(worker_.counters().connections_active);
@@ -112,6 +117,7 @@ awaitable<void> session::run() {
     } else {
       keep_going = co_await serve_forward(head_len);
     }
+    shed_copies();
     if (!keep_going || draining_ || worker_.draining()) {
       break;
     }
@@ -308,6 +314,34 @@ awaitable<bool> session::write_all(stream_ref to, std::string_view a, std::strin
     out_total_ += n;
   }
   co_return !ec;
+}
+
+std::size_t session::copies_bytes() const {
+  std::size_t n = 0;
+  for (const std::string* s : {&out_, &req_out_, &host_text_, &route_path_, &key_, &log_method_,
+                               &log_authority_, &log_path_, &log_rule_}) {
+    n += s->capacity();
+  }
+  return n;
+}
+
+bool session::cover_copies() {
+  const std::size_t n = copies_bytes();
+  return copies_.cover(n > copies_allowance ? n - copies_allowance : 0);
+}
+
+void session::shed_copies() {
+  if (copies_.held() == 0 && copies_bytes() <= copies_allowance) {
+    return;  // the common case: nothing large was made
+  }
+  // req_out_ was wiped when its request ended; the others carry no secret.
+  for (std::string* s : {&out_, &req_out_, &host_text_, &route_path_, &key_, &log_method_,
+                         &log_authority_, &log_path_, &log_rule_}) {
+    if (s->capacity() > copy_kept) {
+      std::string().swap(*s);
+    }
+  }
+  copies_.cover(0);
 }
 
 void session::release_upstream(bool reusable) {

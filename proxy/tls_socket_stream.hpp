@@ -32,6 +32,7 @@
 #include <tuple>
 
 #include "proxy/asio.hpp"
+#include "proxy/handshake_limit.hpp"
 
 namespace airlock::proxy {
 
@@ -40,11 +41,6 @@ enum class tls_role { client, server };
 class tls_socket_stream {
  public:
   using io_result = std::tuple<error_code, std::size_t>;
-
-  // What a client may send during a server handshake (its ClientHello, Finished and the
-  // like; a real one is a few KiB). OpenSSL would buffer a ClientHello of up to 128 KiB per
-  // connection; past this the handshake fails with EMSGSIZE instead.
-  static constexpr std::size_t max_handshake_input = 32 * 1024;
 
   // Takes ownership of ssl (from SSL_new) and attaches it to sock, which must outlive the
   // stream and keep its address. A failure to attach shows as the handshake's error.
@@ -89,8 +85,7 @@ class tls_socket_stream {
   int last_errno_ = 0;          // of the last failed socket call, for SSL_ERROR_SYSCALL
   bool peer_eof_ = false;       // the socket returned end of input
   bool writing_ = false;        // a write() is under way and will send kept output
-  static constexpr std::size_t no_limit = static_cast<std::size_t>(-1);
-  std::size_t handshake_input_left_ = no_limit;  // bytes a server handshake may still read
+  handshake_limit limit_;       // a client's input while this is a handshaking server
 };
 
 }  // namespace airlock::proxy

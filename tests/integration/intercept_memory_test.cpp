@@ -1,7 +1,7 @@
 // Memory an agent can make an intercepted connection hold: the ClientHello OpenSSL would
 // buffer (up to 128 KiB each) and request heads inside the tunnel. The first is cut at
-// tls_socket_stream::max_handshake_input, the second draws on the same head budget as
-// plain requests; a well-behaved intercepted request is served throughout.
+// handshake_limit (32 KiB, the announced length included), the second draws on the same head budget
+// as plain requests; a well-behaved intercepted request is served throughout.
 
 #include <gtest/gtest.h>
 
@@ -78,6 +78,44 @@ TEST_F(intercept_memory_test, HugeClientHellosAreCutWhileOthersAreServed) {
     EXPECT_LT(airlock().peak_rss_kib(), rss_start + attackers * 48 + 16 * 1024)
         << "start " << rss_start << " KiB";
   }
+}
+
+// The largest handshake a client may hold open: the per-connection figure of the README's
+// worst case (192 KiB an intercepted connection, upstream side included) must cover it.
+TEST_F(intercept_memory_test, AHandshakeHeldOpenAtTheLimitCostsABoundedAmount) {
+  if (sanitized_build) {
+    GTEST_SKIP() << "memory figures are meaningless under a sanitizer";
+  }
+  auto up = start_upstream();
+  airlock_settings settings;
+  settings.log_level = "info";
+  settings.access_log = false;
+  settings.header_timeout = "30s";
+  start_intercepting(anthropic_secret, x_api_key_rule, {{"ANTHROPIC_KEY", api_key}}, settings);
+  ASSERT_EQ(fetch({https_url(*up, "/warm")}).status, 200);
+  const std::string connect = "CONNECT localhost:" + std::to_string(up->port()) +
+                              " HTTP/1.1\r\nHost: localhost:" + std::to_string(up->port()) +
+                              "\r\n\r\n";
+  const std::uint64_t rss_start = airlock().rss_kib();
+  constexpr std::size_t held = 400;
+  const std::string hello = unfinished_client_hello(32 * 1000, 31 * 1000);
+  std::vector<std::unique_ptr<raw_client>> clients;
+  for (std::size_t i = 0; i < held; ++i) {
+    clients.push_back(this->connect());
+    ASSERT_TRUE(clients.back()->send(connect));
+    ASSERT_TRUE(clients.back()->read_until("\r\n\r\n", 5s));
+    clients.back()->take_buffered();
+    ASSERT_TRUE(clients.back()->send(hello));
+  }
+  std::this_thread::sleep_for(500ms);
+  std::size_t open = 0;
+  for (auto& c : clients) {
+    open += c->read_some(1ms).empty() && !c->closed() ? 1 : 0;
+  }
+  EXPECT_EQ(open, held) << "a ClientHello within the limit is waited for, not cut";
+  const std::uint64_t per_connection = (airlock().rss_kib() - rss_start) / held;
+  EXPECT_LT(per_connection, 96u) << "KiB per handshaking connection";
+  std::cerr << "handshake held open: " << per_connection << " KiB per connection\n";
 }
 
 TEST_F(intercept_memory_test, HeadsInsideATunnelDrawOnTheSameBudget) {

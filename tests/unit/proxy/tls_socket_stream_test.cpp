@@ -299,7 +299,7 @@ TEST_F(tls_socket_stream_test, UntrustedCertificateFailsWithAVerifyResult) {
 }
 
 // A client may announce a ClientHello of up to 128 KiB, which OpenSSL would buffer whole for
-// every connection that sends one. The server side stops reading past max_handshake_input.
+// every connection that sends one. The server side refuses it at its header (handshake_limit).
 TEST_F(tls_socket_stream_test, OversizedClientHelloFailsBeforeItIsBuffered) {
   constexpr std::size_t announced = 100 * 1000;
   std::string message = {'\x01',
@@ -323,7 +323,7 @@ TEST_F(tls_socket_stream_test, OversizedClientHelloFailsBeforeItIsBuffered) {
     EXPECT_EQ(ec, error_code(EMSGSIZE, asio::error::get_system_category())) << ec.message();
   });
   // It stopped at the limit: the rest of the flight is still unread on the socket.
-  EXPECT_GE(server_sock_.available(), flight.size() - tls_socket_stream::max_handshake_input);
+  EXPECT_GE(server_sock_.available(), flight.size() - handshake_limit::max_input);
 }
 
 }  // namespace
