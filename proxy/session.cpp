@@ -139,9 +139,7 @@ awaitable<session::head_status> session::read_request_head(std::size_t& head_len
   deadline_.arm(waiting_idle ? cfg.timeouts.idle : cfg.timeouts.header);
   phase_ = in_.empty() ? phase::idle : phase::reading;
   if (in_.empty()) {
-    // Between requests a connection holds no buffer of its own but the pending read's.
     in_.release_if_empty();
-    up_in_.release_if_empty();
   }
   bool header_clock_started = !waiting_idle;
   for (;;) {
