@@ -58,13 +58,13 @@ awaitable<bool> session::serve_connect(std::size_t head_len) {
   }
   // The pool key of a blind tunnel; requests inside an intercepted one set their own.
   key_ = target->to_string();
+  in_.consume(head_len);  // bytes after the head are the client's first tunnel bytes
+  in_.shrink();
   if (!cover_copies()) {
     refusal_ = head_budget_refusal(worker_.heads().limit(), false);
     co_await respond_error(true);
     co_return false;
   }
-  in_.consume(head_len);  // bytes after the head are the client's first tunnel bytes
-  in_.shrink();
   tls_state* tls = worker_.tls();
   if (tls != nullptr && has_rule_for(worker_.cfg().credentials, target->host, target->port)) {
     co_return co_await intercept(*target);
