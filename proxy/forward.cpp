@@ -186,9 +186,11 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
     pins_.push_back(std::move(v));
     return std::optional<std::string_view>(pins_.back()->reveal());
   };
-  // Sized once, so a large head's copy is not twice its size (and the budget's share not
-  // with it); the room for injected fields is write_upstream_request's own.
-  req_out_.reserve(head_len + 4096 + 256);
+  // A large head's copy is sized once, not doubled as it grows (nor the budget's share with
+  // it); the room for injected fields is write_upstream_request's own.
+  if (head_len > 4096) {
+    req_out_.reserve(head_len + 4096 + 256);
+  }
   auto missing = http::write_upstream_request(req_out_, req_, req_info_, *target, rule,
                                               rule != nullptr ? &lookup : nullptr);
   pins_.clear();
