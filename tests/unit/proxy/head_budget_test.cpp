@@ -175,6 +175,27 @@ TEST(byte_buffer_budget, a_buffer_without_budget_grows_to_its_ceiling) {
   EXPECT_EQ(b.reserved(), 0u);
 }
 
+TEST(head_hold, follows_what_its_holder_needs_and_gives_all_back) {
+  head_budget budget(100);
+  {
+    head_hold copies(budget);
+    EXPECT_TRUE(copies.cover(0));  // the common case: nothing asked, nothing held
+    EXPECT_EQ(budget.used(), 0u);
+    EXPECT_TRUE(copies.cover(60));
+    EXPECT_TRUE(copies.cover(80));  // grows by the difference
+    EXPECT_EQ(budget.used(), 80u);
+    head_hold other(budget);
+    EXPECT_FALSE(other.cover(30));  // only 20 left
+    EXPECT_EQ(other.held(), 0u);
+    EXPECT_FALSE(copies.cover(101));
+    EXPECT_EQ(copies.held(), 80u);  // a refused cover keeps what was held
+    EXPECT_TRUE(copies.cover(10));
+    EXPECT_EQ(budget.used(), 10u);
+    EXPECT_TRUE(other.cover(90));
+  }
+  EXPECT_EQ(budget.used(), 0u);
+}
+
 TEST(head_budget_refusal, is_a_503_with_a_reason_the_agent_can_read) {
   const refusal r = head_budget_refusal(32 * 1024 * kib, false);
   EXPECT_EQ(r.status, 503);
