@@ -58,7 +58,7 @@ void read_pool(const reader& r, const YAML::Node& node, pool_config& out) {
 void read_proxy(const reader& r, const YAML::Node& node, proxy_config& out) {
   r.expect_map(node, "proxy",
                {"listen", "workers", "max_connections", "max_header_bytes", "max_header_count",
-                "timeouts", "pool", "route_hosts", "via"});
+                "max_pending_head_bytes", "timeouts", "pool", "route_hosts", "via"});
   if (node["listen"]) {
     out.listen = r.address(node["listen"], "proxy.listen", true);
   }
@@ -79,6 +79,11 @@ void read_proxy(const reader& r, const YAML::Node& node, proxy_config& out) {
   }
   if (node["via"]) {
     out.via = r.boolean(node["via"], "proxy.via");
+  }
+  if (node["max_pending_head_bytes"]) {
+    // 0 is allowed: then no head may outgrow a connection's first buffer (16 KiB).
+    out.max_pending_head_bytes =
+        r.size(node["max_pending_head_bytes"], "proxy.max_pending_head_bytes", 0, 16ull << 30);
   }
   if (node["timeouts"]) {
     read_timeouts(r, node["timeouts"], out.timeouts);

@@ -46,6 +46,10 @@ struct proxy_config {
   std::size_t max_connections = 10000;
   std::size_t max_header_bytes = 64 * 1024;
   std::size_t max_header_count = 100;
+  // All connections together: bytes request and response heads may hold beyond each
+  // connection's first 16 KiB buffer. A head that needs more gets 503 and the connection
+  // closes, so memory stays below max_connections x the per-connection base + this.
+  std::size_t max_pending_head_bytes = 32 * 1024 * 1024;
   timeouts_config timeouts;
   pool_config pool;
   // Names clients may use in Host to reach the reverse routes, besides IP literals and

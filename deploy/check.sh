@@ -2,7 +2,9 @@
 # deploy/check.sh: checks the deployment files without a container engine or a cluster.
 #   static   shell syntax (and shellcheck), every YAML parses, every airlock config passes
 #            --check-config, kustomize renders base and overlays, compose validates, and
-#            check_manifests.py asserts the hardening invariants on the results
+#            check_manifests.py asserts the hardening invariants on the results, and that each
+#            config's max_connections and head budget fit its container's memory limit
+#            (the worst-case formula of README.md "Memory")
 #   runtime  the Kubernetes config run for real from a temp dir: /healthz, /readyz 503 until
 #            the secret file appears then 200, the CA files and ca.env, the image's
 #            healthcheck script, the admin socket (0700 directory, 0600 socket, no TCP admin

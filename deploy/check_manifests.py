@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Asserts the deployment invariants of issues 7 and 16 on the files in deploy/.
+"""Asserts the deployment invariants of issues 7 and 16 on the files in deploy/: among them
+the admin API on a Unix socket only airlock mounts, and every airlock config's connection
+and memory settings fitting its container's memory limit.
 
 usage: check_manifests.py DEPLOY_DIR [RENDERED_K8S.yaml ...]
 
@@ -18,6 +20,15 @@ import yaml
 AIRLOCK_UID = 65532
 results = []  # (ok, text)
 
+# The worst case of README.md "Memory": what airlock can hold at most, from its config.
+MIB = 1024 * 1024
+FIXED_BYTES = 32 * MIB                   # code, libraries, CA and leaf cache, metrics, slack
+PER_CONNECTION = 64 * 1024               # plain forward and blind tunnels, upstream included
+PER_CONNECTION_INTERCEPTED = 192 * 1024  # TLS on both sides (credential rules, https routes)
+DEFAULT_MAX_CONNECTIONS = 10000
+DEFAULT_HEAD_BUDGET = 32 * MIB
+IMAGE_MEMORY_LIMIT = 256 * MIB           # what deploy/README.md tells image users to give it
+
 
 def check(ok, text):
     results.append((bool(ok), text))
@@ -34,6 +45,47 @@ def duration_s(text):
     m = re.fullmatch(r"(\d+)(ms|s|m|h)", str(text))
     assert m, f"duration {text!r}"
     return int(m.group(1)) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[m.group(2)]
+
+
+def size_bytes(text):
+    """An airlock size: 65536, 64KiB, 16MiB, 1GiB."""
+    m = re.fullmatch(r"(\d+)(|KiB|MiB|GiB)", str(text))
+    assert m, f"size {text!r}"
+    return int(m.group(1)) * {"": 1, "KiB": 1024, "MiB": MIB, "GiB": 1024 * MIB}[m.group(2)]
+
+
+def limit_bytes(text):
+    """A Kubernetes quantity (256Mi, 1Gi, 268435456) or a compose size (256m, 1g)."""
+    m = re.fullmatch(r"(\d+)(|Ki|Mi|Gi|k|m|g|K|M|G)", str(text))
+    assert m, f"memory limit {text!r}"
+    unit = {"": 1, "Ki": 1024, "Mi": MIB, "Gi": 1024 * MIB, "k": 1024, "m": MIB, "g": 1024 * MIB,
+            "K": 1000, "M": 1000 * 1000, "G": 1000 ** 3}[m.group(2)]
+    return int(m.group(1)) * unit
+
+
+def worst_case_bytes(cfg):
+    proxy = cfg.get("proxy") or {}
+    intercepts = bool(cfg.get("credentials")) or any(
+        str(r.get("upstream", "")).startswith("https://") for r in cfg.get("routes") or [])
+    per = PER_CONNECTION_INTERCEPTED if intercepts else PER_CONNECTION
+    connections = int(proxy.get("max_connections", DEFAULT_MAX_CONNECTIONS))
+    heads = size_bytes(proxy.get("max_pending_head_bytes", DEFAULT_HEAD_BUDGET))
+    return FIXED_BYTES + connections * per + heads
+
+
+def check_memory(where, cfg, limit, per_connection=None):
+    """max_connections and the head budget agree with the container's memory limit."""
+    proxy = cfg.get("proxy") or {}
+    check("max_connections" in proxy, f"{where}: sets proxy.max_connections (the default fits "
+          "no container)")
+    check("max_pending_head_bytes" in proxy, f"{where}: sets proxy.max_pending_head_bytes")
+    worst = worst_case_bytes(cfg)
+    if per_connection is not None:  # a config without rules that may be given some
+        proxy_heads = size_bytes(proxy.get("max_pending_head_bytes", DEFAULT_HEAD_BUDGET))
+        worst = FIXED_BYTES + int(proxy.get("max_connections", DEFAULT_MAX_CONNECTIONS)) * \
+            per_connection + proxy_heads
+    check(worst < limit, f"{where}: worst case {worst / MIB:.0f} MiB < memory limit "
+          f"{limit / MIB:.0f} MiB")
 
 
 def port_of(listen):
@@ -76,6 +128,9 @@ def check_configs(deploy):
         check(cfg.get("egress", {}).get("block_private_addresses", True) is True,
               f"{path}: block_private_addresses stays on")
         check(port_of(cfg["metrics"]["listen"]) == 9464, f"{path}: metrics on 9464 (probes)")
+    # Users add credential rules to the image's config: it must fit as if it had them.
+    check_memory("image/airlock.yaml", configs["image/airlock.yaml"], IMAGE_MEMORY_LIMIT,
+                 PER_CONNECTION_INTERCEPTED)
     return configs
 
 
@@ -125,6 +180,9 @@ def check_kubernetes(docs, cfg, where):
         res = c.get("resources", {})
         check(res.get("requests", {}).get("memory") and res.get("limits", {}).get("memory")
               and res.get("limits", {}).get("cpu"), f"{where}: {name} has requests and limits")
+    memory = (airlock.get("resources", {}).get("limits") or {}).get("memory")
+    if memory:
+        check_memory(f"{where}: airlock", cfg, limit_bytes(memory))
 
     # Probes match airlock's endpoints and its metrics port.
     metrics_port = port_of(cfg["metrics"]["listen"])
@@ -252,6 +310,9 @@ def check_compose(path, cfg):
           "compose: the agent waits for a healthy airlock")
     drain = duration_s(cfg["proxy"].get("timeouts", {}).get("drain", "30s"))
     check(duration_s(airlock.get("stop_grace_period", "10s")) > drain, "compose: stop_grace_period > drain")
+    check(airlock.get("mem_limit"), "compose: airlock has mem_limit")
+    if airlock.get("mem_limit"):
+        check_memory("compose: airlock", cfg, limit_bytes(airlock["mem_limit"]))
     for s in cfg.get("secrets", {}).values():
         if "file" in s:
             check(s["file"].startswith("/run/secrets/"), f"compose: {s['file']} is a compose secret")

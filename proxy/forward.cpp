@@ -161,6 +161,11 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
     return std::optional<std::string_view>(pins_.back()->reveal());
   };
   const bool via = worker_.cfg().proxy.via;
+  // A large head's copy is sized once, not doubled as it grows (nor the budget's share with
+  // it); the room for injected fields is write_upstream_request's own.
+  if (head_len > 4096) {
+    req_out_.reserve(head_len + 4096 + 256);
+  }
   auto missing = http::write_upstream_request(req_out_, req_, req_info_, *target, rule,
                                               rule != nullptr ? &lookup : nullptr, via);
   pins_.clear();
@@ -199,6 +204,12 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
   }
   key_ += auth.to_string();
   in_.consume(head_len);  // req_ and target point into in_: unusable from here on
+  in_.shrink();           // the buffer's share goes back; the copies take theirs
+  if (!cover_copies()) {
+    refusal_ = head_budget_refusal(worker_.heads().limit(), false);
+    co_await respond_error(true);
+    co_return false;
+  }
 
   // How much of the body arrived with the head.
   std::size_t buffered = 0;
@@ -306,6 +317,8 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
         refusal r{502, "http_protocol_error", std::string(upstream_error_)};
         if (st == upstream_head::timed_out) {
           r = refusal{504, "http_response_timeout", "upstream sent no response in time"};
+        } else if (st == upstream_head::over_budget) {
+          r = head_budget_refusal(worker_.heads().limit(), true);
         } else if (st != upstream_head::invalid) {
           r = refusal{502, "connection_terminated",
                       "upstream closed the connection before "

@@ -183,6 +183,7 @@ int run(const airlock::config::config& cfg, bool allow_core_dumps) {
     from.egress = &srv->egress();
     from.secrets = &srv->secrets();
     from.tls = srv->tls();
+    from.heads = &srv->heads();
     from.admin_auth_failures = control->admin().auth_failures();
     return srv->series().render(from);
   });

@@ -5,6 +5,7 @@
 
 #include <prometheus/text_serializer.h>
 
+#include "proxy/head_budget.hpp"
 #include "proxy/policy.hpp"
 #include "proxy/stats.hpp"
 #include "proxy/tls_state.hpp"
@@ -76,6 +77,9 @@ refusal_kind classify(const refusal& r) {
   }
   if (r.reason == "method_refused") {
     return refusal_kind::method_refused;
+  }
+  if (r.reason == "head_budget_exhausted") {
+    return refusal_kind::head_budget;
   }
   if (r.reason == "host_mismatch" || r.status == 421) {
     return refusal_kind::host_mismatch;
@@ -179,6 +183,13 @@ std::string metrics::render(const sources& from) const {
     out.push_back(counter("airlock_egress_report_only_total",
                           "Requests egress.report_only let through that the lists would refuse",
                           load(s->egress_report_only)));
+  }
+  if (const head_budget* h = from.heads) {
+    out.push_back(gauge("airlock_pending_head_bytes",
+                        "Memory large heads hold beyond each connection's first buffer",
+                        static_cast<double>(h->used())));
+    out.push_back(gauge("airlock_pending_head_bytes_limit", "proxy.max_pending_head_bytes",
+                        static_cast<double>(h->limit())));
   }
   if (const policy* p = from.egress) {
     auto f = family("airlock_telemetry_blocked_total", "Vendor telemetry refused, by entry",

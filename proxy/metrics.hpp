@@ -26,6 +26,7 @@ class store;
 namespace airlock::proxy {
 
 struct stats;
+class head_budget;
 class policy;
 struct tls_state;
 
@@ -46,12 +47,14 @@ enum class refusal_kind {
   upstream_error,
   upstream_timeout,
   method_refused,
+  head_budget,
   other,
 };
-inline constexpr std::array<std::string_view, 12> refusal_kind_names = {
+inline constexpr std::array<std::string_view, 13> refusal_kind_names = {
     "telemetry",      "egress_denied",       "private_address", "host_mismatch",
     "secret_missing", "credentials_revoked", "route_not_found", "bad_request",
-    "upstream_error", "upstream_timeout",    "method_refused",  "other"};
+    "upstream_error", "upstream_timeout",    "method_refused",  "head_budget",
+    "other"};
 
 // The kind of a refusal, from what the session put in it.
 refusal_kind classify(const refusal& r);
@@ -81,6 +84,7 @@ class metrics {
     const policy* egress = nullptr;
     const secrets::store* secrets = nullptr;
     const tls_state* tls = nullptr;
+    const head_budget* heads = nullptr;
     std::uint64_t admin_auth_failures = 0;
   };
   // The text exposition format (version 0.0.4).

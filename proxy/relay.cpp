@@ -29,7 +29,14 @@ awaitable<bool> session::relay_response(std::size_t head_len, bool client_keep_a
   const bool keep = client_keep_alive && !until_close && !draining_ && !worker_.draining();
   http::write_client_response(out_, resp_, resp_info_, client_version_, keep,
                               worker_.cfg().proxy.via);
+  if (!cover_copies()) {
+    release_upstream(false);
+    refusal_ = head_budget_refusal(worker_.heads().limit(), true);
+    co_await respond_error(true);
+    co_return false;
+  }
   up_in_.consume(head_len);
+  up_in_.shrink();  // the buffer's share goes back before the body; out_ holds its own
   chunks_.reset();
   const auto st = co_await relay_body(upstream(), up_in_, client(), resp_info_.body,
                                       resp_info_.content_length, out_, true);
@@ -76,7 +83,11 @@ awaitable<session::upstream_head> session::read_response_head(std::size_t& head_
       }
       resume = scan.scanned;
     }
-    auto [ec, n] = co_await upstream().read_some(up_in_.prepare(read_chunk));
+    const asio::mutable_buffer room = up_in_.prepare(1);
+    if (up_in_.over_budget()) {
+      co_return upstream_head::over_budget;
+    }
+    auto [ec, n] = co_await upstream().read_some(room);
     if (ec) {
       if (deadline_.fired()) {
         co_return upstream_head::timed_out;
@@ -133,6 +144,7 @@ awaitable<session::relay_status> session::relay_body(stream_ref src, byte_buffer
       co_return relay_status::done;
     }
     deadline_.arm(idle);
+    buf.shrink();
     auto [ec, n] = co_await src.read_some(buf.prepare(read_chunk));
     if (ec) {
       if (ec == asio::error::eof && kind == http::body_kind::until_close) {

@@ -114,6 +114,15 @@ std::string make_error_response(const refusal& r, bool close, bool json_wanted) 
       r.error_type, quoted, reason_field, close ? "Connection: close\r\n" : "", body);
 }
 
+refusal head_budget_refusal(std::size_t limit, bool response) {
+  refusal r{503, "proxy_internal_error",
+            fmt::format("{} heads in progress hold all of proxy.max_pending_head_bytes ({} "
+                        "bytes) beyond the first 16 KiB of each; retry, or send a smaller head",
+                        response ? "large response" : "large request", limit)};
+  r.reason = "head_budget_exhausted";
+  return r;
+}
+
 bool accepts_json(std::string_view accept) {
   for (std::size_t i = 0; i + 16 <= accept.size(); ++i) {
     if (http::iequals(accept.substr(i, 16), "application/json")) {

@@ -3,6 +3,7 @@
 // operator can read: the status, a Proxy-Status field (RFC 9209) with a machine
 // readable error type, and a one-line text body. Pure: builds bytes, sends nothing.
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -32,6 +33,11 @@ struct refusal {
 // json: the client accepts application/json (policy refusals then answer in JSON). A 204
 // carries no body.
 std::string make_error_response(const refusal& r, bool close, bool json = false);
+
+// A head that needed more memory than proxy.max_pending_head_bytes had left: 503, the
+// connection closes, and the agent may retry (the budget frees as other heads finish).
+// response: the head was the upstream's answer rather than the request.
+refusal head_budget_refusal(std::size_t limit, bool response);
 
 // Whether an Accept field value asks for JSON.
 bool accepts_json(std::string_view accept);

@@ -56,7 +56,8 @@ server::server(config::config cfg)
     : cfg_(std::move(cfg)),
       secrets_(std::make_unique<secrets::store>(cfg_.secrets)),
       policy_(std::make_unique<policy>(cfg_)),
-      metrics_(std::make_unique<metrics>(cfg_)) {
+      metrics_(std::make_unique<metrics>(cfg_)),
+      heads_(cfg_.proxy.max_pending_head_bytes) {
   const bool https_route = std::any_of(cfg_.routes.begin(), cfg_.routes.end(),
                                        [](const config::route& r) { return r.tls; });
   if (!cfg_.credentials.empty() || https_route) {
@@ -79,6 +80,9 @@ server::server(config::config cfg)
   for (auto& w : workers_) {
     w->set_self_endpoints(&self_);
     w->set_dns(dns_.get());
+    w->set_head_budget(&heads_);
+    // Idle upstream connections: no more in all than client connections may be open.
+    w->pool().set_max_total((cfg_.proxy.max_connections + n - 1) / n);
   }
 }
 

@@ -9,6 +9,7 @@
 
 #include "config/model.hpp"
 #include "proxy/asio.hpp"
+#include "proxy/head_budget.hpp"
 #include "proxy/metrics.hpp"
 #include "proxy/policy.hpp"
 #include "proxy/stats.hpp"
@@ -56,6 +57,7 @@ class server {
   secrets::store& secrets() { return *secrets_; }
   const policy& egress() const { return *policy_; }
   const metrics& series() const { return *metrics_; }
+  const head_budget& heads() const { return heads_; }
   // Adds a listener of airlock's own (admin, metrics) to what may never be a destination.
   // Before start() only.
   void add_self_endpoint(const tcp::endpoint& ep) { self_.push_back(ep); }
@@ -69,6 +71,7 @@ class server {
   std::vector<tcp::endpoint> self_;
   std::unique_ptr<tls_state> tls_;
   std::atomic<std::size_t> connections_{0};
+  head_budget heads_;
   std::vector<std::unique_ptr<worker>> workers_;
   // After workers_: shut down and destroyed before their io_contexts, so no late answer is
   // posted to one that is gone.

@@ -12,9 +12,13 @@ namespace airlock::proxy {
 
 namespace {
 
-// Reads are sized for throughput; heads may grow the client buffer up to the limit.
-constexpr std::size_t client_buffer_initial = 8 * 1024;
+// Reads are sized for throughput, and a connection's first buffer is one read: a head
+// that outgrows it (up to the limit) takes the rest from the process's head budget.
 constexpr std::size_t read_chunk = 16 * 1024;
+// What a connection's copies of its current heads may hold without asking the budget (a
+// few KiB in the common case), and the size past which one is freed after the request.
+constexpr std::size_t copies_allowance = 16 * 1024;
+constexpr std::size_t copy_kept = 1024;
 
 }  // namespace
 
@@ -22,8 +26,9 @@ session::session(tcp::socket client, worker& owner)
     : client_(std::move(client)),
       worker_(owner),
       deadline_(client_.get_executor()),
-      in_(client_buffer_initial, owner.cfg().proxy.max_header_bytes + read_chunk),
-      up_in_(read_chunk, owner.cfg().proxy.max_header_bytes + read_chunk) {
+      in_(read_chunk, owner.cfg().proxy.max_header_bytes + read_chunk, &owner.heads()),
+      up_in_(read_chunk, owner.cfg().proxy.max_header_bytes + read_chunk, &owner.heads()),
+      copies_(owner.heads()) {
   worker_.add(this);
   stats::add(worker_.counters().connections_total);
   stats::add(worker_.counters().connections_active);
@@ -116,6 +121,7 @@ awaitable<void> session::run() {
     } else {
       keep_going = co_await serve_forward(head_len);
     }
+    shed_copies();
     if (!keep_going || draining_ || worker_.draining()) {
       break;
     }
@@ -137,7 +143,7 @@ awaitable<session::head_status> session::read_request_head(std::size_t& head_len
   deadline_.arm(waiting_idle ? cfg.timeouts.idle : cfg.timeouts.header);
   phase_ = in_.empty() ? phase::idle : phase::reading;
   if (in_.empty()) {
-    in_.shrink_if_idle();
+    in_.release_if_empty();
   }
   bool header_clock_started = !waiting_idle;
   for (;;) {
@@ -168,7 +174,15 @@ awaitable<session::head_status> session::read_request_head(std::size_t& head_len
         header_clock_started = true;
       }
     }
-    auto [ec, n] = co_await client().read_some(in_.prepare(read_chunk));
+    // Room that is left is used before the buffer grows: only a head larger than the
+    // first buffer ever asks the budget.
+    const asio::mutable_buffer room = in_.prepare(1);
+    if (in_.over_budget()) {
+      refusal_ = head_budget_refusal(worker_.heads().limit(), false);
+      co_await respond_error(true);
+      co_return head_status::rejected;
+    }
+    auto [ec, n] = co_await client().read_some(room);
     if (ec) {
       if (deadline_.fired() && !in_.empty()) {
         co_await reject_request(408, "request head not received in time");
@@ -302,6 +316,34 @@ awaitable<bool> session::write_all(stream_ref to, std::string_view a, std::strin
     out_total_ += n;
   }
   co_return !ec;
+}
+
+std::size_t session::copies_bytes() const {
+  std::size_t n = 0;
+  for (const std::string* s : {&out_, &req_out_, &host_text_, &route_path_, &key_, &log_method_,
+                               &log_authority_, &log_path_, &log_rule_}) {
+    n += s->capacity();
+  }
+  return n;
+}
+
+bool session::cover_copies() {
+  const std::size_t n = copies_bytes();
+  return copies_.cover(n > copies_allowance ? n - copies_allowance : 0);
+}
+
+void session::shed_copies() {
+  if (copies_.held() == 0 && copies_bytes() <= copies_allowance) {
+    return;  // the common case: nothing large was made
+  }
+  // req_out_ was wiped when its request ended; the others carry no secret.
+  for (std::string* s : {&out_, &req_out_, &host_text_, &route_path_, &key_, &log_method_,
+                         &log_authority_, &log_path_, &log_rule_}) {
+    if (s->capacity() > copy_kept) {
+      std::string().swap(*s);
+    }
+  }
+  copies_.cover(0);
 }
 
 void session::release_upstream(bool reusable) {

@@ -53,7 +53,7 @@ class session : public std::enable_shared_from_this<session> {
   enum class head_status { ok, closed, rejected };
 
   // Outcome of reading a response head from the upstream.
-  enum class upstream_head { ok, closed_before_response, failed, timed_out, invalid };
+  enum class upstream_head { ok, closed_before_response, failed, timed_out, invalid, over_budget };
 
   enum class relay_status { done, source_failed, sink_failed, bad_framing, timed_out };
 
@@ -116,6 +116,15 @@ class session : public std::enable_shared_from_this<session> {
   awaitable<void> respond_error(bool close);
   awaitable<void> reject_request(int status, std::string_view reason);
 
+  // Copies of a head (the upstream request, its target and authority for the log and the
+  // pool key, the response head for the client) are the connection's own up to a small
+  // allowance; what they hold beyond it is reserved from the head budget while they exist.
+  // False when the budget refuses: the request is then refused with 503.
+  bool cover_copies();
+  // At the end of a request: large copies are freed and their share given back.
+  void shed_copies();
+  std::size_t copies_bytes() const;
+
   // Returns upstream_ to the pool when reusable, else closes it.
   void release_upstream(bool reusable);
   void on_deadline();
@@ -130,6 +139,7 @@ class session : public std::enable_shared_from_this<session> {
 
   byte_buffer in_;                               // from the client
   byte_buffer up_in_;                            // from the upstream
+  head_hold copies_;                             // the budget's share for large copies
   std::optional<tls_socket_stream> client_tls_;  // set once a CONNECT is intercepted
   upstream_ptr upstream_;
   std::shared_ptr<dns_pool::lookup> lookup_;  // the name lookup in flight, if any

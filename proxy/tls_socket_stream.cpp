@@ -60,9 +60,18 @@ struct tls_socket_bio {
       return 0;
     }
     tls_socket_stream& s = owner(b);
+    len = static_cast<int>(s.limit_.allow(static_cast<std::size_t>(len)));
+    if (len == 0) {
+      s.last_errno_ = EMSGSIZE;  // see handshake_limit
+      return -1;
+    }
     if (s.early_used_ < s.early_.size()) {
       const std::size_t n =
           std::min(static_cast<std::size_t>(len), s.early_.size() - s.early_used_);
+      if (!s.limit_.take(s.early_.data() + s.early_used_, n)) {
+        s.last_errno_ = EMSGSIZE;
+        return -1;
+      }
       std::memcpy(out, s.early_.data() + s.early_used_, n);
       s.early_used_ += n;
       if (s.early_used_ == s.early_.size()) {
@@ -76,6 +85,10 @@ struct tls_socket_bio {
       n = ::recv(s.sock_.native_handle(), out, static_cast<std::size_t>(len), MSG_DONTWAIT);
     } while (n < 0 && errno == EINTR);
     if (n > 0) {
+      if (!s.limit_.take(out, static_cast<std::size_t>(n))) {
+        s.last_errno_ = EMSGSIZE;
+        return -1;
+      }
       return static_cast<int>(n);
     }
     if (n == 0) {
@@ -264,6 +277,7 @@ awaitable<error_code> tls_socket_stream::handshake(tls_role role, std::string_vi
     SSL_set_connect_state(ssl_);
   } else {
     SSL_set_accept_state(ssl_);
+    limit_.start();
   }
   for (;;) {
     if (!sock_.is_open()) {
@@ -285,6 +299,7 @@ awaitable<error_code> tls_socket_stream::handshake(tls_role role, std::string_vi
       }
     }
     if (err == SSL_ERROR_NONE) {
+      limit_.stop();
       co_return error_code{};
     }
     const auto [ec] = co_await sock_.async_wait(wait_type_for(err), use_tuple);

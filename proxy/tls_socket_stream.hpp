@@ -32,6 +32,7 @@
 #include <tuple>
 
 #include "proxy/asio.hpp"
+#include "proxy/handshake_limit.hpp"
 
 namespace airlock::proxy {
 
@@ -84,6 +85,7 @@ class tls_socket_stream {
   int last_errno_ = 0;          // of the last failed socket call, for SSL_ERROR_SYSCALL
   bool peer_eof_ = false;       // the socket returned end of input
   bool writing_ = false;        // a write() is under way and will send kept output
+  handshake_limit limit_;       // a client's input while this is a handshaking server
 };
 
 }  // namespace airlock::proxy

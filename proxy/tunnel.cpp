@@ -56,12 +56,19 @@ awaitable<bool> session::serve_connect(std::size_t head_len) {
     co_await respond_error(true);
     co_return false;
   }
+  // The pool key of a blind tunnel; requests inside an intercepted one set their own.
+  key_ = target->to_string();
   in_.consume(head_len);  // bytes after the head are the client's first tunnel bytes
+  in_.shrink();
+  if (!cover_copies()) {
+    refusal_ = head_budget_refusal(worker_.heads().limit(), false);
+    co_await respond_error(true);
+    co_return false;
+  }
   tls_state* tls = worker_.tls();
   if (tls != nullptr && has_rule_for(worker_.cfg().credentials, target->host, target->port)) {
     co_return co_await intercept(*target);
   }
-  key_ = target->to_string();
   const refusal failed = co_await dial(*target, false);
   if (failed.status != 0) {
     refusal_ = failed;
@@ -92,10 +99,13 @@ awaitable<bool> session::intercept(const authority& target) {
     co_return false;
   }
   client_tls_.emplace(client_, ssl);
-  // Bytes the client sent right after CONNECT (its ClientHello) are already buffered.
-  const std::string_view early = in_.data();
-  const error_code ec = co_await client_tls_->handshake(tls_role::server, early);
+  // Bytes the client sent right after CONNECT (its ClientHello) are already buffered; most
+  // clients wait for the 200, so this is usually empty. The read buffer is not held through
+  // the handshake, whose own buffers OpenSSL keeps meanwhile.
+  const std::string early(in_.data());
   in_.consume(in_.size());
+  in_.release_if_empty();
+  const error_code ec = co_await client_tls_->handshake(tls_role::server, early);
   if (ec) {
     spdlog::debug("intercept {}: client TLS handshake failed: {}", target.to_string(),
                   ec.message());
@@ -150,6 +160,7 @@ awaitable<void> session::pump(stream_ref from, byte_buffer& buf, stream_ref to, 
       may_splice = false;  // out of descriptors: go on copying
     }
     deadline_.arm(idle);
+    buf.shrink();
     auto [ec, n] = co_await from.read_some(buf.prepare(read_chunk));
     if (ec == asio::error::eof && plain) {
       // Half-close: the peer finished sending; the other direction may still be busy.

@@ -28,6 +28,7 @@ upstream_ptr upstream_pool::take(std::string_view key, bool always_probe) {
   while (!list.empty()) {
     entry e = std::move(list.back());
     list.pop_back();
+    --count_;
     const auto idle = now - e.since;
     const bool probe = always_probe || idle >= probe_after_;
     if (idle < max_age_ && (!probe || still_idle(e.conn->sock))) {
@@ -40,23 +41,27 @@ upstream_ptr upstream_pool::take(std::string_view key, bool always_probe) {
 }
 
 void upstream_pool::put(std::string_view key, upstream_ptr conn) {
-  if (closed_ || max_per_key_ == 0) {
+  auto it = idle_.find(key);
+  const bool have_key = it != idle_.end() && !it->second.empty();
+  // A full pool keeps a new connection only in place of its key's oldest.
+  if (closed_ || max_per_key_ == 0 || (count_ >= max_total_ && !have_key)) {
     error_code ignored;
     conn->sock.close(ignored);
     return;
   }
-  auto it = idle_.find(key);
   if (it == idle_.end()) {
     it = idle_.emplace(std::string(key), std::vector<entry>{}).first;
   }
   auto& list = it->second;
-  if (list.size() >= max_per_key_) {
+  if (list.size() >= max_per_key_ || count_ >= max_total_) {
     // Drop the oldest: the newest connections are the ones least likely to be timed out.
     error_code ignored;
     list.front().conn->sock.close(ignored);
     list.erase(list.begin());
+    --count_;
   }
   list.push_back(entry{std::move(conn), clock::now()});
+  ++count_;
 }
 
 void upstream_pool::sweep(clock::time_point now) {
@@ -68,6 +73,7 @@ void upstream_pool::sweep(clock::time_point now) {
       }
       error_code ignored;
       e.conn->sock.close(ignored);
+      --count_;
       return true;
     });
     it = list.empty() ? idle_.erase(it) : std::next(it);
@@ -83,6 +89,7 @@ void upstream_pool::close() {
     }
   }
   idle_.clear();
+  count_ = 0;
 }
 
 std::size_t upstream_pool::close_credentialed() {

@@ -29,7 +29,12 @@ class upstream_pool {
   // requests that cannot be retried (a POST): they never get an unprobed connection.
   upstream_ptr take(std::string_view key, bool always_probe = false);
 
-  // Keeps conn for reuse; closes it instead when the key is full or the pool is closed.
+  // All keys together keep at most n (default: no bound besides the per-key one), so the
+  // connections a pool holds are bounded whatever the number of hosts.
+  void set_max_total(std::size_t n) { max_total_ = n; }
+
+  // Keeps conn for reuse; closes it instead when the key or the pool is full, or the pool
+  // is closed.
   void put(std::string_view key, upstream_ptr conn);
 
   // Closes connections idle longer than the age limit.
@@ -55,6 +60,8 @@ class upstream_pool {
 
   std::unordered_map<std::string, std::vector<entry>, key_hash, std::equal_to<>> idle_;
   std::size_t max_per_key_;
+  std::size_t max_total_ = static_cast<std::size_t>(-1);
+  std::size_t count_ = 0;  // entries in idle_
   clock::duration max_age_;
   clock::duration probe_after_;
   bool closed_ = false;

@@ -10,6 +10,7 @@
 
 #include "config/model.hpp"
 #include "proxy/asio.hpp"
+#include "proxy/head_budget.hpp"
 #include "proxy/metrics.hpp"
 #include "proxy/policy.hpp"
 #include "proxy/stats.hpp"
@@ -61,6 +62,10 @@ class worker {
   // Name lookups, shared by every worker (set before run()).
   dns_pool& dns() const { return *dns_; }
   void set_dns(dns_pool* dns) { dns_ = dns; }
+  // Memory for heads beyond each connection's first buffer, shared by every worker
+  // (set before run()).
+  head_budget& heads() const { return *heads_; }
+  void set_head_budget(head_budget* heads) { heads_ = heads; }
 
   void add(session* s) { sessions_.insert(s); }
   void remove(session* s);
@@ -79,6 +84,7 @@ class worker {
   metrics& metrics_;
   const std::vector<tcp::endpoint>* self_ = nullptr;
   dns_pool* dns_ = nullptr;
+  head_budget* heads_ = nullptr;
   asio::io_context io_{1};
   tcp::acceptor acceptor_{io_};
   asio::steady_timer sweep_timer_{io_};

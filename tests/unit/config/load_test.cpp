@@ -55,6 +55,7 @@ void expect_same(const config& a, const config& b) {
   EXPECT_EQ(a.proxy.max_connections, b.proxy.max_connections);
   EXPECT_EQ(a.proxy.max_header_bytes, b.proxy.max_header_bytes);
   EXPECT_EQ(a.proxy.max_header_count, b.proxy.max_header_count);
+  EXPECT_EQ(a.proxy.max_pending_head_bytes, b.proxy.max_pending_head_bytes);
   EXPECT_EQ(a.proxy.timeouts.header, b.proxy.timeouts.header);
   EXPECT_EQ(a.proxy.timeouts.idle, b.proxy.timeouts.idle);
   EXPECT_EQ(a.proxy.timeouts.connect, b.proxy.timeouts.connect);
@@ -81,6 +82,7 @@ TEST(embedded_default, parses_to_the_documented_values) {
   EXPECT_EQ(c.proxy.max_connections, 10000u);
   EXPECT_EQ(c.proxy.max_header_bytes, 64u * 1024);
   EXPECT_EQ(c.proxy.max_header_count, 100u);
+  EXPECT_EQ(c.proxy.max_pending_head_bytes, 32u * 1024 * 1024);
   EXPECT_EQ(c.proxy.timeouts.header, 10s);
   EXPECT_EQ(c.proxy.timeouts.idle, 300s);
   EXPECT_EQ(c.proxy.timeouts.connect, 10s);
@@ -143,6 +145,8 @@ INSTANTIATE_TEST_SUITE_P(
                            "proxy.max_connections"},
         default_value_case{"max_header_bytes", "max_header_bytes: 64KiB", "64KiB", "64KB",
                            "proxy.max_header_bytes"},
+        default_value_case{"max_pending_head_bytes", "max_pending_head_bytes: 32MiB", "32MiB",
+                           "32M", "proxy.max_pending_head_bytes"},
         default_value_case{"timeouts_header", "header: 10s", "10s", "10x", "proxy.timeouts.header"},
         default_value_case{"timeouts_idle", "idle: 300s", "300s", "-1s", "proxy.timeouts.idle"},
         default_value_case{"timeouts_connect", "connect: 10s", "10s", "0s",
@@ -186,8 +190,8 @@ TEST_P(embedded_default_keys, misspelt_key_is_reported_at_its_position) {
 INSTANTIATE_TEST_SUITE_P(
     every_key, embedded_default_keys,
     testing::Values("\nproxy:", "listen: \"127.0.0.1:3128", "workers:", "max_connections:",
-                    "max_header_bytes:", "timeouts:", "header:", "idle: 300s",
-                    "connect:", "drain:", "pool:", "max_idle_per_host:", "idle: 60s",
+                    "max_header_bytes:", "max_pending_head_bytes:", "timeouts:", "header:",
+                    "idle: 300s", "connect:", "drain:", "pool:", "max_idle_per_host:", "idle: 60s",
                     "\nadmin:", "socket:", "\nmetrics:", "listen: \"127.0.0.1:9464",
                     "\nlog:", "level:", "format:"));
 
@@ -202,6 +206,7 @@ proxy:
   max_connections: 123
   max_header_bytes: 32KiB
   max_header_count: 50
+  max_pending_head_bytes: 1MiB
   timeouts:
     header: 250ms
     idle: 5m
@@ -224,6 +229,7 @@ resolve:
   EXPECT_EQ(c.proxy.max_connections, 123u);
   EXPECT_EQ(c.proxy.max_header_bytes, 32u * 1024);
   EXPECT_EQ(c.proxy.max_header_count, 50u);
+  EXPECT_EQ(c.proxy.max_pending_head_bytes, 1024u * 1024);
   EXPECT_EQ(c.proxy.timeouts.header, 250ms);
   EXPECT_EQ(c.proxy.timeouts.idle, 5min);
   EXPECT_EQ(c.proxy.timeouts.connect, 2s);
@@ -271,6 +277,11 @@ TEST(load_string, range_limits_are_inclusive) {
   EXPECT_EQ(load_string("proxy: {max_header_bytes: 1MiB}", "r.yaml").proxy.max_header_bytes,
             1024u * 1024);
   EXPECT_EQ(load_string("proxy: {max_header_count: 8}", "r.yaml").proxy.max_header_count, 8u);
+  EXPECT_EQ(
+      load_string("proxy: {max_pending_head_bytes: 0}", "r.yaml").proxy.max_pending_head_bytes, 0u);
+  EXPECT_EQ(
+      load_string("proxy: {max_pending_head_bytes: 16GiB}", "r.yaml").proxy.max_pending_head_bytes,
+      16ull << 30);
   EXPECT_EQ(load_string("proxy: {max_header_count: 1000}", "r.yaml").proxy.max_header_count, 1000u);
   EXPECT_EQ(load_string("proxy: {pool: {max_idle_per_host: 100000}}", "r.yaml")
                 .proxy.pool.max_idle_per_host,
@@ -369,6 +380,10 @@ INSTANTIATE_TEST_SUITE_P(
                    "must be between 1024 and 1048576 bytes"},
         error_case{"header_bytes_large", "proxy:\n  max_header_bytes: 2MiB\n", 2, 21,
                    "must be between 1024 and 1048576 bytes"},
+        error_case{"pending_head_bytes_large", "proxy:\n  max_pending_head_bytes: 17GiB\n", 2, 27,
+                   "proxy.max_pending_head_bytes: must be between 0 and 17179869184 bytes"},
+        error_case{"pending_head_bytes_junk", "proxy:\n  max_pending_head_bytes: lots\n", 2, 27,
+                   "proxy.max_pending_head_bytes: expected a size"},
         error_case{"header_bytes_junk", "proxy:\n  max_header_bytes: 64kb\n", 2, 21,
                    "expected a size like 65536 or 64KiB, got \"64kb\""},
         error_case{"header_count_small", "proxy:\n  max_header_count: 7\n", 2, 21,

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ssl/error.hpp>
+#include <boost/asio/write.hpp>
 
 #include "proxy/intercept/leaf_cache.hpp"
 #include "proxy/intercept/workspace_ca.hpp"
@@ -295,6 +296,34 @@ TEST_F(tls_socket_stream_test, UntrustedCertificateFailsWithAVerifyResult) {
     EXPECT_TRUE(sec);
     EXPECT_NE(SSL_get_verify_result(client.native_handle()), X509_V_OK);
   });
+}
+
+// A client may announce a ClientHello of up to 128 KiB, which OpenSSL would buffer whole for
+// every connection that sends one. The server side refuses it at its header (handshake_limit).
+TEST_F(tls_socket_stream_test, OversizedClientHelloFailsBeforeItIsBuffered) {
+  constexpr std::size_t announced = 100 * 1000;
+  std::string message = {'\x01',
+                         static_cast<char>(announced >> 16),
+                         static_cast<char>((announced >> 8) & 0xff),
+                         static_cast<char>(announced & 0xff),
+                         '\x03',
+                         '\x03'};
+  message.append(announced - 2, 'a');
+  std::string flight;
+  for (std::size_t at = 0; at < message.size(); at += 16384) {
+    const std::string part = message.substr(at, 16384);
+    flight += {'\x16', '\x03', '\x01', static_cast<char>(part.size() >> 8),
+               static_cast<char>(part.size() & 0xff)};
+    flight += part;
+  }
+  asio::write(client_sock_, asio::buffer(flight));  // fits the loopback socket buffers
+  tls_socket_stream server(server_sock_, server_ssl());
+  run([&]() -> awaitable<void> {
+    const error_code ec = co_await server.handshake(tls_role::server);
+    EXPECT_EQ(ec, error_code(EMSGSIZE, asio::error::get_system_category())) << ec.message();
+  });
+  // It stopped at the limit: the rest of the flight is still unread on the socket.
+  EXPECT_GE(server_sock_.available(), flight.size() - handshake_limit::max_input);
 }
 
 }  // namespace

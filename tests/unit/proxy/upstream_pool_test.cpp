@@ -233,6 +233,34 @@ TEST_F(upstream_pool_test, bound_is_per_key) {
   EXPECT_TRUE((pool.take("b:80") != nullptr));
 }
 
+TEST_F(upstream_pool_test, total_bound_holds_across_keys) {
+  // One connection per host name an agent can think of must not grow the pool past it.
+  upstream_pool pool(4, 60s, 0s);
+  pool.set_max_total(2);
+  auto a = connect();
+  auto b = connect();
+  auto c = connect();
+  auto a2 = connect();
+  pool.put("a:80", std::make_unique<upstream_conn>(std::move(a.pooled)));
+  pool.put("b:80", std::make_unique<upstream_conn>(std::move(b.pooled)));
+  pool.put("c:80", std::make_unique<upstream_conn>(std::move(c.pooled)));
+  EXPECT_EQ(pool.idle_count(), 2u);
+  EXPECT_TRUE(sees_eof(c.server)) << "a third key is not kept";
+  // A key already held swaps its oldest for the newer one.
+  const auto newer = port_of(a2.pooled);
+  pool.put("a:80", std::make_unique<upstream_conn>(std::move(a2.pooled)));
+  EXPECT_EQ(pool.idle_count(), 2u);
+  EXPECT_TRUE(sees_eof(a.server));
+  auto taken = pool.take("a:80");
+  ASSERT_TRUE(taken != nullptr);
+  EXPECT_EQ(port_of(taken->sock), newer);
+  // Room again once one is taken.
+  auto d = connect();
+  pool.put("d:80", std::make_unique<upstream_conn>(std::move(d.pooled)));
+  EXPECT_EQ(pool.idle_count(), 2u);
+  EXPECT_TRUE((pool.take("d:80") != nullptr));
+}
+
 TEST_F(upstream_pool_test, zero_bound_keeps_nothing) {
   upstream_pool pool(0, 60s, 0s);
   auto c = connect();
