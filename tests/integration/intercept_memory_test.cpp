@@ -17,8 +17,11 @@ namespace {
 using intercept_memory_test = intercept_test;
 
 const std::string anthropic_secret = "  anthropic: { env: ANTHROPIC_KEY }\n";
-const std::string x_api_key_rule =
-    "  - { host: localhost, headers: { x-api-key: \"{{anthropic}}\" } }\n";
+// A rule without port: means 443; the test upstreams listen on free ports.
+std::string x_api_key_rule(std::uint16_t port) {
+  return "  - { host: localhost, port: " + std::to_string(port) +
+         ", headers: { x-api-key: \"{{anthropic}}\" } }\n";
+}
 
 // TLS records carrying one handshake message that announces `announced` bytes, of which
 // only `sent` follow: a ClientHello that never ends.
@@ -46,7 +49,8 @@ TEST_F(intercept_memory_test, HugeClientHellosAreCutWhileOthersAreServed) {
   settings.log_level = "info";
   settings.access_log = false;
   settings.header_timeout = "30s";  // the cut comes from the size, not from a deadline
-  start_intercepting(anthropic_secret, x_api_key_rule, {{"ANTHROPIC_KEY", api_key}}, settings);
+  start_intercepting(anthropic_secret, x_api_key_rule(up->port()), {{"ANTHROPIC_KEY", api_key}},
+                     settings);
   const std::string connect = "CONNECT localhost:" + std::to_string(up->port()) +
                               " HTTP/1.1\r\nHost: localhost:" + std::to_string(up->port()) +
                               "\r\n\r\n";
@@ -91,7 +95,8 @@ TEST_F(intercept_memory_test, AHandshakeHeldOpenAtTheLimitCostsABoundedAmount) {
   settings.log_level = "info";
   settings.access_log = false;
   settings.header_timeout = "30s";
-  start_intercepting(anthropic_secret, x_api_key_rule, {{"ANTHROPIC_KEY", api_key}}, settings);
+  start_intercepting(anthropic_secret, x_api_key_rule(up->port()), {{"ANTHROPIC_KEY", api_key}},
+                     settings);
   ASSERT_EQ(fetch({https_url(*up, "/warm")}).status, 200);
   const std::string connect = "CONNECT localhost:" + std::to_string(up->port()) +
                               " HTTP/1.1\r\nHost: localhost:" + std::to_string(up->port()) +
@@ -124,7 +129,8 @@ TEST_F(intercept_memory_test, HeadsInsideATunnelDrawOnTheSameBudget) {
   auto up = start_upstream();
   airlock_settings settings;
   settings.proxy_yaml = "  max_pending_head_bytes: 0\n";
-  start_intercepting(anthropic_secret, x_api_key_rule, {{"ANTHROPIC_KEY", api_key}}, settings);
+  start_intercepting(anthropic_secret, x_api_key_rule(up->port()), {{"ANTHROPIC_KEY", api_key}},
+                     settings);
   const std::string host = "Host: localhost:" + std::to_string(up->port()) + "\r\n";
 
   auto small = open_tunnel(up->port());
