@@ -16,6 +16,7 @@
 
 #include "proxy/control/control_connection.hpp"
 #include "proxy/control/health.hpp"
+#include "proxy/control/read_fully.hpp"
 
 namespace airlock::proxy::control {
 
@@ -60,17 +61,7 @@ secrets::secret_value read_token_file(const std::string& path) {
   std::string text;
   text.reserve(max_token + 1);
   text.resize(max_token + 1);
-  std::size_t got = 0;
-  while (got < text.size()) {
-    const auto n = ::read(fd, text.data() + got, text.size() - got);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      break;
-    }
-    got += static_cast<std::size_t>(n);
-  }
+  const std::size_t got = read_fully(fd, text);
   ::close(fd);
   OPENSSL_cleanse(text.data() + got, text.size() - got);
   text.resize(got);

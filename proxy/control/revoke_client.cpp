@@ -26,6 +26,7 @@
 #include "proxy/control/admin_socket.hpp"
 #include "proxy/control/control_server.hpp"
 #include "proxy/control/peer_identity.hpp"
+#include "proxy/control/read_fully.hpp"
 
 namespace airlock::proxy::control {
 
@@ -351,17 +352,7 @@ int run_push(int argc, char** argv) {
   auto& body = req.body();
   body.resize(max_value + 1);
   // read(2), not std::cin: a stream buffer would keep its own copy of the value.
-  std::size_t got = 0;
-  while (got < body.size()) {
-    const auto n = ::read(STDIN_FILENO, body.data() + got, body.size() - got);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      break;
-    }
-    got += static_cast<std::size_t>(n);
-  }
+  const std::size_t got = read_fully(STDIN_FILENO, body);
   if (got > max_value) {
     OPENSSL_cleanse(body.data(), body.size());
     std::cerr << "airlock push: the value is over 64 KiB\n";
