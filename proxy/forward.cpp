@@ -153,12 +153,18 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
   secrets::store& store = worker_.secrets();
   pins_.clear();
   const secret_lookup lookup = [this, &store](std::string_view name) {
+    // The head is sized, then written, from the same pinned value: one store read each.
+    for (const auto& [pinned, value] : pins_) {
+      if (pinned == name) {
+        return std::optional<std::string_view>(value->reveal());
+      }
+    }
     secrets::value_ref v = store.get(name);
     if (!v) {
       return std::optional<std::string_view>();
     }
-    pins_.push_back(std::move(v));
-    return std::optional<std::string_view>(pins_.back()->reveal());
+    pins_.emplace_back(name, std::move(v));
+    return std::optional<std::string_view>(pins_.back().second->reveal());
   };
   const bool via = worker_.cfg().proxy.via;
   // A large head's copy is sized once, not doubled as it grows (nor the budget's share with
@@ -257,7 +263,7 @@ awaitable<bool> session::serve_forward(std::size_t head_len) {
     }
     // A revoke that ran while this request was dialled closed nothing it could see: the
     // head already holds the key, so it is checked here, on the step that would send it.
-    if (rule != nullptr && worker_.secrets().current_phase() == secrets::phase::revoked) {
+    if (rule != nullptr && worker_.secrets().revoked()) {
       release_upstream(false);
       refusal_ = missing_secret_refusal("", rule->name, secrets::phase::revoked);
       co_await respond_error(true);

@@ -146,8 +146,10 @@ class session : public std::enable_shared_from_this<session> {
   std::string out_;                           // the head being sent, reused across requests
   std::string req_out_;  // the upstream request head; wiped after use, it may hold a secret
   std::string host_text_;
-  std::string route_path_;                // the upstream target of a routed request
-  std::vector<secrets::value_ref> pins_;  // secrets in use while a head is built
+  std::string route_path_;  // the upstream target of a routed request
+  // Secrets in use while a head is built, by name: sizing the head and writing it read
+  // each one once.
+  std::vector<std::pair<std::string_view, secrets::value_ref>> pins_;
   std::optional<authority> intercepted_;  // the CONNECT authority of an intercepted tunnel
   bool carried_credential_ = false;       // a request on it had a credential injected
   std::string key_;                       // pool key of upstream_

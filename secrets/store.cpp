@@ -223,6 +223,7 @@ store::revoke_receipt store::revoke() {
     return again;
   }
   revoked_ = true;
+  revoked_flag_.store(true, std::memory_order_release);
   receipt_.at = std::chrono::system_clock::now();
   for (auto& s : slots_) {
     if (s.value) {

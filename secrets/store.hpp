@@ -9,6 +9,7 @@
 // gets a reference that keeps the value it saw alive, so a request being serialised
 // finishes with the old value; the bytes are wiped when the last reference goes.
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -62,6 +63,8 @@ class store {
   revoke_receipt revoke();
 
   phase current_phase() const;
+  // current_phase() == revoked, without the lock: for a check on every request.
+  bool revoked() const noexcept { return revoked_flag_.load(std::memory_order_acquire); }
 
   struct entry {
     std::string name;
@@ -99,6 +102,7 @@ class store {
   mutable std::shared_mutex mutex_;
   std::vector<slot> slots_;  // fixed after construction, in config order
   bool revoked_ = false;
+  std::atomic<bool> revoked_flag_{false};  // revoked_, readable without the lock
   revoke_receipt receipt_;
   std::vector<std::string> problems_;
 };
