@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "tests/integration/intercept_fixture.hpp"
+#include "tests/support/client_hello.hpp"
 #include "tests/support/sanitizers.hpp"
 
 namespace airlock::test {
@@ -21,26 +22,6 @@ const std::string anthropic_secret = "  anthropic: { env: ANTHROPIC_KEY }\n";
 std::string x_api_key_rule(std::uint16_t port) {
   return "  - { host: localhost, port: " + std::to_string(port) +
          ", headers: { x-api-key: \"{{anthropic}}\" } }\n";
-}
-
-// TLS records carrying one handshake message that announces `announced` bytes, of which
-// only `sent` follow: a ClientHello that never ends.
-std::string unfinished_client_hello(std::size_t announced, std::size_t sent) {
-  std::string message = {'\x01',
-                         static_cast<char>(announced >> 16),
-                         static_cast<char>((announced >> 8) & 0xff),
-                         static_cast<char>(announced & 0xff),
-                         '\x03',
-                         '\x03'};
-  message.append(sent - 2, 'a');
-  std::string records;
-  for (std::size_t at = 0; at < message.size(); at += 16384) {
-    const std::string part = message.substr(at, 16384);
-    records += {'\x16', '\x03', '\x01', static_cast<char>(part.size() >> 8),
-                static_cast<char>(part.size() & 0xff)};
-    records += part;
-  }
-  return records;
 }
 
 TEST_F(intercept_memory_test, HugeClientHellosAreCutWhileOthersAreServed) {
@@ -59,7 +40,7 @@ TEST_F(intercept_memory_test, HugeClientHellosAreCutWhileOthersAreServed) {
   const std::uint64_t rss_start = airlock().rss_kib();
 
   constexpr std::size_t attackers = 1000;
-  const std::string hello = unfinished_client_hello(120 * 1000, 90 * 1000);
+  const std::string hello = client_hello_records(120 * 1000, 90 * 1000);
   std::vector<std::unique_ptr<raw_client>> clients;
   for (std::size_t i = 0; i < attackers; ++i) {
     clients.push_back(this->connect());
@@ -103,7 +84,7 @@ TEST_F(intercept_memory_test, AHandshakeHeldOpenAtTheLimitCostsABoundedAmount) {
                               "\r\n\r\n";
   const std::uint64_t rss_start = airlock().rss_kib();
   constexpr std::size_t held = 400;
-  const std::string hello = unfinished_client_hello(32 * 1000, 31 * 1000);
+  const std::string hello = client_hello_records(32 * 1000, 31 * 1000);
   std::vector<std::unique_ptr<raw_client>> clients;
   for (std::size_t i = 0; i < held; ++i) {
     clients.push_back(this->connect());

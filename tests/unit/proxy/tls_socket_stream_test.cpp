@@ -1,4 +1,5 @@
 #include "proxy/tls_socket_stream.hpp"
+#include "tests/support/client_hello.hpp"
 
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -302,20 +303,7 @@ TEST_F(tls_socket_stream_test, UntrustedCertificateFailsWithAVerifyResult) {
 // every connection that sends one. The server side refuses it at its header (handshake_limit).
 TEST_F(tls_socket_stream_test, OversizedClientHelloFailsBeforeItIsBuffered) {
   constexpr std::size_t announced = 100 * 1000;
-  std::string message = {'\x01',
-                         static_cast<char>(announced >> 16),
-                         static_cast<char>((announced >> 8) & 0xff),
-                         static_cast<char>(announced & 0xff),
-                         '\x03',
-                         '\x03'};
-  message.append(announced - 2, 'a');
-  std::string flight;
-  for (std::size_t at = 0; at < message.size(); at += 16384) {
-    const std::string part = message.substr(at, 16384);
-    flight += {'\x16', '\x03', '\x01', static_cast<char>(part.size() >> 8),
-               static_cast<char>(part.size() & 0xff)};
-    flight += part;
-  }
+  const std::string flight = test::client_hello_records(announced, announced);
   asio::write(client_sock_, asio::buffer(flight));  // fits the loopback socket buffers
   tls_socket_stream server(server_sock_, server_ssl());
   run([&]() -> awaitable<void> {
