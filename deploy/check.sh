@@ -258,7 +258,9 @@ EOF
   chmod 644 "$d/airlock.yaml"
   local agent=(ip netns exec "$pod" setpriv --reuid 1000 --regid 1000 --clear-groups --inh-caps=-all)
   local airlock=(ip netns exec "$pod" setpriv --reuid 65532 --regid 65532 --clear-groups --inh-caps=-all)
-  "${airlock[@]}" timeout 60 "$bin" --config "$d/airlock.yaml" >"$d/airlock.out" 2>&1 &
+  # A copy UID 65532 can run wherever the checkout lives (a clone in a 0700 mktemp dir).
+  install -m 0755 "$bin" "$d/airlock"
+  "${airlock[@]}" timeout 60 "$d/airlock" --config "$d/airlock.yaml" >"$d/airlock.out" 2>&1 &
   pids+=($!)
   local url=http://192.0.2.2:8080/ok
   expect "netns: upstream and airlock up" wait_for 10 "${agent[@]}" curl -sf --max-time 2 -x http://127.0.0.1:3128 "$url"
@@ -301,12 +303,12 @@ EOF
     "out=\$(ip netns exec '$pod' curl -s --max-time 3 --unix-socket '$sock' -w ' %{http_code}' '$status') \
       && echo \"\$out\" && [[ \$out == *uid_not_allowed*' 403' ]]"
   expect "netns: airlock push as the agent UID is refused (Permission denied)" bash -c \
-    "printf 'agent-chosen\n' | $(printf '%q ' "${agent[@]}") '$bin' push orchestrated --config '$d/airlock.yaml' 2>&1 \
+    "printf 'agent-chosen\n' | $(printf '%q ' "${agent[@]}") '$d/airlock' push orchestrated --config '$d/airlock.yaml' 2>&1 \
       | grep -q 'Permission denied'"
   expect "netns: airlock push as airlock's UID stores the secret" \
-    "${airlock[@]}" "$bin" push orchestrated --config "$d/airlock.yaml" < <(printf 'pushed-not-a-real-key\n')
+    "${airlock[@]}" "$d/airlock" push orchestrated --config "$d/airlock.yaml" < <(printf 'pushed-not-a-real-key\n')
   expect "netns: airlock revoke --config as airlock's UID (the preStop hook) succeeds" \
-    bash -c "$(printf '%q ' "${airlock[@]}") '$bin' revoke --config '$d/airlock.yaml' >'$d/receipt'"
+    bash -c "$(printf '%q ' "${airlock[@]}") '$d/airlock' revoke --config '$d/airlock.yaml' >'$d/receipt'"
   expect "netns: the receipt names the pushed secret" grep -q '"revoked":\["orchestrated"\]' "$d/receipt"
 }
 
