@@ -11,11 +11,11 @@
 
 #include "config/load.hpp"
 #include "config/telemetry_defaults.hpp"
-#include "proxy/control/control_server.hpp"
-#include "proxy/control/revoke_client.hpp"
-#include "proxy/logging.hpp"
-#include "proxy/server.hpp"
-#include "proxy/tls_state.hpp"
+#include "proxy/admin/control_server.hpp"
+#include "proxy/admin/revoke_client.hpp"
+#include "proxy/flow/server.hpp"
+#include "proxy/observe/logging.hpp"
+#include "proxy/tls/tls_state.hpp"
 #include "proxy/version.hpp"
 #include "secrets/process_hardening.hpp"
 #include "secrets/secure_memory.hpp"
@@ -178,12 +178,7 @@ int run(const airlock::config::config& cfg, bool allow_core_dumps) {
     return 1;
   }
   control->set_metrics([&srv, &control] {
-    airlock::proxy::metrics::sources from;
-    from.counters = &srv->counters();
-    from.egress = &srv->egress();
-    from.secrets = &srv->secrets();
-    from.tls = srv->tls();
-    from.heads = &srv->heads();
+    auto from = srv->metrics_snapshot();
     from.admin_auth_failures = control->admin().auth_failures();
     return srv->series().render(from);
   });

@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "config/load.hpp"
-#include "proxy/inject.hpp"
+#include "proxy/policy/inject.hpp"
 
 namespace {
 

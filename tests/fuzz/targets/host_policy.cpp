@@ -11,9 +11,9 @@
 #include "config/load.hpp"
 #include "config/parse_values.hpp"
 #include "config/request_path.hpp"
-#include "proxy/authority.hpp"
-#include "proxy/inject.hpp"
-#include "proxy/policy.hpp"
+#include "proxy/http/authority.hpp"
+#include "proxy/policy/inject.hpp"
+#include "proxy/policy/policy.hpp"
 
 namespace {
 

@@ -8,11 +8,11 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "proxy/authority.hpp"
-#include "proxy/chunked.hpp"
-#include "proxy/http_head.hpp"
-#include "proxy/http_message.hpp"
-#include "proxy/routes.hpp"
+#include "proxy/http/authority.hpp"
+#include "proxy/http/chunked.hpp"
+#include "proxy/http/head.hpp"
+#include "proxy/http/message.hpp"
+#include "proxy/policy/routes.hpp"
 
 namespace {
 

@@ -1,12 +1,12 @@
 // The admin API and health endpoints as pure handlers: who may call them, what each
 // call does to the store, and that no answer ever carries a secret value.
 
-#include "proxy/control/admin_api.hpp"
+#include "proxy/admin/admin_api.hpp"
 
 #include <gtest/gtest.h>
 #include <spdlog/spdlog.h>
 
-#include "proxy/control/health.hpp"
+#include "proxy/admin/health.hpp"
 
 namespace airlock::proxy::control {
 namespace {

@@ -1,7 +1,7 @@
 // The control listeners' connection cap: a flood of idle connections evicts the oldest
 // idle one instead of locking real callers out; busy connections are never evicted.
 
-#include "proxy/control/connection_slots.hpp"
+#include "proxy/admin/connection_slots.hpp"
 
 #include <gtest/gtest.h>
 

@@ -3,8 +3,8 @@
 
 #include <gtest/gtest.h>
 
-#include "proxy/control/revoke_client.hpp"
-#include "proxy/control/revoker.hpp"
+#include "proxy/admin/revoke_client.hpp"
+#include "proxy/admin/revoker.hpp"
 
 namespace airlock::proxy::control {
 namespace {

@@ -1,4 +1,4 @@
-#include "proxy/intercept/ca_rotation.hpp"
+#include "proxy/tls/ca_rotation.hpp"
 
 #include <atomic>
 #include <chrono>

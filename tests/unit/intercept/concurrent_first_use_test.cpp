@@ -14,8 +14,8 @@
 
 #include <gtest/gtest.h>
 
-#include "proxy/intercept/leaf_cache.hpp"
-#include "proxy/tls_state.hpp"
+#include "proxy/tls/leaf_cache.hpp"
+#include "proxy/tls/tls_state.hpp"
 #include "tests/unit/intercept/pki_helpers.hpp"
 
 namespace airlock::proxy::intercept {

@@ -13,7 +13,7 @@
 
 #include <gtest/gtest.h>
 
-#include "proxy/intercept/leaf_cache.hpp"
+#include "proxy/tls/leaf_cache.hpp"
 #include "tests/support/sanitizers.hpp"
 #include "tests/unit/intercept/pki_helpers.hpp"
 

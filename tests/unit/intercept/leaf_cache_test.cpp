@@ -1,4 +1,4 @@
-#include "proxy/intercept/leaf_cache.hpp"
+#include "proxy/tls/leaf_cache.hpp"
 
 #include <chrono>
 #include <string>

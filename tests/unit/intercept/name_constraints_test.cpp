@@ -1,12 +1,12 @@
-#include "proxy/intercept/name_constraints.hpp"
+#include "proxy/tls/name_constraints.hpp"
 
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
-#include "proxy/intercept/leaf_cache.hpp"
-#include "proxy/intercept/workspace_ca.hpp"
+#include "proxy/tls/leaf_cache.hpp"
+#include "proxy/tls/workspace_ca.hpp"
 #include "tests/unit/intercept/pki_helpers.hpp"
 
 namespace airlock::proxy::intercept {

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "proxy/intercept/openssl_ptr.hpp"
+#include "proxy/tls/openssl_ptr.hpp"
 
 namespace airlock::proxy::intercept::test_support {
 

@@ -1,4 +1,4 @@
-#include "proxy/intercept/workspace_ca.hpp"
+#include "proxy/tls/workspace_ca.hpp"
 
 #include <sys/stat.h>
 

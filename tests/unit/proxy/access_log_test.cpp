@@ -1,7 +1,7 @@
 // Access log lines: every field present, nothing a client sends can forge a field or a
 // line, and the query string never appears.
 
-#include "proxy/access_log.hpp"
+#include "proxy/observe/access_log.hpp"
 
 #include <gtest/gtest.h>
 

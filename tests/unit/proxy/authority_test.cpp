@@ -1,4 +1,4 @@
-#include "proxy/authority.hpp"
+#include "proxy/http/authority.hpp"
 
 #include <cstdint>
 #include <optional>

@@ -1,4 +1,4 @@
-#include "proxy/chunked.hpp"
+#include "proxy/http/chunked.hpp"
 
 #include <cstddef>
 #include <ostream>

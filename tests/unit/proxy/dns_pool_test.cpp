@@ -1,4 +1,4 @@
-#include "proxy/dns_pool.hpp"
+#include "proxy/flow/dns_pool.hpp"
 
 #include <netdb.h>
 

@@ -1,7 +1,7 @@
 // What a client may make a server handshake hold: the ClientHello's announced length and
 // the bytes read before the handshake ends.
 
-#include "proxy/handshake_limit.hpp"
+#include "proxy/tls/handshake_limit.hpp"
 
 #include <string>
 

@@ -2,7 +2,7 @@
 // that fits a connection's first buffer never asks, a larger one reserves the excess or is
 // refused, and every reservation comes back.
 
-#include "proxy/head_budget.hpp"
+#include "proxy/flow/head_budget.hpp"
 
 #include <atomic>
 #include <cstring>
@@ -12,9 +12,9 @@
 
 #include <gtest/gtest.h>
 
-#include "proxy/byte_buffer.hpp"
-#include "proxy/metrics.hpp"
-#include "proxy/responses.hpp"
+#include "proxy/flow/byte_buffer.hpp"
+#include "proxy/http/responses.hpp"
+#include "proxy/observe/metrics.hpp"
 
 namespace airlock::proxy {
 namespace {

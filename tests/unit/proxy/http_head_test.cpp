@@ -1,4 +1,4 @@
-#include "proxy/http_head.hpp"
+#include "proxy/http/head.hpp"
 
 #include <cstddef>
 #include <ostream>

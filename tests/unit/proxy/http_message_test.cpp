@@ -1,4 +1,4 @@
-#include "proxy/http_message.hpp"
+#include "proxy/http/message.hpp"
 
 #include <cstdint>
 #include <ostream>

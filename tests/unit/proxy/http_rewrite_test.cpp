@@ -1,4 +1,4 @@
-#include "proxy/http_rewrite.hpp"
+#include "proxy/policy/rewrite.hpp"
 
 #include <cstddef>
 #include <optional>

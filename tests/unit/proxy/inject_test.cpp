@@ -1,7 +1,7 @@
 // Who gets a credential: every case here is a security decision, so each has the
 // attacker's variant beside the legitimate one.
 
-#include "proxy/inject.hpp"
+#include "proxy/policy/inject.hpp"
 
 #include <gtest/gtest.h>
 

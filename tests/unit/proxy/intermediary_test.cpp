@@ -1,17 +1,17 @@
 // airlock as an intermediary (RFC 9110 7.6): reflecting methods refused where credentials
 // go, Max-Forwards honoured for OPTIONS and TRACE, h2c never relayed, Via added.
 
-#include "proxy/intermediary.hpp"
+#include "proxy/http/intermediary.hpp"
 
 #include <gtest/gtest.h>
 
 #include <string>
 #include <vector>
 
-#include "proxy/authority.hpp"
-#include "proxy/http_message.hpp"
-#include "proxy/http_rewrite.hpp"
-#include "proxy/responses.hpp"
+#include "proxy/http/authority.hpp"
+#include "proxy/http/message.hpp"
+#include "proxy/http/responses.hpp"
+#include "proxy/policy/rewrite.hpp"
 
 namespace airlock::proxy::http {
 namespace {

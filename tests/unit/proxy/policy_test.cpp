@@ -1,15 +1,15 @@
 // The egress decision and the SSRF address classes, table-driven, attacker spellings
 // included.
 
-#include "proxy/policy.hpp"
+#include "proxy/policy/policy.hpp"
 
 #include <gtest/gtest.h>
 
 #include "config/load.hpp"
 #include "config/request_path.hpp"
 #include "config/telemetry_defaults.hpp"
-#include "proxy/authority.hpp"
-#include "proxy/private_address.hpp"
+#include "proxy/http/authority.hpp"
+#include "proxy/policy/private_address.hpp"
 
 namespace airlock::proxy {
 namespace {

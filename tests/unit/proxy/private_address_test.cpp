@@ -1,12 +1,12 @@
 // SSRF classes of IPv6 addresses that carry an IPv4 one: every embedding form judged by
 // the address inside, spelled as an agent would write it in a request target.
 
-#include "proxy/private_address.hpp"
+#include "proxy/policy/private_address.hpp"
 
 #include <gtest/gtest.h>
 
 #include "config/load.hpp"
-#include "proxy/authority.hpp"
+#include "proxy/http/authority.hpp"
 
 namespace airlock::proxy {
 namespace {

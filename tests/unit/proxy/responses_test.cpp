@@ -1,4 +1,4 @@
-#include "proxy/responses.hpp"
+#include "proxy/http/responses.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -8,8 +8,8 @@
 
 #include <gtest/gtest.h>
 
-#include "proxy/http_head.hpp"
-#include "proxy/http_message.hpp"
+#include "proxy/http/head.hpp"
+#include "proxy/http/message.hpp"
 
 namespace airlock::proxy {
 namespace {

@@ -1,6 +1,6 @@
 // Reverse route decisions: which route, which upstream path, and who may use it.
 
-#include "proxy/routes.hpp"
+#include "proxy/policy/routes.hpp"
 
 #include <gtest/gtest.h>
 

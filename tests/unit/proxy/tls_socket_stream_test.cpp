@@ -1,4 +1,4 @@
-#include "proxy/tls_socket_stream.hpp"
+#include "proxy/tls/tls_socket_stream.hpp"
 #include "tests/support/client_hello.hpp"
 
 #include <openssl/ssl.h>
@@ -17,8 +17,8 @@
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/write.hpp>
 
-#include "proxy/intercept/leaf_cache.hpp"
-#include "proxy/intercept/workspace_ca.hpp"
+#include "proxy/tls/leaf_cache.hpp"
+#include "proxy/tls/workspace_ca.hpp"
 
 namespace airlock::proxy {
 namespace {

@@ -1,4 +1,4 @@
-#include "proxy/upstream_pool.hpp"
+#include "proxy/flow/upstream_pool.hpp"
 
 #include <poll.h>
 #include <sys/socket.h>

@@ -1,0 +1,56 @@
+#pragma once
+// Responses airlock writes itself. Each says why in three places an agent or its
+// operator can read: the status, a Proxy-Status field (RFC 9209) with a machine
+// readable error type, and a one-line text body. Pure: builds bytes, sends nothing.
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "proxy/observe/labels.hpp"
+#include "secrets/store.hpp"
+
+namespace airlock::proxy {
+
+struct refusal {
+  refusal() = default;
+  refusal(int status_in, std::string_view type, std::string detail_in = {})
+      : status(status_in), error_type(type), detail(std::move(detail_in)) {}
+
+  int status = 0;
+  std::string_view error_type;  // RFC 9209 proxy error type, e.g. "connection_refused"
+  std::string detail;           // human text; never contains secret material
+  std::string json_body;        // when set, the body (application/json) instead of the text
+  // Policy refusals: X-Airlock-Reason says "<reason> rule=<rule>" for programs, and a JSON
+  // body ({"error":reason,"rule":..,"detail":..,"retry":false}) goes to clients that
+  // Accept application/json.
+  std::string reason;
+  std::string rule;
+  std::string_view allow;  // a 405's Allow field: what the agent may send instead
+};
+
+// "HTTP/1.1 502 Bad Gateway" ... with Content-Length and, when close, Connection: close.
+// json: the client accepts application/json (policy refusals then answer in JSON). A 204
+// carries no body.
+std::string make_error_response(const refusal& r, bool close, bool json = false);
+
+// A head that needed more memory than proxy.max_pending_head_bytes had left: 503, the
+// connection closes, and the agent may retry (the budget frees as other heads finish).
+// response: the head was the upstream's answer rather than the request.
+refusal head_budget_refusal(std::size_t limit, bool response);
+
+// Whether an Accept field value asks for JSON.
+bool accepts_json(std::string_view accept);
+
+std::string_view reason_phrase(int status);
+
+// The kind of a refusal (its metric label), from what the session put in it.
+refusal_kind classify(const refusal& r);
+
+// A credential rule that cannot inject: 503 naming the missing secret in setup, 403
+// "credentials revoked" once revoked (JSON bodies for clients that ask).
+refusal missing_secret_refusal(const std::string& secret, const std::string& rule,
+                               secrets::phase phase);
+
+}  // namespace airlock::proxy
