@@ -76,7 +76,9 @@ awaitable<result<upstream_ptr>> dialer::get(const dial_request& r, bool allow_po
       co_return result<upstream_ptr>(std::move(conn));
     }
   }
-  co_return co_await dial(r);
+  // Named, not returned straight from the co_await: GCC 12 could destroy that temporary twice.
+  auto dialled = co_await dial(r);
+  co_return dialled;
 }
 
 awaitable<result<upstream_ptr>> dialer::dial(const dial_request& r) {
