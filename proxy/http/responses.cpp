@@ -59,13 +59,14 @@ std::string make_error_response(const refusal& r, bool close, bool json_wanted) 
     body = r.json_body + "\n";
     json = true;
   } else if (json_wanted && !r.reason.empty()) {
-    body = "{\"error\":";
-    append_json_string(body, r.reason);
-    body += ",\"rule\":";
-    append_json_string(body, r.rule);
-    body += ",\"detail\":";
-    append_json_string(body, r.detail);
-    body += ",\"retry\":false}\n";
+    json_writer w(body);
+    w.begin_object();
+    w.field("error", r.reason);
+    w.field("rule", r.rule);
+    w.field("detail", r.detail);
+    w.field("retry", false);
+    w.end_object();
+    body += '\n';
     json = true;
   } else {
     body = fmt::format("airlock: {} {}: {}\n", r.status, reason_phrase(r.status), r.detail);
@@ -142,24 +143,25 @@ refusal missing_secret_refusal(const std::string& secret, const std::string& rul
                   "\" injects nothing any more"};
     r.reason = "credentials_revoked";
     r.rule = rule;
-    r.json_body = "{\"error\":\"credentials_revoked\",\"rule\":";
-    append_json_string(r.json_body, rule);
-    r.json_body += "}";
+    json_writer w(r.json_body);
+    w.begin_object();
+    w.field("error", r.reason);
+    w.field("rule", rule);
+    w.end_object();
     return r;
   }
   refusal r{refusal_kind::secret_missing, 503, "destination_unavailable",
             "secret \"" + secret + "\" needed by credential rule \"" + rule + "\" is not present"};
   r.reason = "secret_missing";
   r.rule = rule;
-  r.json_body = "{\"error\":\"secret_missing\",\"secret\":";
-  append_json_string(r.json_body, secret);
-  r.json_body += ",\"rule\":";
-  append_json_string(r.json_body, rule);
-  r.json_body += ",\"phase\":";
-  append_json_string(r.json_body, secrets::phase_name(phase));
-  r.json_body += ",\"detail\":";
-  append_json_string(r.json_body, r.detail);
-  r.json_body += "}";
+  json_writer w(r.json_body);
+  w.begin_object();
+  w.field("error", r.reason);
+  w.field("secret", secret);
+  w.field("rule", rule);
+  w.field("phase", secrets::phase_name(phase));
+  w.field("detail", r.detail);
+  w.end_object();
   return r;
 }
 
