@@ -92,12 +92,10 @@ awaitable<void> connection::run() {
     phase_ = phase::busy;
     begin_request();
     const exchange::request request{req_, req_info_, head_len, intercepted_};
-    bool keep_going = false;
-    if (http::iequals(req_.method, "CONNECT") && !intercepted_) {
-      const std::optional<authority> target = co_await exchange_.serve_connect(request);
-      keep_going = target && co_await intercept(*target);
-    } else {
-      keep_going = co_await exchange_.serve(request);
+    const exchange::outcome next = co_await exchange_.serve(request);
+    bool keep_going = next.keep;
+    if (next.intercept) {
+      keep_going = co_await intercept(*next.intercept);
     }
     exchange_.shed_copies();
     if (!keep_going || closing()) {

@@ -7,44 +7,11 @@
 
 #include "proxy/flow/upstream_pool.hpp"
 #include "proxy/observe/stats.hpp"
-#include "proxy/policy/private_address.hpp"
+#include "proxy/policy/endpoint_filter.hpp"
 #include "proxy/tls/tls_session_cache.hpp"
 #include "proxy/tls/tls_state.hpp"
 
 namespace airlock::proxy {
-
-namespace {
-
-// Whether ep is one of airlock's own listeners (a request to it would loop).
-bool is_self(const std::vector<tcp::endpoint>& self, const tcp::endpoint& ep) {
-  // "[::ffff:127.0.0.1]" reaches a listener on 127.0.0.1 as surely as the plain form.
-  const asio::ip::address to = dialled_address(ep.address());
-  for (const auto& own : self) {
-    if (own.port() != ep.port()) {
-      continue;
-    }
-    // A wildcard listener is reached through loopback (or any local address, which the
-    // private-address check covers).
-    if (own.address() == to || (own.address().is_unspecified() && to.is_loopback())) {
-      return true;
-    }
-  }
-  return false;
-}
-
-refusal private_refusal(const authority& target, std::string_view cls) {
-  refusal r{refusal_kind::private_address, 403, "destination_ip_prohibited",
-            cls == "airlock-itself"
-                ? target.to_string() + " is airlock's own listener; a request to it would loop"
-                : target.to_string() + " is a " + std::string(cls) +
-                      " address, which agents may not reach through airlock (SSRF "
-                      "protection); retrying or bypassing the proxy will not help"};
-  r.reason = "private_address";
-  r.rule = std::string(cls);
-  return r;
-}
-
-}  // namespace
 
 void dial_watch::cancel() {
   error_code ignored;
@@ -82,19 +49,9 @@ awaitable<result<upstream_ptr>> dialer::get(const dial_request& r, bool allow_po
 }
 
 awaitable<result<upstream_ptr>> dialer::dial(const dial_request& r) {
-  const auto& cfg = ctx_.cfg;
-  deadline_.arm(cfg.proxy.timeouts.connect);
-  std::string host = r.target.host;
-  std::uint16_t port = r.target.port;
-  // Overrides are keyed by the authority alone: a TLS upstream has the same one. They are
-  // trusted config, so the private-address check does not apply to them.
-  bool overridden = false;
-  if (auto it = cfg.resolve.find(r.target.to_string()); it != cfg.resolve.end()) {
-    host = it->second.host;
-    port = it->second.port;
-    overridden = true;
-  }
-  auto endpoints = co_await resolve(r.target, host, port, overridden);
+  deadline_.arm(ctx_.cfg.proxy.timeouts.connect);
+  const dial_plan plan = plan_dial(r.target, ctx_.cfg.resolve);
+  auto endpoints = co_await resolve(r.target, plan);
   if (!endpoints) {
     co_return result<upstream_ptr>(std::move(endpoints.error()));
   }
@@ -111,36 +68,17 @@ awaitable<result<upstream_ptr>> dialer::dial(const dial_request& r) {
 }
 
 awaitable<result<std::vector<tcp::endpoint>>> dialer::resolve(const authority& target,
-                                                              const std::string& host,
-                                                              std::uint16_t port, bool overridden) {
+                                                              const dial_plan& plan) {
   using endpoints = std::vector<tcp::endpoint>;
-  // Every address is checked before use, and only checked ones are dialled: a name that
-  // resolves, or rebinds, to a private address gets no connection.
-  endpoints checked;
-  std::optional<std::string_view> refused_class;
-  const auto consider = [&](const tcp::endpoint& ep) {
-    std::optional<std::string_view> cls;
-    if (is_self(ctx_.self, ep)) {
-      cls = "airlock-itself";
-    } else if (!overridden && ctx_.cfg.egress.block_private_addresses) {
-      cls = blocked_class(ep.address(), ctx_.cfg.egress.allow_private);
-    }
-    if (cls) {
-      refused_class = refused_class ? refused_class : cls;
-    } else {
-      checked.push_back(ep);
-    }
-  };
-  error_code ec;
-  const auto literal = asio::ip::make_address(host, ec);
-  if (!ec) {
-    consider(tcp::endpoint(literal, port));
+  std::vector<tcp::endpoint> found;
+  if (plan.literal) {
+    found.emplace_back(*plan.literal, plan.port);
   } else {
     // On the shared lookup threads: the wait ends with the answer or with the connection's
     // deadline, whichever comes first, never with the C library's own timeout.
     watch_.lookup = std::make_shared<dns_pool::lookup>(ex_);
     const auto lookup = watch_.lookup;
-    ctx_.dns.start(lookup, host, port);
+    ctx_.dns.start(lookup, plan.host, plan.port);
     co_await lookup->done.async_wait(use_tuple);
     watch_.lookup.reset();
     if (!lookup->answer) {
@@ -151,15 +89,16 @@ awaitable<result<std::vector<tcp::endpoint>>> dialer::resolve(const authority& t
       co_return result<endpoints>(
           refusal{refusal_kind::upstream_error, 502, "dns_error", "cannot resolve " + target.host});
     }
-    for (const auto& ep : lookup->answer->endpoints) {
-      consider(ep);
-    }
+    found = std::move(lookup->answer->endpoints);
   }
-  if (checked.empty()) {
+  // Only the endpoints the filter passed are dialled: a name that resolves, or rebinds, to
+  // a private address gets no connection.
+  endpoint_choice choice = filter_endpoints(target, found, plan, ctx_.self, ctx_.cfg.egress);
+  if (choice.refused) {
     stats::add(ctx_.counters.private_address_blocked);
-    co_return result<endpoints>(private_refusal(target, refused_class.value_or("private")));
+    co_return result<endpoints>(std::move(*choice.refused));
   }
-  co_return result<endpoints>(std::move(checked));
+  co_return result<endpoints>(std::move(choice.allowed));
 }
 
 awaitable<std::optional<refusal>> dialer::connect(upstream_conn& conn,

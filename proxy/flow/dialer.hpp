@@ -12,6 +12,7 @@
 #include "proxy/flow/result.hpp"
 #include "proxy/http/authority.hpp"
 #include "proxy/io/io_deadline.hpp"
+#include "proxy/policy/endpoint_filter.hpp"
 #include "proxy/tls/stream.hpp"
 
 namespace airlock::proxy {
@@ -44,9 +45,10 @@ class dialer {
   awaitable<result<upstream_ptr>> dial(const dial_request& r);
 
  private:
+  // The endpoints of plan (its literal, or the lookup of its host) that the endpoint filter
+  // lets this dial use.
   awaitable<result<std::vector<tcp::endpoint>>> resolve(const authority& target,
-                                                        const std::string& host, std::uint16_t port,
-                                                        bool overridden);
+                                                        const dial_plan& plan);
   awaitable<std::optional<refusal>> connect(upstream_conn& conn,
                                             const std::vector<tcp::endpoint>& to,
                                             const authority& target);

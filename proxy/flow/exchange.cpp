@@ -1,5 +1,5 @@
-// An exchange's first steps: where the request goes, whether policy lets it, whether
-// airlock answers it itself, and the upstream head with its credential.
+// An exchange's first steps: the route decision (refuse, answer here, tunnel, intercept or
+// forward), then for a forward the upstream head with its credential and the body's start.
 
 #include "proxy/flow/exchange.hpp"
 
@@ -14,7 +14,6 @@
 #include "proxy/policy/inject.hpp"
 #include "proxy/policy/policy.hpp"
 #include "proxy/policy/rewrite.hpp"
-#include "proxy/policy/routes.hpp"
 #include "proxy/tls/tls_session_cache.hpp"
 #include "proxy/tls/tls_state.hpp"
 
@@ -53,26 +52,41 @@ exchange::exchange(flow_context& ctx, const asio::any_io_executor& ex, client_si
       copies_(ctx.heads),
       up_in_(read_chunk, ctx.cfg.proxy.max_header_bytes + read_chunk, &ctx.heads) {}
 
-awaitable<bool> exchange::serve(const request& r) {
+awaitable<exchange::outcome> exchange::serve(const request& r) {
   client_version_ = r.head.ver;
-  plan p;
-  std::optional<refusal> refused = resolve_target(r, p);
-  if (!refused) {
-    record_.target(p.target.auth, p.target.origin_form);
-    refused = check_policy(p.target.auth, p.target.origin_form);
+  const request_view view = view_of(r.head, r.info);
+  const decision_inputs inputs{ctx_.cfg, ctx_.egress, ctx_.tls != nullptr};
+  route_decision d = decide_route(view, r.intercepted ? &*r.intercepted : nullptr, inputs);
+  record_.mode = d.mode;
+  if (d.to) {
+    record_.target(d.to->auth, d.to->origin_form());
   }
-  if (refused) {
+  count_policy(d);
+  if (const refusal* refused = std::get_if<refusal>(&d.action)) {
     co_await refuse(*refused, true);
-    co_return false;
+    co_return outcome{};
   }
-  const std::optional<bool> answered = co_await answer_here(r, p.target.auth);
-  if (answered) {
-    co_return *answered;
+  if (std::holds_alternative<route_decision::answer_options>(d.action)) {
+    const bool keep = co_await answer_options(r);
+    co_return outcome{keep, std::nullopt};
   }
-  const config::credential_rule* rule =
-      p.tls ? find_rule(ctx_.cfg.credentials, p.target.auth.host, p.target.auth.port, r.head.method,
-                        p.target.origin_form)
-            : nullptr;
+  if (const auto* fwd = std::get_if<route_decision::forward>(&d.action)) {
+    const bool keep = co_await forward(r, *d.to, fwd->rule);
+    co_return outcome{keep, std::nullopt};
+  }
+  const outcome tunnelled = co_await connect(r, *d.to, d.action);
+  co_return tunnelled;
+}
+
+awaitable<bool> exchange::forward(const request& r, destination& to,
+                                  std::optional<std::size_t> rule_index) {
+  const config::credential_rule* rule = rule_index ? &ctx_.cfg.credentials[*rule_index] : nullptr;
+  // The decision's own strings move into the exchange's (counted by the copies budget).
+  host_text_.swap(to.host_owned);
+  route_path_.swap(to.target_owned);
+  const absolute_target target{std::move(to.auth),
+                               host_text_.empty() ? to.host_written : host_text_,
+                               route_path_.empty() ? to.target_written : route_path_};
   struct wipe_guard {
     std::string& s;
     ~wipe_guard() { OPENSSL_cleanse(s.data(), s.size()); }
@@ -80,14 +94,13 @@ awaitable<bool> exchange::serve(const request& r) {
   body_state body;
   body.is_head = http::iequals(r.head.method, "HEAD");
   body.idempotent = is_idempotent(r.head.method);
-  refused = build_head(r, p, rule);
-  const authority auth = std::move(p.target.auth);
+  std::optional<refusal> refused = build_head(r, target, rule);
   if (!refused) {
     key_.clear();
-    if (p.tls) {
+    if (to.tls) {
       key_ = "tls:";
     }
-    key_ += auth.to_string();
+    key_ += target.auth.to_string();
     client_.pending().consume(r.head_len);  // the head's views are unusable from here on
     client_.pending().shrink();             // the buffer's share goes back; the copies take theirs
     if (!cover_copies()) {
@@ -100,129 +113,27 @@ awaitable<bool> exchange::serve(const request& r) {
     co_await refuse(*refused, true);
     co_return false;
   }
-  const bool keep = co_await send_and_relay(r, auth, p.tls, rule, body);
+  const bool keep = co_await send_and_relay(r, target.auth, to.tls, rule, body);
   co_return keep;
 }
 
-std::optional<refusal> exchange::resolve_target(const request& r, plan& p) {
-  const auto& req = r.head;
-  const auto& info = r.info;
-  if (r.intercepted) {
-    // Inside an intercepted tunnel the authority is the CONNECT's; the Host field may
-    // only repeat it, never redirect the request (and its credential) elsewhere.
-    if (req.target.empty() || req.target.front() != '/') {
-      return bad_request("requests inside a CONNECT tunnel use origin-form");
-    }
-    if (info.host != nullptr) {
-      // A Host without a port names https's default, 443 (RFC 9110 4.2.2).
-      auto host = parse_host_header(info.host->value, 443);
-      if (!host || *host != *r.intercepted) {
-        return refusal{
-            refusal_kind::host_mismatch, 421, "http_request_denied",
-            "Host header does not match the CONNECT authority " + r.intercepted->to_string()};
-      }
-    }
-    host_text_ = r.intercepted->host_text(443);
-    p.target = absolute_target{*r.intercepted, host_text_, req.target};
-    p.tls = true;
-  } else if (!req.target.empty() && req.target.front() == '/' && !ctx_.cfg.routes.empty()) {
-    const auto& routes = ctx_.cfg.routes;
-    const auto routed = match_route(routes, req.target);
-    if (!routed) {
-      return refusal{refusal_kind::route_not_found, 404, "http_request_error",
-                     "no reverse route for this path; routes: " + list_prefixes(routes)};
-    }
-    bool has_origin = false;
-    for (const auto& h : req.headers) {
-      has_origin = has_origin || http::iequals(h.name, "origin");
-    }
-    refusal checked = check_routed_request(
-        routed->rest, info.host != nullptr ? info.host->value : std::string_view(),
-        info.host != nullptr, has_origin, ctx_.cfg.proxy.route_hosts);
-    if (checked.status != 0) {
-      return checked;
-    }
-    record_.mode = traffic_mode::route;
-    const config::route& rt = *routed->route;
-    route_path_ = route_origin_form(rt, routed->rest);
-    p.target = absolute_target{authority{rt.host, rt.port, rt.ipv6}, {}, route_path_};
-    host_text_ = p.target.auth.host_text(rt.tls ? 443 : 80);
-    p.target.authority_text = host_text_;
-    p.tls = rt.tls;  // the server builds the TLS state when any route is https
-  } else {
-    auto target = parse_absolute_http(req.target);
-    if (!target) {
-      std::string detail = "malformed request target";
-      if (!req.target.empty() && req.target.front() == '/') {
-        detail =
-            "airlock is a forward proxy: send absolute-form requests (http://host/path) "
-            "or use CONNECT";
-      } else if (req.target.size() > 8 && http::iequals(req.target.substr(0, 8), "https://")) {
-        detail = "https:// URLs must be requested through CONNECT";
-      }
-      return bad_request(std::move(detail));
-    }
-    // The credential and routing decision follows the URI; a Host field saying
-    // something else is an attempt to make two parsers disagree.
-    if (info.host != nullptr) {
-      auto host = parse_host_header(info.host->value, 80);
-      if (!host || *host != target->auth) {
-        return bad_request("Host header disagrees with the request target");
-      }
-    }
-    p.target = std::move(*target);
+void exchange::count_policy(const route_decision& d) {
+  if (!d.egress) {
+    return;
   }
-  // A credential only travels over verified TLS: plain http:// to a credential host
-  // goes upstream as https (port 80 becomes 443).
-  if (!p.tls && ctx_.tls != nullptr &&
-      upgrades_plain_http(ctx_.cfg.credentials, p.target.auth.host, p.target.auth.port)) {
-    p.tls = true;
-    if (p.target.auth.port == 80) {
-      p.target.auth.port = 443;
-      host_text_ = p.target.auth.host_text(443);
-      p.target.authority_text = host_text_;
-    }
-  }
-  return std::nullopt;
-}
-
-std::optional<refusal> exchange::check_policy(const authority& target,
-                                              std::optional<std::string_view> path) {
-  const policy& p = ctx_.egress;
-  const verdict v = p.decide(target.host, target.port, path);
+  const verdict& v = *d.egress;
   if (v.report_only) {
     stats::add(ctx_.counters.egress_report_only);
-    spdlog::info("egress report-only: {} would be refused by {}", target.to_string(), v.rule);
-    return std::nullopt;
-  }
-  if (v.what == verdict::kind::allow) {
-    return std::nullopt;
-  }
-  const std::string where = target.to_string();
-  refusal r;
-  if (v.what == verdict::kind::telemetry) {
-    p.count_blocked(v.entry);
+    spdlog::info("egress report-only: {} would be refused by {}", d.to->auth.to_string(), v.rule);
+  } else if (v.what == verdict::kind::telemetry) {
+    ctx_.egress.count_blocked(v.entry);
     stats::add(ctx_.counters.telemetry_blocked);
-    // A CONNECT cannot be answered with "done": 403 ends it at once. A request can, so
-    // the configured answer (204 by default) stops clients from retrying.
-    const int status = path ? p.telemetry_answer() : 403;
-    r = refusal{refusal_kind::telemetry, status, "http_request_denied",
-                "vendor telemetry to " + where + " is blocked by airlock (entry " +
-                    std::string(v.rule) + "); retrying or bypassing the proxy will not help"};
-    r.reason = "telemetry_blocked";
-  } else {
+  } else if (v.what != verdict::kind::allow) {
     stats::add(ctx_.counters.egress_denied);
-    r = refusal{refusal_kind::egress_denied, 403, "destination_ip_prohibited",
-                "egress to " + where + " is not allowed by this workspace's policy (" +
-                    std::string(v.rule) + "); retrying or bypassing the proxy will not help"};
-    r.reason = "egress_denied";
   }
-  r.rule = std::string(v.rule);
-  spdlog::debug("policy: {} refused ({} {})", where, r.reason, r.rule);
-  return r;
 }
 
-std::optional<refusal> exchange::build_head(const request& r, const plan& p,
+std::optional<refusal> exchange::build_head(const request& r, const absolute_target& target,
                                             const config::credential_rule* rule) {
   // Each value read stays pinned (not wiped by a rotation or revoke on another thread)
   // until the head holding it is built; the head itself is wiped once sent.
@@ -248,7 +159,7 @@ std::optional<refusal> exchange::build_head(const request& r, const plan& p,
     req_out_.reserve(r.head_len + 4096 + 256);
   }
   auto missing =
-      http::write_upstream_request(req_out_, r.head, r.info, p.target, rule,
+      http::write_upstream_request(req_out_, r.head, r.info, target, rule,
                                    rule != nullptr ? &lookup : nullptr, ctx_.cfg.proxy.via);
   pins_.clear();
   if (missing) {
@@ -259,7 +170,7 @@ std::optional<refusal> exchange::build_head(const request& r, const plan& p,
   }
   // Set in the step that read the secret: a revoke running next on this thread sees it.
   carried_credential_ = true;
-  spdlog::debug("inject: rule {} for {}", rule->name, p.target.auth.to_string());
+  spdlog::debug("inject: rule {} for {}", rule->name, target.auth.to_string());
   ctx_.series.injected(static_cast<std::size_t>(rule - ctx_.cfg.credentials.data()));
   if (access_log_enabled()) {
     record_.rule = rule->name;

@@ -1,6 +1,6 @@
 #pragma once
 // One request and its answer. The connection hands each request head to its exchange,
-// which decides where it goes, builds the upstream head (with the credential, if a rule
+// which asks route_decision where it goes, builds the upstream head (with the credential, if a rule
 // injects one), gets an upstream connection from the dialer, sends the request, relays
 // interim answers, then the final answer and its body, or tunnels after a 101 or a
 // CONNECT. Its state is the request's own; it talks to the client only through
@@ -23,6 +23,7 @@
 #include "proxy/http/head.hpp"
 #include "proxy/http/message.hpp"
 #include "proxy/io/io_deadline.hpp"
+#include "proxy/policy/route_decision.hpp"
 #include "secrets/store.hpp"
 
 namespace airlock::config {
@@ -47,12 +48,15 @@ class exchange {
     const std::optional<authority>& intercepted;
   };
 
-  // A request other than CONNECT: forward, reverse route, or inside an intercepted tunnel.
-  // Whether the connection can carry another request.
-  awaitable<bool> serve(const request& r);
-  // A CONNECT: the authority to intercept (the connection then speaks TLS to the client),
-  // or nullopt when the tunnel ran or was refused and the connection ends.
-  awaitable<std::optional<authority>> serve_connect(const request& r);
+  // What the connection does next: keep reading requests, or (after a CONNECT to a host a
+  // credential rule names) speak TLS to the client as intercept and read requests inside.
+  struct outcome {
+    bool keep = false;
+    std::optional<authority> intercept;
+  };
+  // Any request: a CONNECT, a forward, a reverse route, or a request inside an intercepted
+  // tunnel.
+  awaitable<outcome> serve(const request& r);
 
   // The connection's deadline fired: pending upstream I/O ends with operation_aborted.
   void cancel();
@@ -68,11 +72,6 @@ class exchange {
   // Outcome of reading a response head from the upstream.
   enum class upstream_head { ok, closed_before_response, failed, timed_out, invalid, over_budget };
   enum class relay_status { done, source_failed, sink_failed, bad_framing, timed_out };
-  // Where the request goes, once its target is known.
-  struct plan {
-    absolute_target target;
-    bool tls = false;
-  };
   // What sending needs once the head is consumed from the client's buffer: how much of
   // the body came with it, what is left to stream, and whether the request may be repeated.
   struct body_state {
@@ -89,12 +88,12 @@ class exchange {
   };
 
   // Steps of serve(), in order.
-  std::optional<refusal> resolve_target(const request& r, plan& p);
-  std::optional<refusal> check_policy(const authority& target,
-                                      std::optional<std::string_view> path);
-  awaitable<std::optional<bool>> answer_here(const request& r, const authority& target);
+  void count_policy(const route_decision& d);
+  awaitable<bool> forward(const request& r, destination& to, std::optional<std::size_t> rule_index);
+  awaitable<outcome> connect(const request& r, destination& to,
+                             const route_decision::action_type& action);
   awaitable<bool> answer_options(const request& r);
-  std::optional<refusal> build_head(const request& r, const plan& p,
+  std::optional<refusal> build_head(const request& r, const absolute_target& target,
                                     const config::credential_rule* rule);
   std::optional<refusal> start_body(const request& r, const config::credential_rule* rule,
                                     body_state& body);

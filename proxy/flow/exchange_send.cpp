@@ -206,4 +206,25 @@ awaitable<bool> exchange::deliver(const request& r, std::size_t resp_head_len,
   co_return false;
 }
 
+// OPTIONS with Max-Forwards: 0 ends at airlock (RFC 9110 7.6.2): it says what it relays.
+awaitable<bool> exchange::answer_options(const request& r) {
+  // A body would have to be read past to keep the connection: closing is simpler.
+  const bool keep = r.info.keep_alive && r.info.body == http::body_kind::none && !client_.closing();
+  out_.assign("HTTP/1.1 200 OK\r\nAllow: ");
+  out_.append(http::relayed_methods);
+  out_.append("\r\nContent-Length: 0\r\n");
+  if (!keep) {
+    out_.append("Connection: close\r\n");
+  } else if (client_version_ == http::version::http10) {
+    out_.append("Connection: keep-alive\r\n");
+  }
+  out_.append("\r\n");
+  client_.pending().consume(r.head_len);
+  deadline_.arm(ctx_.cfg.proxy.timeouts.header);
+  const bool sent = co_await client_.send(out_);
+  ctx_.series.request(record_.mode, 200);
+  client_.answered(200);
+  co_return sent&& keep;
+}
+
 }  // namespace airlock::proxy

@@ -58,16 +58,14 @@ endpoint_choice filter_endpoints(const authority& target, std::span<const tcp::e
     return out;
   }
   const std::string cls(refused_class.value_or("private"));
-  refuse r{
-      refusal_kind::private_address,
-      refusal{403, "destination_ip_prohibited",
-              cls == "airlock-itself"
-                  ? target.to_string() + " is airlock's own listener; a request to it would loop"
-                  : target.to_string() + " is a " + cls +
-                        " address, which agents may not reach through airlock (SSRF "
-                        "protection); retrying or bypassing the proxy will not help"}};
-  r.answer.reason = "private_address";
-  r.answer.rule = cls;
+  refusal r{refusal_kind::private_address, 403, "destination_ip_prohibited",
+            cls == "airlock-itself"
+                ? target.to_string() + " is airlock's own listener; a request to it would loop"
+                : target.to_string() + " is a " + cls +
+                      " address, which agents may not reach through airlock (SSRF "
+                      "protection); retrying or bypassing the proxy will not help"};
+  r.reason = "private_address";
+  r.rule = cls;
   out.refused = std::move(r);
   return out;
 }

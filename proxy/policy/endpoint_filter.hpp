@@ -22,8 +22,8 @@
 
 #include "config/model.hpp"
 #include "proxy/http/authority.hpp"
+#include "proxy/http/responses.hpp"
 #include "proxy/io/asio.hpp"
-#include "proxy/policy/refuse.hpp"
 
 namespace airlock::proxy {
 
@@ -46,7 +46,7 @@ bool is_self(const tcp::endpoint& ep, std::span<const tcp::endpoint> self);
 
 struct endpoint_choice {
   std::vector<tcp::endpoint> allowed;  // the endpoints that passed, in the resolver's order
-  std::optional<refuse> refused;       // set exactly when none passed
+  std::optional<refusal> refused;      // set exactly when none passed
 };
 
 // Filters resolved (the endpoints of the literal or the lookup, for a dial planned by plan)

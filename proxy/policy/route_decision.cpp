@@ -10,8 +10,8 @@ namespace airlock::proxy {
 
 namespace {
 
-refuse bad_request(std::string detail) {
-  return refuse{refusal_kind::bad_request, refusal{400, "http_request_error", std::move(detail)}};
+refusal bad_request(std::string detail) {
+  return refusal{refusal_kind::bad_request, 400, "http_request_error", std::move(detail)};
 }
 
 bool is_origin_form(std::string_view target) {
@@ -20,7 +20,8 @@ bool is_origin_form(std::string_view target) {
 
 // Inside an intercepted tunnel the authority is the CONNECT's; the Host field may only
 // repeat it, never redirect the request (and its credential) elsewhere.
-std::optional<refuse> in_tunnel(const request_view& req, const authority& tunnel, destination& to) {
+std::optional<refusal> in_tunnel(const request_view& req, const authority& tunnel,
+                                 destination& to) {
   if (!is_origin_form(req.target)) {
     return bad_request("requests inside a CONNECT tunnel use origin-form");
   }
@@ -36,19 +37,18 @@ std::optional<refuse> in_tunnel(const request_view& req, const authority& tunnel
 }
 
 // An origin-form request on the proxy listener takes a reverse route, or none at all.
-std::optional<refuse> routed(const request_view& req, const config::config& cfg, destination& to,
-                             traffic_mode& mode) {
+std::optional<refusal> routed(const request_view& req, const config::config& cfg, destination& to,
+                              traffic_mode& mode) {
   const auto match = match_route(cfg.routes, req.target);
   if (!match) {
-    return refuse{refusal_kind::route_not_found,
-                  refusal{404, "http_request_error",
-                          "no reverse route for this path; routes: " + list_prefixes(cfg.routes)}};
+    return refusal{refusal_kind::route_not_found, 404, "http_request_error",
+                   "no reverse route for this path; routes: " + list_prefixes(cfg.routes)};
   }
   refusal checked =
       check_routed_request(match->rest, req.host.value_or(std::string_view()), req.host.has_value(),
                            req.has_origin, cfg.proxy.route_hosts);
   if (checked.status != 0) {
-    return refuse{refusal_kind::bad_request, std::move(checked)};
+    return checked;  // kind bad_request, from its 400 or 403
   }
   mode = traffic_mode::route;
   const config::route& rt = *match->route;
@@ -61,7 +61,7 @@ std::optional<refuse> routed(const request_view& req, const config::config& cfg,
 
 // An absolute-form http:// request: the URI names the authority, and a Host field saying
 // something else is an attempt to make two parsers disagree.
-std::optional<refuse> absolute(const request_view& req, destination& to) {
+std::optional<refusal> absolute(const request_view& req, destination& to) {
   auto target = parse_absolute_http(req.target);
   if (!target) {
     if (is_origin_form(req.target)) {
@@ -115,17 +115,17 @@ std::optional<route_decision::action_type> local_answer(const request_view& req,
   if (answer == http::local_answer::options_here) {
     return route_decision::answer_options{};
   }
-  refuse out{refusal_kind::method_refused,
-             answer == http::local_answer::refuse_reflecting
-                 ? refusal{405, "http_request_denied",
-                           std::string(req.method) + " is not relayed to " + to.auth.to_string() +
-                               ": airlock injects credentials there, and the answer would carry "
-                               "them back (RFC 9110 9.3.8)"}
-                 : refusal{405, "http_request_denied",
-                           "TRACE with Max-Forwards: 0 ends at airlock, which does not reflect "
-                           "requests"}};
-  out.answer.reason = "method_refused";
-  out.answer.allow = http::relayed_methods;
+  refusal out =
+      answer == http::local_answer::refuse_reflecting
+          ? refusal{refusal_kind::method_refused, 405, "http_request_denied",
+                    std::string(req.method) + " is not relayed to " + to.auth.to_string() +
+                        ": airlock injects credentials there, and the answer would carry "
+                        "them back (RFC 9110 9.3.8)"}
+          : refusal{refusal_kind::method_refused, 405, "http_request_denied",
+                    "TRACE with Max-Forwards: 0 ends at airlock, which does not reflect "
+                    "requests"};
+  out.reason = "method_refused";
+  out.allow = http::relayed_methods;
   return out;
 }
 
@@ -155,36 +155,34 @@ bool host_agrees(std::optional<std::string_view> host, const authority& target,
   return parsed && *parsed == target;
 }
 
-refuse host_mismatch(std::string detail) {
-  refuse out{refusal_kind::host_mismatch, refusal{400, "http_request_error", std::move(detail)}};
-  out.answer.reason = "host_mismatch";
+refusal host_mismatch(std::string detail) {
+  refusal out{refusal_kind::host_mismatch, 400, "http_request_error", std::move(detail)};
+  out.reason = "host_mismatch";
   return out;
 }
 
-std::optional<refuse> policy_refusal(const verdict& v, const authority& target, bool has_path,
-                                     int telemetry_answer) {
+std::optional<refusal> policy_refusal(const verdict& v, const authority& target, bool has_path,
+                                      int telemetry_answer) {
   if (v.report_only || v.what == verdict::kind::allow) {
     return std::nullopt;
   }
   const std::string where = target.to_string();
   const std::string rule(v.rule);
-  refuse out;
+  refusal out;
   if (v.what == verdict::kind::telemetry) {
     // A CONNECT cannot be answered with "done": 403 ends it at once. A request can, so
     // the configured answer (204 by default) stops clients from retrying.
-    out = refuse{refusal_kind::telemetry,
-                 refusal{has_path ? telemetry_answer : 403, "http_request_denied",
-                         "vendor telemetry to " + where + " is blocked by airlock (entry " + rule +
-                             "); retrying or bypassing the proxy will not help"}};
-    out.answer.reason = "telemetry_blocked";
+    out = refusal{refusal_kind::telemetry, has_path ? telemetry_answer : 403, "http_request_denied",
+                  "vendor telemetry to " + where + " is blocked by airlock (entry " + rule +
+                      "); retrying or bypassing the proxy will not help"};
+    out.reason = "telemetry_blocked";
   } else {
-    out = refuse{refusal_kind::egress_denied,
-                 refusal{403, "destination_ip_prohibited",
-                         "egress to " + where + " is not allowed by this workspace's policy (" +
-                             rule + "); retrying or bypassing the proxy will not help"}};
-    out.answer.reason = "egress_denied";
+    out = refusal{refusal_kind::egress_denied, 403, "destination_ip_prohibited",
+                  "egress to " + where + " is not allowed by this workspace's policy (" + rule +
+                      "); retrying or bypassing the proxy will not help"};
+    out.reason = "egress_denied";
   }
-  out.answer.rule = rule;
+  out.rule = rule;
   return out;
 }
 
@@ -226,7 +224,7 @@ route_decision decide_request(const request_view& req, const authority* tunnel,
   route_decision out;
   out.mode = tunnel != nullptr ? traffic_mode::intercept : traffic_mode::forward;
   destination to;
-  std::optional<refuse> refused;
+  std::optional<refusal> refused;
   if (tunnel != nullptr) {
     refused = in_tunnel(req, *tunnel, to);
   } else if (is_origin_form(req.target) && !in.cfg.routes.empty()) {

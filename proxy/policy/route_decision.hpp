@@ -14,7 +14,7 @@
 // - d.egress set: report_only counts egress_report_only and logs; a refusal of kind
 //   telemetry counts policy::count_blocked(d.egress->entry) and telemetry_blocked, one of
 //   kind egress_denied counts egress_denied.
-// - d.action: refuse → respond_error(answer) and close, counted as answer.kind under d.mode;
+// - d.action: refusal → respond_error(answer) and close, counted as answer.kind under d.mode;
 //   answer_options → answer_options(); tunnel → dial d.to->auth, 200, relay; intercept →
 //   200 and the client TLS handshake as d.to->auth; forward → pool key ("tls:" when
 //   d.to->tls) + d.to->auth, the upstream head from d.to->host_text(), d.to->origin_form()
@@ -36,9 +36,9 @@
 #include "proxy/http/authority.hpp"
 #include "proxy/http/head.hpp"
 #include "proxy/http/message.hpp"
+#include "proxy/http/responses.hpp"
 #include "proxy/observe/labels.hpp"
 #include "proxy/policy/policy.hpp"
-#include "proxy/policy/refuse.hpp"
 
 namespace airlock::proxy {
 
@@ -47,7 +47,7 @@ struct request_view {
   std::string_view method;
   std::string_view target;                    // as received: origin-, absolute- or authority-form
   std::optional<std::string_view> host;       // the single Host field's value, if any
-  bool has_origin = false;                    // an Origin field (reverse routes refuse it)
+  bool has_origin = false;                    // an Origin field (reverse routes refusal it)
   bool has_body = false;                      // the framing announces a body (CONNECT may not)
   std::optional<std::uint32_t> max_forwards;  // of OPTIONS and TRACE, as request_info has it
 };
@@ -89,7 +89,7 @@ struct route_decision {
     std::optional<std::size_t> rule;  // index into cfg.credentials; only over TLS
   };
 
-  using action_type = std::variant<refuse, answer_options, tunnel, intercept, forward>;
+  using action_type = std::variant<refusal, answer_options, tunnel, intercept, forward>;
 
   traffic_mode mode = traffic_mode::forward;  // what the answer is counted and logged as
   action_type action;
@@ -108,18 +108,18 @@ bool host_agrees(std::optional<std::string_view> host, const authority& target,
 // send the target's authority in Host (RFC 9112 3.2), and 400 is the answer to deceptive
 // request routing (RFC 9110 15.5.1); 421 tells a client that another connection would be
 // served, which no retry of these bytes would be.
-refuse host_mismatch(std::string detail);
+refusal host_mismatch(std::string detail);
 
 // The refusal for a policy verdict (nullopt: allowed, or report-only). has_path: a request
 // rather than a CONNECT, which gets policy::telemetry_answer() instead of 403 for telemetry.
-std::optional<refuse> policy_refusal(const verdict& v, const authority& target, bool has_path,
-                                     int telemetry_answer);
+std::optional<refusal> policy_refusal(const verdict& v, const authority& target, bool has_path,
+                                      int telemetry_answer);
 
-// A CONNECT on a fresh connection: refuse, tunnel or intercept.
+// A CONNECT on a fresh connection: refusal, tunnel or intercept.
 route_decision decide_connect(const request_view& req, const decision_inputs& in);
 
 // Any other request, or anything sent inside the intercepted tunnel to *tunnel (a CONNECT
-// there included): refuse, answer_options or forward.
+// there included): refusal, answer_options or forward.
 route_decision decide_request(const request_view& req, const authority* tunnel,
                               const decision_inputs& in);
 

@@ -21,14 +21,17 @@ std::string x_api_key_rule(std::uint16_t port) {
          ", headers: { x-api-key: \"{{anthropic}}\" } }\n";
 }
 
-TEST_F(intercept_attack_test, HostDisagreeingWithConnectIs421AndNothingIsSent) {
+// The one answer to a Host that names another authority than the request goes to, inside a
+// tunnel as for absolute-form and CONNECT: 400 with reason host_mismatch (RFC 9112 3.2).
+TEST_F(intercept_attack_test, HostDisagreeingWithConnectIs400HostMismatchAndNothingIsSent) {
   auto up = start_upstream();
   start_intercepting(anthropic_secret, x_api_key_rule(up->port()), {{"ANTHROPIC_KEY", api_key}});
 
   const auto r = fetch({"-i", "-H", "Host: evil.test", https_url(*up, "/v1/x")});
-  EXPECT_EQ(r.status, 421) << r.body;
-  EXPECT_NE(r.body.find("Proxy-Status: airlock; error=http_request_denied"), std::string::npos)
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("Proxy-Status: airlock; error=http_request_error"), std::string::npos)
       << r.body;
+  EXPECT_NE(r.body.find("X-Airlock-Reason: host_mismatch"), std::string::npos) << r.body;
   EXPECT_EQ(count_of(r.body, api_key), 0u);
   // Refused before the upstream was dialed: not a single connection, let alone a byte.
   EXPECT_EQ(up->connections(), 0u);
@@ -49,8 +52,8 @@ TEST_F(intercept_attack_test, OtherAuthoritiesInsideTheTunnelAreRefused) {
     int status;
   };
   const std::vector<attempt> attempts = {
-      {"other host", "GET /v1/x HTTP/1.1\r\nHost: evil.test\r\n\r\n", 421},
-      {"same host, other port", "GET /v1/x HTTP/1.1\r\nHost: " + other_port + "\r\n\r\n", 421},
+      {"other host", "GET /v1/x HTTP/1.1\r\nHost: evil.test\r\n\r\n", 400},
+      {"same host, other port", "GET /v1/x HTTP/1.1\r\nHost: " + other_port + "\r\n\r\n", 400},
       {"a second Host field", "GET /v1/x HTTP/1.1\r\nHost: " + self + "\r\nHost: evil.test\r\n\r\n",
        400},
       {"absolute-form to another host",
@@ -69,7 +72,7 @@ TEST_F(intercept_attack_test, OtherAuthoritiesInsideTheTunnelAreRefused) {
     if (a.status != 0) {
       EXPECT_EQ(r->status, a.status) << r->head;
     } else {
-      EXPECT_TRUE(r->status == 400 || r->status == 421) << r->head;
+      EXPECT_EQ(r->status, 400) << r->head;
     }
     EXPECT_TRUE(tunnel->wait_closed(2s));
   }
@@ -114,7 +117,7 @@ TEST_F(intercept_attack_test, PipelinedRequestWithAnotherHostIsRefused) {
   EXPECT_EQ(first->status, 200);
   const auto second = tunnel->read_response(5s);
   ASSERT_TRUE(second);
-  EXPECT_EQ(second->status, 421);
+  EXPECT_EQ(second->status, 400);
   ASSERT_EQ(up->requests().size(), 1u);
   EXPECT_EQ(request_line(up->requests()[0]), "GET /first HTTP/1.1");
 }
@@ -162,7 +165,7 @@ TEST_F(intercept_attack_test, HostWithoutPortMeansTheDefaultPort) {
   ASSERT_TRUE(tunnel->send("GET /v1/x HTTP/1.1\r\nHost: localhost\r\n\r\n"));
   const auto r = tunnel->read_response(5s);
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->status, 421) << r->head;
+  EXPECT_EQ(r->status, 400) << r->head;
   EXPECT_EQ(up->received(), "");
 }
 

@@ -189,7 +189,7 @@ TEST_F(intercept_secrets_test, SecretsNeverReachLogsOrTheAgent) {
   ASSERT_EQ(count_of(sent, api_key), 2u) << sent;
   ASSERT_EQ(count_of(sent, "maps-REAL-5e2d90"), 1u) << sent;
   ASSERT_EQ(count_of(sent, "dTpnaHAtUkVBTC05NGQxYzdhYjNlNmY="), 2u) << sent;
-  EXPECT_NE(agent_saw.find("421"), std::string::npos) << agent_saw;
+  EXPECT_NE(agent_saw.find("host_mismatch"), std::string::npos) << agent_saw;
   EXPECT_NE(agent_saw.find("tls_certificate_error"), std::string::npos) << agent_saw;
   EXPECT_NE(agent_saw.find("connection_refused"), std::string::npos) << agent_saw;
   EXPECT_NE(agent_saw.find("\"secret\":\"absent\""), std::string::npos) << agent_saw;

@@ -109,6 +109,38 @@ TEST_F(metrics_test, InjectionsAreCountedPerRuleWithTheirPlaceholders) {
   EXPECT_EQ(count_of(text, placeholder), 0u);
 }
 
+// A Host naming another authority than the request's is one refusal wherever it is checked:
+// absolute-form, CONNECT, and inside an intercepted tunnel each answer 400 and count
+// host_mismatch (two of the three used to be counted as bad_request, one answered 421).
+TEST_F(metrics_test, EveryHostMismatchIsCountedAsHostMismatch) {
+  auto up = start_upstream();
+  start_intercepting("  anthropic: { env: ANTHROPIC_KEY }\n",
+                     "  - { host: localhost, port: " + std::to_string(up->port()) +
+                         ", headers: { x-api-key: \"{{anthropic}}\" } }\n",
+                     {{"ANTHROPIC_KEY", api_key}});
+  const std::string self = "localhost:" + std::to_string(up->port());
+  const auto before = scrape();
+  auto absolute = connect();
+  ASSERT_TRUE(absolute->send("GET http://" + self + "/x HTTP/1.1\r\nHost: evil.test\r\n\r\n"));
+  const auto a = absolute->read_response(5s);
+  auto connect_other = connect();
+  ASSERT_TRUE(connect_other->send("CONNECT " + self + " HTTP/1.1\r\nHost: evil.test:443\r\n\r\n"));
+  const auto c = connect_other->read_response(5s);
+  auto tunnel = open_tunnel(up->port());
+  ASSERT_TRUE(tunnel);
+  ASSERT_TRUE(tunnel->send("GET /v1/x HTTP/1.1\r\nHost: evil.test\r\n\r\n"));
+  const auto t = tunnel->read_response(5s);
+  for (const auto* r : {&a, &c, &t}) {
+    ASSERT_TRUE(*r);
+    EXPECT_EQ((*r)->status, 400) << (*r)->head;
+    EXPECT_NE((*r)->head.find("X-Airlock-Reason: host_mismatch"), std::string::npos) << (*r)->head;
+  }
+  const auto after = scrape();
+  EXPECT_EQ(delta(before, after, "airlock_refusals_total{reason=\"host_mismatch\"}"), 3);
+  EXPECT_EQ(delta(before, after, "airlock_refusals_total{reason=\"bad_request\"}"), 0);
+  EXPECT_EQ(up->connections(), 0u);
+}
+
 // Hosts, paths and methods are the attacker's to choose; the set of series is not.
 TEST_F(metrics_test, AttackerChosenHostsAndPathsAddNoSeries) {
   recording_server up;

@@ -95,15 +95,15 @@ TEST(endpoint_filter, private_classes_are_refused_and_the_first_is_named) {
     EXPECT_TRUE(c.allowed.empty());
     ASSERT_TRUE(c.refused);
     EXPECT_EQ(c.refused->kind, refusal_kind::private_address);
-    EXPECT_EQ(c.refused->answer.status, 403);
-    EXPECT_EQ(c.refused->answer.error_type, "destination_ip_prohibited");
-    EXPECT_EQ(c.refused->answer.reason, "private_address");
-    EXPECT_EQ(c.refused->answer.rule, cls);
-    EXPECT_EQ(c.refused->answer.detail,
+    EXPECT_EQ(c.refused->status, 403);
+    EXPECT_EQ(c.refused->error_type, "destination_ip_prohibited");
+    EXPECT_EQ(c.refused->reason, "private_address");
+    EXPECT_EQ(c.refused->rule, cls);
+    EXPECT_EQ(c.refused->detail,
               "api.example.com:443 is a " + std::string(cls) +
                   " address, which agents may not reach through airlock (SSRF protection); "
                   "retrying or bypassing the proxy will not help");
-    EXPECT_EQ(classify(c.refused->answer), refusal_kind::private_address);
+    EXPECT_EQ(classify(*c.refused), refusal_kind::private_address);
   }
   // A name that resolves to both: only the public address is dialled (rebinding gets nothing).
   auto c = filter({ep("10.0.0.1", 443), ep("93.184.216.34", 443), ep("169.254.169.254", 443)}, cfg);
@@ -111,14 +111,14 @@ TEST(endpoint_filter, private_classes_are_refused_and_the_first_is_named) {
   EXPECT_FALSE(c.refused);
   c = filter({ep("10.0.0.1", 443), ep("169.254.169.254", 443)}, cfg);
   ASSERT_TRUE(c.refused);
-  EXPECT_EQ(c.refused->answer.rule, "private");  // the first refused, not the worst
+  EXPECT_EQ(c.refused->rule, "private");  // the first refused, not the worst
 }
 
 TEST(endpoint_filter, an_empty_answer_is_refused_as_private) {
   const auto c = filter({}, load(""));
   EXPECT_TRUE(c.allowed.empty());
   ASSERT_TRUE(c.refused);
-  EXPECT_EQ(c.refused->answer.rule, "private");
+  EXPECT_EQ(c.refused->rule, "private");
 }
 
 TEST(endpoint_filter, allowed_ranges_and_the_switch) {
@@ -135,7 +135,7 @@ TEST(endpoint_filter, allowed_ranges_and_the_switch) {
   // airlock itself stays off limits when the classes are switched off.
   const auto c = filter({ep("127.0.0.1", 3128)}, off);
   ASSERT_TRUE(c.refused);
-  EXPECT_EQ(c.refused->answer.rule, "airlock-itself");
+  EXPECT_EQ(c.refused->rule, "airlock-itself");
 }
 
 TEST(endpoint_filter, overrides_skip_the_classes_but_not_the_loop_check) {
@@ -148,12 +148,12 @@ TEST(endpoint_filter, overrides_skip_the_classes_but_not_the_loop_check) {
   // The same address without an override is a private one.
   c = filter({ep("127.0.0.1", 8443)}, cfg, authority{"other.test", 443, false});
   ASSERT_TRUE(c.refused);
-  EXPECT_EQ(c.refused->answer.rule, "loopback");
+  EXPECT_EQ(c.refused->rule, "loopback");
   const authority loop{"loop.test", 80, false};
   c = filter({ep("127.0.0.1", 3128)}, cfg, loop);
   ASSERT_TRUE(c.refused);
-  EXPECT_EQ(c.refused->answer.rule, "airlock-itself");
-  EXPECT_EQ(c.refused->answer.detail,
+  EXPECT_EQ(c.refused->rule, "airlock-itself");
+  EXPECT_EQ(c.refused->detail,
             "loop.test:80 is airlock's own listener; a request to it would loop");
 }
 

@@ -33,7 +33,7 @@ TEST(route_decision, reverse_routes_serve_origin_form) {
   d = w.decide(req("GET", "/nowhere", "localhost"));
   const auto r = expect_refused(d, 404, refusal_kind::route_not_found);
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->answer.detail, "no reverse route for this path; routes: /anthropic, /plain, /svc");
+  EXPECT_EQ(r->detail, "no reverse route for this path; routes: /anthropic, /plain, /svc");
   EXPECT_EQ(d.mode, traffic_mode::forward);
 }
 
@@ -103,14 +103,14 @@ TEST(route_decision, request_policy_sees_the_path_and_the_upgraded_port) {
   auto d = w.decide(req("POST", "http://api.anthropic.com/api/event_logging/batch"));
   auto r = expect_refused(d, 204, refusal_kind::telemetry);  // telemetry.answer
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->answer.rule, "claude-event-logging");
+  EXPECT_EQ(r->rule, "claude-event-logging");
   EXPECT_EQ(d.to->auth.port, 443);
   ASSERT_TRUE(d.egress);
   EXPECT_EQ(d.egress->what, verdict::kind::telemetry);
   r = expect_refused(w.decide(req("GET", "http://metrics.acme.test/v1//collect/x")), 204,
                      refusal_kind::telemetry);
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->answer.rule, "acme");
+  EXPECT_EQ(r->rule, "acme");
   EXPECT_TRUE(forwarded(w.decide(req("GET", "http://metrics.acme.test/v1/other"))));
   const world answer403(rules("", "  answer: 403\n"));
   expect_refused(answer403.decide(req("GET", "http://statsig.anthropic.com/x")), 403,
@@ -126,7 +126,7 @@ TEST(route_decision, request_policy_sees_the_path_and_the_upgraded_port) {
   r = expect_refused(deny.decide(req("GET", "http://example.com/")), 403,
                      refusal_kind::egress_denied);
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->answer.rule, "default-deny");
+  EXPECT_EQ(r->rule, "default-deny");
 }
 
 TEST(route_decision, reflecting_methods_never_reach_a_credential_destination) {
@@ -142,10 +142,9 @@ TEST(route_decision, reflecting_methods_never_reach_a_credential_destination) {
     const auto d = w.decide(r, t);
     const auto x = expect_refused(d, 405, refusal_kind::method_refused);
     ASSERT_TRUE(x) << r.method;
-    EXPECT_EQ(x->answer.reason, "method_refused");
-    EXPECT_EQ(x->answer.allow, http::relayed_methods);
-    EXPECT_NE(x->answer.detail.find(std::string(r.method) + " is not relayed to "),
-              std::string::npos);
+    EXPECT_EQ(x->reason, "method_refused");
+    EXPECT_EQ(x->allow, http::relayed_methods);
+    EXPECT_NE(x->detail.find(std::string(r.method) + " is not relayed to "), std::string::npos);
   }
   // Elsewhere they are relayed; Max-Forwards: 0 ends OPTIONS and TRACE here.
   EXPECT_TRUE(forwarded(w.decide(req("TRACE", "http://example.com/"))));
@@ -153,7 +152,7 @@ TEST(route_decision, reflecting_methods_never_reach_a_credential_destination) {
   mf0.max_forwards = 0;
   const auto x = expect_refused(w.decide(mf0), 405, refusal_kind::method_refused);
   ASSERT_TRUE(x);
-  EXPECT_EQ(x->answer.detail,
+  EXPECT_EQ(x->detail,
             "TRACE with Max-Forwards: 0 ends at airlock, which does not reflect requests");
   mf0.method = "OPTIONS";
   EXPECT_TRUE(std::holds_alternative<route_decision::answer_options>(w.decide(mf0).action));

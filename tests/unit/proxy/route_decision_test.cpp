@@ -61,14 +61,14 @@ TEST(route_decision, connect_refusals_before_the_policy) {
     const auto d = w.decide(req("CONNECT", target));
     const auto r = expect_refused(d, 400, refusal_kind::bad_request);
     ASSERT_TRUE(r) << target;
-    EXPECT_EQ(r->answer.detail, "CONNECT target must be host:port");
+    EXPECT_EQ(r->detail, "CONNECT target must be host:port");
     EXPECT_FALSE(d.egress);
   }
   auto with_body = req("CONNECT", "example.com:443", "example.com:443");
   with_body.has_body = true;
   const auto r = expect_refused(w.decide(with_body), 400, refusal_kind::bad_request);
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->answer.detail, "CONNECT request with a body");
+  EXPECT_EQ(r->detail, "CONNECT request with a body");
 }
 
 TEST(route_decision, connect_host_must_name_the_target) {
@@ -114,17 +114,17 @@ TEST(route_decision, connect_policy_and_the_intercept_choice) {
   auto d = w.decide(req("CONNECT", "statsig.anthropic.com:443"));
   auto r = expect_refused(d, 403, refusal_kind::telemetry);
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->answer.error_type, "http_request_denied");
-  EXPECT_EQ(r->answer.reason, "telemetry_blocked");
-  EXPECT_EQ(r->answer.rule, "claude-statsig");
+  EXPECT_EQ(r->error_type, "http_request_denied");
+  EXPECT_EQ(r->reason, "telemetry_blocked");
+  EXPECT_EQ(r->rule, "claude-statsig");
   ASSERT_TRUE(d.to && d.egress);  // the access log names it; the caller counts the entry
   EXPECT_EQ(d.egress->what, verdict::kind::telemetry);
   d = w.decide(req("CONNECT", "evil.test:443"));
   r = expect_refused(d, 403, refusal_kind::egress_denied);
   ASSERT_TRUE(r);
-  EXPECT_EQ(r->answer.error_type, "destination_ip_prohibited");
-  EXPECT_EQ(r->answer.rule, "evil.test");
-  EXPECT_EQ(r->answer.detail,
+  EXPECT_EQ(r->error_type, "destination_ip_prohibited");
+  EXPECT_EQ(r->rule, "evil.test");
+  EXPECT_EQ(r->detail,
             "egress to evil.test:443 is not allowed by this workspace's policy (evil.test); "
             "retrying or bypassing the proxy will not help");
   // A path entry does not apply where the path is unknown.
@@ -158,7 +158,7 @@ TEST(route_decision, inside_a_tunnel_the_connect_authority_decides) {
     const auto r = expect_refused(w.decide(req("GET", target, "api.anthropic.com"), &tunnel), 400,
                                   refusal_kind::bad_request);
     ASSERT_TRUE(r) << target;
-    EXPECT_EQ(r->answer.detail, "requests inside a CONNECT tunnel use origin-form");
+    EXPECT_EQ(r->detail, "requests inside a CONNECT tunnel use origin-form");
   }
 }
 
@@ -226,7 +226,7 @@ TEST(route_decision, absolute_form_that_does_not_parse) {
     const auto r =
         expect_refused(w.decide(req("GET", target, "example.com")), 400, refusal_kind::bad_request);
     ASSERT_TRUE(r) << target;
-    EXPECT_EQ(r->answer.detail, detail) << target;
+    EXPECT_EQ(r->detail, detail) << target;
   }
 }
 

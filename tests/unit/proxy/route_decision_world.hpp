@@ -70,21 +70,21 @@ inline authority auth(std::string host, std::uint16_t port) {
   return authority{std::move(host), port, false};
 }
 
-inline const refuse* refused(const route_decision& d) {
-  return std::get_if<refuse>(&d.action);
+inline const refusal* refused(const route_decision& d) {
+  return std::get_if<refusal>(&d.action);
 }
 
 // A copy of the refusal, checked for its status and kind; nullopt (and a failure) otherwise.
 // Copies, so a check of a temporary decision leaves nothing dangling.
-inline std::optional<refuse> expect_refused(const route_decision& d, int status,
-                                            refusal_kind kind) {
-  const refuse* r = refused(d);
+inline std::optional<refusal> expect_refused(const route_decision& d, int status,
+                                             refusal_kind kind) {
+  const refusal* r = refused(d);
   EXPECT_TRUE(r != nullptr) << "not refused";
   if (r == nullptr) {
     return std::nullopt;
   }
-  EXPECT_EQ(r->answer.status, status) << r->answer.detail;
-  EXPECT_EQ(r->kind, kind) << r->answer.detail;
+  EXPECT_EQ(r->status, status) << r->detail;
+  EXPECT_EQ(r->kind, kind) << r->detail;
   return *r;
 }
 
@@ -94,18 +94,18 @@ inline std::string expect_host_mismatch(const route_decision& d) {
   if (!r) {
     return {};
   }
-  EXPECT_EQ(r->answer.error_type, "http_request_error");
-  EXPECT_EQ(r->answer.reason, "host_mismatch");
-  EXPECT_EQ(classify(r->answer), refusal_kind::host_mismatch);  // as respond_error counts it
+  EXPECT_EQ(r->error_type, "http_request_error");
+  EXPECT_EQ(r->reason, "host_mismatch");
+  EXPECT_EQ(classify(*r), refusal_kind::host_mismatch);  // as the connection counts it
   EXPECT_FALSE(d.to);      // refused before anything about the destination was decided
   EXPECT_FALSE(d.egress);  // nor was the policy asked
-  return r->answer.detail;
+  return r->detail;
 }
 
 // A copy of the forward action; nullopt (and a failure) for anything else.
 inline std::optional<route_decision::forward> forwarded(const route_decision& d) {
   const auto* f = std::get_if<route_decision::forward>(&d.action);
-  EXPECT_TRUE(f != nullptr) << (refused(d) != nullptr ? refused(d)->answer.detail : "not forward");
+  EXPECT_TRUE(f != nullptr) << (refused(d) != nullptr ? refused(d)->detail : "not forward");
   return f != nullptr ? std::optional(*f) : std::nullopt;
 }
 
