@@ -114,7 +114,6 @@ void control_server::start() {
     asio::co_spawn(io_, accept_tcp(admin_acceptor_, listener::admin), asio::detached);
   }
   asio::co_spawn(io_, accept_tcp(metrics_acceptor_, listener::metrics), asio::detached);
-  asio::co_spawn(io_, refresh_loop(), asio::detached);
   thread_ = std::thread([this] { io_.run(); });
 }
 
@@ -243,19 +242,6 @@ awaitable<void> control_server::accept_unix() {
                            "this user may not call the admin API (admin.allow_uids)");
     }
     spawn(std::move(socket), listener::admin, socket_slots_, std::move(refusal));
-  }
-}
-
-awaitable<void> control_server::refresh_loop() {
-  for (;;) {
-    refresh_timer_.expires_after(refresh_interval);
-    auto [ec] = co_await refresh_timer_.async_wait(use_tuple);
-    if (ec) {
-      co_return;
-    }
-    for (const auto& name : store_.refresh_files()) {
-      spdlog::info("secret {} rotated: its file changed", name);
-    }
   }
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // airlock's own HTTP listeners, off the data plane: the admin API and the metrics
 // listener (/healthz, /readyz), served on one thread of their own so a slow admin
-// client never delays a proxied byte. The same thread re-reads rotated secret files.
+// client never delays a proxied byte.
 
 #include <functional>
 #include <memory>
@@ -41,8 +41,6 @@ class control_server {
   admin_api& admin() { return *admin_; }
   revoker& revoke_all() { return revoker_; }
 
-  // How often file sources are checked for rotation.
-  static constexpr auto refresh_interval = std::chrono::seconds(1);
   // Connections each listener holds at once (see connection_slots): a few KiB each.
   static constexpr std::size_t max_connections = 32;
   // Refusals being written at once (listener full, UID not allowed); beyond, a refused
@@ -59,7 +57,6 @@ class control_server {
              std::optional<control_response> refusal);
   void warn_refused_uid(std::optional<std::uint32_t> uid, std::uint32_t own);
   control_response handle(listener which, const control_request& req);
-  awaitable<void> refresh_loop();
 
   secrets::store& store_;
   revoker revoker_;
@@ -77,7 +74,6 @@ class control_server {
   local_protocol::acceptor socket_acceptor_{io_};
   tcp::acceptor admin_acceptor_{io_};
   tcp::acceptor metrics_acceptor_{io_};
-  asio::steady_timer refresh_timer_{io_};
   std::function<std::string()> metrics_text_;
   std::thread thread_;
 };
