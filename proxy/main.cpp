@@ -11,8 +11,8 @@
 
 #include "config/load.hpp"
 #include "config/telemetry_defaults.hpp"
+#include "proxy/admin/admin_client.hpp"
 #include "proxy/admin/control_server.hpp"
-#include "proxy/admin/revoke_client.hpp"
 #include "proxy/flow/server.hpp"
 #include "proxy/observe/logging.hpp"
 #include "proxy/tls/tls_state.hpp"
@@ -178,7 +178,8 @@ int run(const airlock::config::config& cfg, bool allow_core_dumps) {
     return 1;
   }
   try {
-    control.emplace(cfg, secrets);
+    auto* tls = srv->tls();
+    control.emplace(cfg, secrets, tls != nullptr ? tls->upstream.native_handle() : nullptr);
   } catch (const std::exception& e) {
     spdlog::critical("cannot start: {}", e.what());
     return 1;
@@ -224,7 +225,7 @@ int run(const airlock::config::config& cfg, bool allow_core_dumps) {
   sigwait(&signals, &sig);
   // Secrets go first: whatever the drain still lets through gets no credential.
   const bool already = secrets.current_phase() == airlock::secrets::phase::revoked;
-  control->revoke_all().revoke();
+  control->revoke_and_wait();
   spdlog::info("{}: {}; draining (up to {} ms)", sig == SIGTERM ? "SIGTERM" : "SIGINT",
                already ? "secrets were revoked already" : "secrets revoked",
                cfg.proxy.timeouts.drain.count());

@@ -67,42 +67,41 @@ std::optional<control_response> admin_api::authorise(std::string_view authorizat
   return r;
 }
 
-control_response admin_api::handle(const control_request& req) {
+awaitable<control_response> admin_api::handle(const control_request& req) {
   // Whatever the answer, a value that came in the body is gone when it leaves.
   struct wipe_on_exit {
     std::span<char> bytes;
     ~wipe_on_exit() { OPENSSL_cleanse(bytes.data(), bytes.size()); }
   } wipe{req.body};
-  if (auto refused = authorise(req.authorization)) {
-    return *refused;
-  }
   if (req.target.substr(0, secrets_prefix.size()) == secrets_prefix) {
     if (req.method != "PUT") {
-      return method_not_allowed("PUT");
+      co_return method_not_allowed("PUT");
     }
-    return put_secret(req.target.substr(secrets_prefix.size()), req.body);
+    co_return put_secret(req.target.substr(secrets_prefix.size()), req.body);
   }
   if (req.target == "/v1/revoke") {
     if (req.method != "POST") {
-      return method_not_allowed("POST");
+      co_return method_not_allowed("POST");
     }
-    return revoke();
+    control_response out;
+    out.body = co_await revoker_.revoke();
+    co_return out;
   }
   if (req.target == "/v1/log/level") {
     if (req.method != "PUT") {
-      return method_not_allowed("PUT");
+      co_return method_not_allowed("PUT");
     }
-    return set_log_level(std::string_view(req.body.data(), req.body.size()));
+    co_return set_log_level(std::string_view(req.body.data(), req.body.size()));
   }
   if (req.target == "/v1/status") {
     if (req.method != "GET" && req.method != "HEAD") {
-      return method_not_allowed("GET");
+      co_return method_not_allowed("GET");
     }
-    return status();
+    co_return status();
   }
-  return json_error(404, "not_found",
-                    "admin endpoints: PUT /v1/secrets/{name}, POST /v1/revoke, GET /v1/status, "
-                    "PUT /v1/log/level");
+  co_return json_error(404, "not_found",
+                       "admin endpoints: PUT /v1/secrets/{name}, POST /v1/revoke, GET /v1/status, "
+                       "PUT /v1/log/level");
 }
 
 control_response admin_api::put_secret(std::string_view name, std::span<char> body) {
@@ -159,12 +158,6 @@ control_response admin_api::set_log_level(std::string_view body) {
   out.body = "{\"level\":";
   append_json_string(out.body, body);
   out.body += "}";
-  return out;
-}
-
-control_response admin_api::revoke() {
-  control_response out;
-  out.body = revoker_.revoke();
   return out;
 }
 

@@ -55,6 +55,7 @@ class server {
   const config::config& cfg() const { return cfg_; }
   // Interception state (CA, leaf cache); nullptr without credential rules.
   const tls_state* tls() const { return tls_.get(); }
+  tls_state* tls() { return tls_.get(); }
   secrets::store& secrets() { return secrets_; }
   const policy& egress() const { return *policy_; }
   const metrics& series() const { return *metrics_; }

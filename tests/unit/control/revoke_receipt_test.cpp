@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "proxy/admin/revoke_client.hpp"
+#include "proxy/admin/admin_client.hpp"
 #include "proxy/admin/revoker.hpp"
 
 namespace airlock::proxy::control {
