@@ -102,45 +102,46 @@ std::string receipt_json(const secrets::store::revoke_receipt& receipt,
                          const std::vector<hook_result>& hooks, const revoke_state& state) {
   const bool took =
       state.phase == "revoked" && state.still_present.empty() && !state.connections_pending;
-  std::string out = took ? "{\"result\":\"revoked\"" : "{\"result\":\"incomplete\"";
-  out += ",\"phase\":";
-  append_json_string(out, state.phase);
-  out += ",\"already_revoked\":";
-  out += receipt.already ? "true" : "false";
-  out += ",\"time\":";
-  append_json_string(out, utc_timestamp(receipt.at));
-  out += ",\"revoked\":[";
-  for (std::size_t i = 0; i < receipt.names.size(); ++i) {
-    out += i > 0 ? "," : "";
-    append_json_string(out, receipt.names[i]);
+  std::string out;
+  json_writer w(out);
+  w.begin_object();
+  w.field("result", took ? "revoked" : "incomplete");
+  w.field("phase", state.phase);
+  w.field("already_revoked", receipt.already);
+  w.field("time", utc_timestamp(receipt.at));
+  w.key("revoked");
+  w.begin_array();
+  for (const auto& name : receipt.names) {
+    w.value(name);
   }
-  out += "],\"still_present\":[";
-  for (std::size_t i = 0; i < state.still_present.size(); ++i) {
-    out += i > 0 ? "," : "";
-    append_json_string(out, state.still_present[i]);
+  w.end_array();
+  w.key("still_present");
+  w.begin_array();
+  for (const auto& name : state.still_present) {
+    w.value(name);
   }
-  out += "],\"connections_closed\":";
-  out += std::to_string(state.connections_closed);
-  out += state.connections_pending ? ",\"connections_pending\":true"
-                                   : ",\"connections_pending\":false";
-  out += ",\"hooks\":[";
-  for (std::size_t i = 0; i < hooks.size(); ++i) {
-    const auto& h = hooks[i];
-    out += i > 0 ? ",{\"secret\":" : "{\"secret\":";
-    append_json_string(out, h.secret);
-    out += ",\"method\":";
-    append_json_string(out, h.method);
-    out += ",\"url\":";
-    append_json_string(out, h.url);
-    out += ",\"status\":";
-    out += h.status != 0 ? std::to_string(h.status) : "null";
-    if (!h.error.empty()) {
-      out += ",\"error\":";
-      append_json_string(out, h.error);
+  w.end_array();
+  w.field("connections_closed", state.connections_closed);
+  w.field("connections_pending", state.connections_pending);
+  w.key("hooks");
+  w.begin_array();
+  for (const auto& h : hooks) {
+    w.begin_object();
+    w.field("secret", h.secret);
+    w.field("method", h.method);
+    w.field("url", h.url);
+    if (h.status != 0) {
+      w.field("status", h.status);
+    } else {
+      w.null_field("status");
     }
-    out += '}';
+    if (!h.error.empty()) {
+      w.field("error", h.error);
+    }
+    w.end_object();
   }
-  out += "]}";
+  w.end_array();
+  w.end_object();
   return out;
 }
 

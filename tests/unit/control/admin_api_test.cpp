@@ -210,8 +210,17 @@ TEST(health, readyz_follows_the_phase) {
   EXPECT_EQ(r.status, 503);
   EXPECT_EQ(r.body, "{\"ready\":false,\"phase\":\"revoked\"}");
   EXPECT_EQ(handle_health({"GET", "/healthz", "", {}}, store).status, 200);
+  EXPECT_EQ(handle_health({"GET", "/healthz", "", {}}, store).body, "{\"status\":\"ok\"}");
   EXPECT_EQ(handle_health({"POST", "/healthz", "", {}}, store).status, 405);
   EXPECT_EQ(handle_health({"GET", "/metrics-nope", "", {}}, store).status, 404);
+}
+
+TEST(json_error, type_and_detail_escaped) {
+  const auto r = json_error(409, "not_a_push_secret", "secret \"x\"\ncomes from file");
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(r.body,
+            "{\"error\":\"not_a_push_secret\",\"detail\":\"secret \\\"x\\\"\\ncomes from "
+            "file\"}");
 }
 
 TEST(utc_timestamp, formats_iso8601_utc) {
