@@ -1,6 +1,6 @@
-// Hosts and addresses in the config: IPv4 and IPv6 canonical spellings, host patterns,
-// CIDR ranges. Split from parse_values.cpp, which keeps durations, sizes, endpoints and
-// the route values.
+// Hosts and addresses in the config: host patterns (in net/host.hpp's canonical spelling,
+// the one requests are compared in) and CIDR ranges. Split from parse_values.cpp, which
+// keeps durations, sizes, endpoints and the route values.
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -12,121 +12,9 @@
 
 #include "config/parse_text.hpp"
 #include "config/parse_values.hpp"
+#include "net/host.hpp"
 
 namespace airlock::config {
-
-namespace {
-
-// "a.b.c.d", each part 0-255 in decimal without a leading zero: already the canonical
-// spelling, so it is returned as it is (the common case, checked per request).
-bool is_plain_dotted_quad(std::string_view host) {
-  int parts = 0;
-  std::size_t i = 0;
-  while (i < host.size()) {
-    const std::size_t start = i;
-    unsigned v = 0;
-    while (i < host.size() && host[i] >= '0' && host[i] <= '9' && i - start < 3) {
-      v = v * 10 + static_cast<unsigned>(host[i] - '0');
-      ++i;
-    }
-    const std::size_t len = i - start;
-    if (len == 0 || v > 255 || (len > 1 && host[start] == '0')) {
-      return false;
-    }
-    ++parts;
-    if (i == host.size()) {
-      break;
-    }
-    if (host[i] != '.' || parts == 4) {
-      return false;
-    }
-    ++i;
-  }
-  return parts == 4 && host.back() != '.';
-}
-
-}  // namespace
-
-std::optional<std::string> canonical_ipv4(std::string_view host) {
-  // Every inet_aton spelling (decimal, octal 0..., hex 0x...) starts with a digit: a name
-  // is answered without parsing.
-  if (host.empty() || host.size() > 64 || host[0] < '0' || host[0] > '9') {
-    return std::nullopt;
-  }
-  if (is_plain_dotted_quad(host)) {
-    return std::string(host);
-  }
-  // Up to four parts, each decimal, octal (leading 0) or hex (0x); the last part fills
-  // the remaining bytes, as inet_aton does.
-  std::array<std::uint64_t, 4> parts{};
-  std::size_t count = 0;
-  std::size_t pos = 0;
-  while (pos <= host.size()) {
-    if (count == 4) {
-      return std::nullopt;
-    }
-    auto end = host.find('.', pos);
-    if (end == std::string_view::npos) {
-      end = host.size();
-    }
-    std::string_view part = host.substr(pos, end - pos);
-    if (part.empty()) {
-      return std::nullopt;
-    }
-    int base = 10;
-    if (part.size() > 1 && part[0] == '0' && (part[1] == 'x' || part[1] == 'X')) {
-      base = 16;
-      part.remove_prefix(2);
-      if (part.empty()) {
-        return std::nullopt;  // "0x" alone: inet_aton refuses it too
-      }
-    } else if (part.size() > 1 && part[0] == '0') {
-      base = 8;
-      part.remove_prefix(1);
-    }
-    std::uint64_t v = 0;
-    auto [p, ec] = std::from_chars(part.data(), part.data() + part.size(), v, base);
-    if (ec != std::errc{} || p != part.data() + part.size() || v > 0xffffffffULL) {
-      return std::nullopt;
-    }
-    parts[count++] = v;
-    pos = end + 1;
-  }
-  std::uint64_t value = 0;
-  for (std::size_t i = 0; i + 1 < count; ++i) {
-    if (parts[i] > 255) {
-      return std::nullopt;
-    }
-    value |= parts[i] << (8 * (3 - i));
-  }
-  const std::uint64_t last_max = 0xffffffffULL >> (8 * (count - 1));
-  if (parts[count - 1] > last_max) {
-    return std::nullopt;
-  }
-  value |= parts[count - 1];
-  return std::to_string(value >> 24) + "." + std::to_string((value >> 16) & 255) + "." +
-         std::to_string((value >> 8) & 255) + "." + std::to_string(value & 255);
-}
-
-std::optional<std::string> canonical_ipv6(std::string_view host) {
-  // inet_pton reads a C string: "::1\0junk" must not pass as "::1". No colon, no IPv6:
-  // names and IPv4 are answered without a copy.
-  if (host.find(':') == std::string_view::npos || host.find('\0') != std::string_view::npos) {
-    return std::nullopt;
-  }
-  in6_addr addr{};
-  const std::string text(host);
-  if (inet_pton(AF_INET6, text.c_str(), &addr) != 1) {
-    return std::nullopt;
-  }
-  if (IN6_IS_ADDR_V4MAPPED(&addr)) {
-    return std::to_string(addr.s6_addr[12]) + "." + std::to_string(addr.s6_addr[13]) + "." +
-           std::to_string(addr.s6_addr[14]) + "." + std::to_string(addr.s6_addr[15]);
-  }
-  char out[INET6_ADDRSTRLEN];
-  inet_ntop(AF_INET6, &addr, out, sizeof(out));
-  return std::string(out);
-}
 
 std::variant<host_pattern, std::string> parse_host_pattern(std::string_view text) {
   using result = std::variant<host_pattern, std::string>;
@@ -147,7 +35,7 @@ std::variant<host_pattern, std::string> parse_host_pattern(std::string_view text
     if (!port_text.empty()) {
       port_text.remove_prefix(1);
     }
-    if (!canonical_ipv6(host)) {
+    if (!net::canonical_ipv6(host)) {
       return result(std::in_place_index<1>, quoted(host, " is not an IPv6 address"));
     }
   } else if (const auto colon = host.find(':'); colon != std::string_view::npos) {
@@ -172,11 +60,11 @@ std::variant<host_pattern, std::string> parse_host_pattern(std::string_view text
   if (!out.host.empty() && out.host.back() == '.') {
     out.host.pop_back();
   }
-  if (auto v6 = canonical_ipv6(out.host)) {
+  if (auto v6 = net::canonical_ipv6(out.host)) {
     out.host = *v6;
     return out;
   }
-  if (auto v4 = canonical_ipv4(out.host)) {
+  if (auto v4 = net::canonical_ipv4(out.host)) {
     out.host = *v4;
     return out;
   }

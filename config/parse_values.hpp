@@ -25,16 +25,8 @@ std::variant<endpoint, std::string> parse_endpoint(std::string_view text, bool a
 // 127.0.0.0/8, ::1 or "localhost": only processes on this host (or pod) can connect.
 bool is_loopback(std::string_view host);
 
-// The dotted quad for any spelling the C library would read as an IPv4 address:
-// "2130706433", "0x7f.1", "0177.0.0.1", "127.1". nullopt for anything else. Hosts are
-// compared in this form so a policy cannot be passed by writing an address differently.
-std::optional<std::string> canonical_ipv4(std::string_view host);
-
-// The canonical text of an IPv6 literal (inet_ntop), and the dotted quad for an
-// IPv4-mapped one ("::ffff:127.0.0.1" is 127.0.0.1). nullopt when not IPv6.
-std::optional<std::string> canonical_ipv6(std::string_view host);
-
-// "api.example.com", "*.example.com", "example.com:8443", "10.0.0.1", "[::1]:443".
+// "api.example.com", "*.example.com", "example.com:8443", "10.0.0.1", "[::1]:443"; hosts
+// in net::canonical_host's spelling, so a pattern and a request authority compare equal.
 std::variant<host_pattern, std::string> parse_host_pattern(std::string_view text);
 
 // "10.0.0.0/8", "fd00::/8", "169.254.169.254" (a single address).

@@ -4,30 +4,19 @@
 #include <cctype>
 #include <cstdint>
 
+#include "net/hex.hpp"
+
 namespace airlock::config {
 
 namespace {
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
 
 // The byte "%XX" at path[i] stands for, or -1 when it is not a complete escape.
 int escaped_byte(std::string_view path, std::size_t i) {
   if (i + 2 >= path.size()) {
     return -1;
   }
-  const int hi = hex_digit(path[i + 1]);
-  const int lo = hex_digit(path[i + 2]);
+  const int hi = net::hex_digit(path[i + 1]);
+  const int lo = net::hex_digit(path[i + 2]);
   return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
 }
 

@@ -162,7 +162,16 @@ metrics::sources server::metrics_snapshot() const {
         metrics::sources::tls_t{tls_->leaves.misses(), tls_->leaves.hits(), tls_->leaves.size(),
                                 tls_->ca.expiry_unix_seconds(), tls_->ca.renewals()};
   }
-  from.secrets = metrics::sources::secrets_t{secrets_.current_phase(), secrets_.status()};
+  metrics::sources::secrets_t secrets{secrets::phase_name(secrets_.current_phase()), {}};
+  const auto now = std::chrono::steady_clock::now();
+  for (const auto& e : secrets_.status()) {
+    std::optional<double> age;
+    if (e.set_at) {
+      age = std::chrono::duration<double>(now - *e.set_at).count();
+    }
+    secrets.entries.push_back({e.name, e.present, age});
+  }
+  from.secrets = std::move(secrets);
   return from;
 }
 

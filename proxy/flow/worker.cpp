@@ -5,7 +5,6 @@
 
 #include <vector>
 
-#include "proxy/flow/session.hpp"
 #include "proxy/http/responses.hpp"
 #include "proxy/observe/access_log.hpp"
 
@@ -36,6 +35,8 @@ tcp::endpoint worker::listen(const tcp::endpoint& at) {
 }
 
 void worker::run() {
+  context_.emplace(flow_context{cfg_, stats_, metrics_, policy_, tls_, secrets_, *heads_, *dns_,
+                                pool_, tls_sessions_, *self_, draining_});
   asio::co_spawn(io_, accept_loop(), asio::detached);
   asio::co_spawn(io_, sweep_loop(), asio::detached);
   // Access lines go out once per run of ready handlers: under load that is one write(2)
@@ -47,8 +48,8 @@ void worker::run() {
   }
 }
 
-void worker::remove(session* s) {
-  sessions_.erase(s);
+void worker::remove(connection* c) {
+  connections_live_.erase(c);
   connections_.fetch_sub(1, std::memory_order_relaxed);
 }
 
@@ -78,8 +79,9 @@ awaitable<void> worker::accept_loop() {
       refuse(std::move(sock));
       continue;
     }
-    auto s = std::make_shared<session>(std::move(sock), *this);
-    s->start();
+    connection_set& set = *this;
+    auto c = std::make_shared<connection>(std::move(sock), *context_, set);
+    c->start();
   }
 }
 
@@ -112,10 +114,10 @@ void worker::begin_drain() {
     acceptor_.close(ignored);
     sweep_timer_.cancel();
     pool_.close();
-    // drain() may end a session, which removes it from the set: iterate a copy.
-    std::vector<session*> current(sessions_.begin(), sessions_.end());
-    for (session* s : current) {
-      if (sessions_.count(s) != 0) {
+    // drain() may end a connection, which removes it from the set: iterate a copy.
+    std::vector<connection*> current(connections_live_.begin(), connections_live_.end());
+    for (connection* s : current) {
+      if (connections_live_.count(s) != 0) {
         s->drain();
       }
     }
@@ -124,9 +126,9 @@ void worker::begin_drain() {
 
 std::size_t worker::close_credentialed() {
   std::size_t closed = pool_.close_credentialed();
-  std::vector<session*> current(sessions_.begin(), sessions_.end());
-  for (session* s : current) {
-    if (sessions_.count(s) != 0 && s->carried_credential()) {
+  std::vector<connection*> current(connections_live_.begin(), connections_live_.end());
+  for (connection* s : current) {
+    if (connections_live_.count(s) != 0 && s->carried_credential()) {
       s->abort();
       ++closed;
     }
@@ -136,9 +138,9 @@ std::size_t worker::close_credentialed() {
 
 void worker::force_close() {
   asio::post(io_, [this] {
-    std::vector<session*> current(sessions_.begin(), sessions_.end());
-    for (session* s : current) {
-      if (sessions_.count(s) != 0) {
+    std::vector<connection*> current(connections_live_.begin(), connections_live_.end());
+    for (connection* s : current) {
+      if (connections_live_.count(s) != 0) {
         s->abort();
       }
     }

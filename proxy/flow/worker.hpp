@@ -1,14 +1,17 @@
 #pragma once
 // One event-loop thread: its own io_context, its own listening socket (SO_REUSEPORT,
-// so the kernel spreads connections), its own upstream pool and sessions. Nothing in
+// so the kernel spreads connections), its own upstream pool and connections. Nothing in
 // a worker is shared with another worker except the config (read-only) and counters.
 
 #include <atomic>
 #include <cstddef>
+#include <optional>
 #include <unordered_set>
 #include <vector>
 
 #include "config/model.hpp"
+#include "proxy/flow/connection.hpp"
+#include "proxy/flow/flow_context.hpp"
 #include "proxy/flow/head_budget.hpp"
 #include "proxy/flow/upstream_pool.hpp"
 #include "proxy/io/asio.hpp"
@@ -20,11 +23,10 @@
 
 namespace airlock::proxy {
 
-class session;
 class dns_pool;
 struct tls_state;
 
-class worker {
+class worker final : private connection_set {
  public:
   worker(const config::config& cfg, stats& counters, std::atomic<std::size_t>& connections,
          tls_state* tls, secrets::store& secrets, const policy& egress, metrics& series);
@@ -67,10 +69,9 @@ class worker {
   head_budget& heads() const { return *heads_; }
   void set_head_budget(head_budget* heads) { heads_ = heads; }
 
-  void add(session* s) { sessions_.insert(s); }
-  void remove(session* s);
-
  private:
+  void add(connection* c) override { connections_live_.insert(c); }
+  void remove(connection* c) override;
   awaitable<void> accept_loop();
   awaitable<void> sweep_loop();
   void refuse(tcp::socket sock);
@@ -90,8 +91,9 @@ class worker {
   asio::steady_timer sweep_timer_{io_};
   upstream_pool pool_;
   tls_session_cache tls_sessions_;
-  std::unordered_set<session*> sessions_;
+  std::unordered_set<connection*> connections_live_;
   bool draining_ = false;
+  std::optional<flow_context> context_;  // built in run(), once self_ and dns_ are set
 };
 
 }  // namespace airlock::proxy

@@ -1,10 +1,10 @@
 #include "proxy/http/authority.hpp"
 
-#include "config/parse_values.hpp"
-
 #include <arpa/inet.h>
 
 #include <charconv>
+
+#include "net/host.hpp"
 
 namespace airlock::proxy {
 
@@ -39,76 +39,32 @@ bool authority::is_ip() const {
 
 namespace {
 
-bool is_reg_name_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-         c == '.' || c == '_';
-}
-
-std::optional<std::string> canonical_ipv6(std::string_view text) {
-  if (text.size() >= INET6_ADDRSTRLEN) {
-    return std::nullopt;
-  }
-  char input[INET6_ADDRSTRLEN] = {};
-  text.copy(input, text.size());
-  in6_addr addr{};
-  if (::inet_pton(AF_INET6, input, &addr) != 1) {
-    return std::nullopt;
-  }
-  char output[INET6_ADDRSTRLEN] = {};
-  if (::inet_ntop(AF_INET6, &addr, output, sizeof(output)) == nullptr) {
-    return std::nullopt;
-  }
-  return std::string(output);
-}
-
-std::string lowercase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') {
-      c = static_cast<char>(c | 0x20);
-    }
-  }
-  return out;
-}
-
 // Parses host[:port]; an empty port (as in "host:") counts as missing.
 std::optional<authority> parse(std::string_view text, std::optional<std::uint16_t> default_port) {
   authority out;
-  std::string_view host;
+  std::string_view host_text;
   std::string_view rest;
   if (!text.empty() && text.front() == '[') {
     const auto close = text.find(']');
-    if (close == std::string_view::npos || close == 1) {
+    if (close == std::string_view::npos) {
       return std::nullopt;
     }
-    host = text.substr(1, close - 1);
-    // Canonical text form, so "[0::1]" and "[::1]" are one authority.
-    auto canonical = canonical_ipv6(host);
-    if (!canonical) {
-      return std::nullopt;
-    }
-    out.host = std::move(*canonical);
-    out.ipv6 = true;
+    host_text = text.substr(0, close + 1);
     rest = text.substr(close + 1);
   } else {
     const auto colon = text.find(':');
-    host = text.substr(0, colon);
+    host_text = text.substr(0, colon);
     rest = colon == std::string_view::npos ? std::string_view{} : text.substr(colon);
-    if (!host.empty() && host.back() == '.') {
-      host.remove_suffix(1);
-    }
-    // Empty labels ("a..b", "host..") resolve like their dotless spelling; refusing them
-    // keeps one spelling per name.
-    if (host.empty() || host.front() == '.' || host.back() == '.' ||
-        host.find("..") != std::string_view::npos) {
-      return std::nullopt;
-    }
-    for (char c : host) {
-      if (!is_reg_name_char(c)) {
-        return std::nullopt;
-      }
-    }
   }
+  // One spelling per destination ("[0::1]" is "[::1]", "Example.COM." is "example.com",
+  // "0x7f.1" and "[::ffff:127.0.0.1]" are 127.0.0.1), so rules and policy see the
+  // address the bytes go to.
+  auto host = net::canonical_host(host_text);
+  if (!host) {
+    return std::nullopt;
+  }
+  out.host = std::move(host->text);
+  out.ipv6 = host->kind == net::host_kind::ipv6;
   if (rest.empty() || rest == ":") {
     if (!default_port) {
       return std::nullopt;
@@ -126,14 +82,6 @@ std::optional<authority> parse(std::string_view text, std::optional<std::uint16_
       return std::nullopt;
     }
     out.port = static_cast<std::uint16_t>(port);
-  }
-  if (!out.ipv6) {
-    out.host = lowercase(host);
-    // "2130706433", "0x7f.1" and "127.1" are 127.0.0.1 to the resolver: one spelling, so
-    // rules and policy see the address the bytes go to.
-    if (auto v4 = config::canonical_ipv4(out.host)) {
-      out.host = std::move(*v4);
-    }
   }
   return out;
 }

@@ -1,7 +1,8 @@
 #pragma once
 // Parsing of request targets into the authority the bytes go to. Pure functions.
-// Hosts come back lowercased, without brackets and without one trailing dot, so two
-// spellings of one name compare equal; anything ambiguous is refused, not guessed.
+// Hosts come back in net/host.hpp's canonical form (lowercased, without brackets and one
+// trailing dot, IPv4 as a dotted quad, IPv4-mapped IPv6 as that IPv4 address), so two
+// spellings of one destination compare equal; anything ambiguous is refused, not guessed.
 
 #include <cstdint>
 #include <optional>
@@ -11,7 +12,7 @@
 namespace airlock::proxy {
 
 struct authority {
-  std::string host;  // lowercase; IPv6 without brackets
+  std::string host;  // canonical (net::canonical_host); IPv6 without brackets
   std::uint16_t port = 0;
   bool ipv6 = false;
 

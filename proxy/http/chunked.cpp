@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "net/hex.hpp"
 #include "proxy/http/head.hpp"
 
 namespace airlock::proxy::http {
@@ -40,7 +41,7 @@ chunked_scanner::state chunked_scanner::after_size_line_byte(char c) {
   switch (state_) {
     case state::size_start:
     case state::size: {
-      const int v = hex_value(c);
+      const int v = net::hex_digit(c);
       if (v >= 0) {
         if (remaining_ > (max_chunk >> 4)) {
           return state::error;

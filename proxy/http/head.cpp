@@ -112,19 +112,6 @@ bool is_tchar(unsigned char c) {
   return tchar_table[c];
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
 head_scan scan_head(std::string_view data, std::size_t resume, const head_limits& limits) {
   head_scan out;
   // Tolerate empty lines before a request line (RFC 9112 2.2), e.g. a stray CRLF after a body.

@@ -59,13 +59,14 @@ std::string make_error_response(const refusal& r, bool close, bool json_wanted) 
     body = r.json_body + "\n";
     json = true;
   } else if (json_wanted && !r.reason.empty()) {
-    body = "{\"error\":";
-    append_json_string(body, r.reason);
-    body += ",\"rule\":";
-    append_json_string(body, r.rule);
-    body += ",\"detail\":";
-    append_json_string(body, r.detail);
-    body += ",\"retry\":false}\n";
+    json_writer w(body);
+    w.begin_object();
+    w.field("error", r.reason);
+    w.field("rule", r.rule);
+    w.field("detail", r.detail);
+    w.field("retry", false);
+    w.end_object();
+    body += '\n';
     json = true;
   } else {
     body = fmt::format("airlock: {} {}: {}\n", r.status, reason_phrase(r.status), r.detail);
@@ -115,7 +116,7 @@ std::string make_error_response(const refusal& r, bool close, bool json_wanted) 
 }
 
 refusal head_budget_refusal(std::size_t limit, bool response) {
-  refusal r{503, "proxy_internal_error",
+  refusal r{refusal_kind::head_budget, 503, "proxy_internal_error",
             fmt::format("{} heads in progress hold all of proxy.max_pending_head_bytes ({} "
                         "bytes) beyond the first 16 KiB of each; retry, or send a smaller head",
                         response ? "large response" : "large request", limit)};
@@ -137,70 +138,31 @@ bool accepts_json(std::string_view accept) {
 refusal missing_secret_refusal(const std::string& secret, const std::string& rule,
                                secrets::phase phase) {
   if (phase == secrets::phase::revoked) {
-    refusal r{403, "http_request_denied",
+    refusal r{refusal_kind::credentials_revoked, 403, "http_request_denied",
               "credentials revoked: this workspace's secrets were wiped; rule \"" + rule +
                   "\" injects nothing any more"};
     r.reason = "credentials_revoked";
     r.rule = rule;
-    r.json_body = "{\"error\":\"credentials_revoked\",\"rule\":";
-    append_json_string(r.json_body, rule);
-    r.json_body += "}";
+    json_writer w(r.json_body);
+    w.begin_object();
+    w.field("error", r.reason);
+    w.field("rule", rule);
+    w.end_object();
     return r;
   }
-  refusal r{503, "destination_unavailable",
+  refusal r{refusal_kind::secret_missing, 503, "destination_unavailable",
             "secret \"" + secret + "\" needed by credential rule \"" + rule + "\" is not present"};
   r.reason = "secret_missing";
   r.rule = rule;
-  r.json_body = "{\"error\":\"secret_missing\",\"secret\":";
-  append_json_string(r.json_body, secret);
-  r.json_body += ",\"rule\":";
-  append_json_string(r.json_body, rule);
-  r.json_body += ",\"phase\":";
-  append_json_string(r.json_body, secrets::phase_name(phase));
-  r.json_body += ",\"detail\":";
-  append_json_string(r.json_body, r.detail);
-  r.json_body += "}";
+  json_writer w(r.json_body);
+  w.begin_object();
+  w.field("error", r.reason);
+  w.field("secret", secret);
+  w.field("rule", rule);
+  w.field("phase", secrets::phase_name(phase));
+  w.field("detail", r.detail);
+  w.end_object();
   return r;
-}
-
-refusal_kind classify(const refusal& r) {
-  if (r.reason == "telemetry_blocked") {
-    return refusal_kind::telemetry;
-  }
-  if (r.reason == "egress_denied") {
-    return refusal_kind::egress_denied;
-  }
-  if (r.reason == "private_address") {
-    return refusal_kind::private_address;
-  }
-  if (r.reason == "secret_missing") {
-    return refusal_kind::secret_missing;
-  }
-  if (r.reason == "credentials_revoked") {
-    return refusal_kind::credentials_revoked;
-  }
-  if (r.reason == "method_refused") {
-    return refusal_kind::method_refused;
-  }
-  if (r.reason == "head_budget_exhausted") {
-    return refusal_kind::head_budget;
-  }
-  if (r.reason == "host_mismatch" || r.status == 421) {
-    return refusal_kind::host_mismatch;
-  }
-  if (r.status == 404) {
-    return refusal_kind::route_not_found;
-  }
-  if (r.status == 504) {
-    return refusal_kind::upstream_timeout;
-  }
-  if (r.status == 502) {
-    return refusal_kind::upstream_error;
-  }
-  if (r.status >= 400 && r.status < 500) {
-    return refusal_kind::bad_request;
-  }
-  return refusal_kind::other;
 }
 
 }  // namespace airlock::proxy

@@ -13,15 +13,35 @@
 
 namespace airlock::proxy {
 
+// The kind a status has when nothing more specific is known (the metric label).
+constexpr refusal_kind default_kind(int status) {
+  if (status == 421) {
+    return refusal_kind::host_mismatch;
+  }
+  if (status == 404) {
+    return refusal_kind::route_not_found;
+  }
+  if (status == 504) {
+    return refusal_kind::upstream_timeout;
+  }
+  if (status == 502) {
+    return refusal_kind::upstream_error;
+  }
+  return status >= 400 && status < 500 ? refusal_kind::bad_request : refusal_kind::other;
+}
+
 struct refusal {
   refusal() = default;
+  refusal(refusal_kind k, int status_in, std::string_view type, std::string detail_in = {})
+      : status(status_in), kind(k), error_type(type), detail(std::move(detail_in)) {}
   refusal(int status_in, std::string_view type, std::string detail_in = {})
-      : status(status_in), error_type(type), detail(std::move(detail_in)) {}
+      : refusal(default_kind(status_in), status_in, type, std::move(detail_in)) {}
 
   int status = 0;
-  std::string_view error_type;  // RFC 9209 proxy error type, e.g. "connection_refused"
-  std::string detail;           // human text; never contains secret material
-  std::string json_body;        // when set, the body (application/json) instead of the text
+  refusal_kind kind = refusal_kind::other;  // counted once, where the answer is sent
+  std::string_view error_type;              // RFC 9209 proxy error type, e.g. "connection_refused"
+  std::string detail;                       // human text; never contains secret material
+  std::string json_body;  // when set, the body (application/json) instead of the text
   // Policy refusals: X-Airlock-Reason says "<reason> rule=<rule>" for programs, and a JSON
   // body ({"error":reason,"rule":..,"detail":..,"retry":false}) goes to clients that
   // Accept application/json.
@@ -45,8 +65,10 @@ bool accepts_json(std::string_view accept);
 
 std::string_view reason_phrase(int status);
 
-// The kind of a refusal (its metric label), from what the session put in it.
-refusal_kind classify(const refusal& r);
+// The kind of a refusal (its metric label).
+inline refusal_kind classify(const refusal& r) {
+  return r.kind;
+}
 
 // A credential rule that cannot inject: 503 naming the missing secret in setup, 403
 // "credentials revoked" once revoked (JSON bodies for clients that ask).

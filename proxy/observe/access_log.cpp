@@ -155,49 +155,39 @@ void append_millis(std::string& out, double ms) {
   append_3_digits(out, frac);
 }
 
+// Milliseconds as thousandths, rounded as append_millis rounds them in the text line.
+json_thousandths thousandths(double ms) {
+  return json_thousandths{static_cast<std::uint64_t>(ms * 1000 + 0.5)};
+}
+
 void append_json_line(std::string& out, const access_entry& e) {
   const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
-  out += "{\"ts\":";
-  append_uint(out, static_cast<std::uint64_t>(now / 1000));
-  const auto frac = static_cast<unsigned>(now % 1000);
-  out += '.';
-  append_3_digits(out, frac);
-  out += ",\"level\":\"info\",\"type\":\"access\"";
-  const auto field = [&out](std::string_view key, std::string_view value) {
-    out += ",\"";
-    out += key;
-    out += "\":";
-    append_json_string(out, value);
-  };
-  const auto number = [&out](std::string_view key, std::uint64_t value) {
-    out += ",\"";
-    out += key;
-    out += "\":";
-    append_uint(out, value);
-  };
-  field("client", e.client);
-  field("mode", e.mode);
-  field("method", e.method);
-  field("authority", e.authority);
-  field("path", e.path);
-  number("status", static_cast<std::uint64_t>(e.status));
-  number("bytes_in", e.bytes_in);
-  number("bytes_out", e.bytes_out);
-  out += ",\"ms\":";
-  append_millis(out, e.ms);
+  json_writer w(out);
+  w.begin_object();
+  w.field("ts", json_thousandths{static_cast<std::uint64_t>(now)});
+  w.field("level", "info");
+  w.field("type", "access");
+  w.field("client", e.client);
+  w.field("mode", e.mode);
+  w.field("method", e.method);
+  w.field("authority", e.authority);
+  w.field("path", e.path);
+  w.field("status", e.status);
+  w.field("bytes_in", e.bytes_in);
+  w.field("bytes_out", e.bytes_out);
+  w.field("ms", thousandths(e.ms));
   if (e.upstream_ms >= 0) {
-    out += ",\"upstream_ms\":";
-    append_millis(out, e.upstream_ms);
+    w.field("upstream_ms", thousandths(e.upstream_ms));
   }
   if (!e.rule.empty()) {
-    field("rule", e.rule);
+    w.field("rule", e.rule);
   }
   if (!e.reason.empty()) {
-    field("reason", e.reason);
+    w.field("reason", e.reason);
   }
-  out += '}';
+  w.end_object();
 }
 
 void append_text_line(std::string& out, const access_entry& e) {

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 
 #include "proxy/observe/access_log.hpp"
@@ -18,15 +19,16 @@ namespace {
 class json_formatter final : public spdlog::formatter {
  public:
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
-    const auto secs =
+    const auto ms =
         std::chrono::duration_cast<std::chrono::milliseconds>(msg.time.time_since_epoch());
     const auto level = spdlog::level::to_string_view(msg.level);
-    fmt::format_to(std::back_inserter(dest), R"({{"ts":{}.{:03},"level":")", secs.count() / 1000,
-                   secs.count() % 1000);
-    dest.append(level.data(), level.data() + level.size());
-    dest.append(std::string_view(R"(","msg":)"));
-    append_json_string(dest, std::string_view(msg.payload.data(), msg.payload.size()));
-    dest.append(std::string_view("}\n"));
+    json_writer w(dest);
+    w.begin_object();
+    w.field("ts", json_thousandths{static_cast<std::uint64_t>(ms.count())});
+    w.field("level", std::string_view(level.data(), level.size()));
+    w.field("msg", std::string_view(msg.payload.data(), msg.payload.size()));
+    w.end_object();
+    dest.push_back('\n');
   }
 
   std::unique_ptr<spdlog::formatter> clone() const override {

@@ -1,6 +1,5 @@
 #include "proxy/observe/metrics.hpp"
 
-#include <chrono>
 #include <sstream>
 
 #include <prometheus/text_serializer.h>
@@ -173,11 +172,10 @@ std::string metrics::render(const sources& from) const {
                           static_cast<double>(t->ca_renewals)));
   }
   if (const auto& st = from.secrets) {
-    const secrets::phase now = st->phase;
     auto phase = family("airlock_lifecycle_phase", "1 for the current secret lifecycle phase",
                         prometheus::MetricType::Gauge);
-    for (auto p : {secrets::phase::setup, secrets::phase::execution, secrets::phase::revoked}) {
-      add_value(phase, p == now ? 1 : 0, {{"phase", std::string(secrets::phase_name(p))}});
+    for (std::string_view p : {"setup", "execution", "revoked"}) {
+      add_value(phase, p == st->phase ? 1 : 0, {{"phase", std::string(p)}});
     }
     out.push_back(std::move(phase));
     auto present = family("airlock_secret_present", "1 when the secret holds a value",
@@ -185,11 +183,10 @@ std::string metrics::render(const sources& from) const {
     auto age = family("airlock_secret_age_seconds",
                       "Seconds since the secret was loaded, pushed or rotated",
                       prometheus::MetricType::Gauge);
-    const auto t = std::chrono::steady_clock::now();
     for (const auto& e : st->entries) {
       add_value(present, e.present ? 1 : 0, {{"secret", e.name}});
-      if (e.present && e.set_at) {
-        add_value(age, std::chrono::duration<double>(t - *e.set_at).count(), {{"secret", e.name}});
+      if (e.present && e.age_seconds) {
+        add_value(age, *e.age_seconds, {{"secret", e.name}});
       }
     }
     out.push_back(std::move(present));

@@ -19,7 +19,6 @@
 
 #include "config/model.hpp"
 #include "proxy/observe/labels.hpp"
-#include "secrets/store.hpp"
 
 namespace airlock::proxy {
 
@@ -66,9 +65,14 @@ class metrics {
       std::uint64_t ca_renewals = 0;
     };
     std::optional<tls_t> tls;
+    struct secret_entry {
+      std::string name;
+      bool present = false;
+      std::optional<double> age_seconds;  // since it was loaded, pushed or rotated
+    };
     struct secrets_t {
-      secrets::phase phase = secrets::phase::setup;
-      std::vector<secrets::store::entry> entries;
+      std::string_view phase;  // setup, execution or revoked
+      std::vector<secret_entry> entries;
     };
     std::optional<secrets_t> secrets;
     std::uint64_t admin_auth_failures = 0;

@@ -7,7 +7,7 @@
 #include <cctype>
 
 #include "config/request_path.hpp"
-#include "proxy/http/head.hpp"
+#include "net/hex.hpp"
 #include "proxy/policy/value_template.hpp"
 
 namespace airlock::proxy {
@@ -67,9 +67,9 @@ bool same_field_for_cgi(std::string_view a, std::string_view b) {
 std::string percent_decode(std::string_view s) {
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && http::hex_value(s[i + 1]) >= 0 &&
-        http::hex_value(s[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(http::hex_value(s[i + 1]) * 16 + http::hex_value(s[i + 2])));
+    if (s[i] == '%' && i + 2 < s.size() && net::hex_digit(s[i + 1]) >= 0 &&
+        net::hex_digit(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(net::hex_digit(s[i + 1]) * 16 + net::hex_digit(s[i + 2])));
       i += 2;
     } else {
       out.push_back(s[i] == '+' ? ' ' : s[i]);

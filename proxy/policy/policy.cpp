@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-#include "config/parse_values.hpp"
 #include "config/request_path.hpp"
 #include "config/telemetry_defaults.hpp"
+#include "net/host.hpp"
 #include "proxy/http/head.hpp"
 #include "proxy/policy/inject.hpp"
 
@@ -12,14 +12,11 @@ namespace airlock::proxy {
 
 namespace {
 
-// The host as patterns hold it: IPv6 in canonical text, IPv4-mapped IPv6 as the IPv4
-// address, other IPv4 spellings as the dotted quad.
+// The host as patterns hold it (net/host.hpp): authorities arrive canonical already, a
+// caller's raw literal is brought to the same text.
 std::string canonical_host(std::string_view host) {
-  if (auto v6 = config::canonical_ipv6(host)) {
-    return *v6;
-  }
-  if (auto v4 = config::canonical_ipv4(host)) {
-    return *v4;
+  if (auto address = net::canonical_address(host)) {
+    return *address;
   }
   return std::string(host);
 }

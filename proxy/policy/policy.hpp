@@ -30,7 +30,8 @@ class policy {
   policy(const policy&) = delete;
   policy& operator=(const policy&) = delete;
 
-  // host as authority parsing leaves it (lowercase, no trailing dot, IPv4 canonical);
+  // host as authority parsing leaves it (net::canonical_host: lowercase, no trailing dot,
+  // IPv4 and IPv4-mapped IPv6 as a dotted quad);
   // path: the origin-form target when airlock can see it, nullopt for a CONNECT.
   verdict decide(std::string_view host, std::uint16_t port,
                  std::optional<std::string_view> path) const;

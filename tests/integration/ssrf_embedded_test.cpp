@@ -3,6 +3,7 @@
 // refused with the usual private_address answer, in CONNECT authorities and in request
 // targets alike. Run in a network namespace with only loopback: should the refusal
 // regress, airlock's dial to "::a9fe:a9fe" finds no route instead of leaving the machine.
+// IPv4-mapped spellings are the IPv4 address itself and get the IPv4 spelling's answer.
 
 #include <gtest/gtest.h>
 
@@ -82,6 +83,100 @@ TEST_F(ssrf_embedded_test, EmbeddedIpv4FormsOfPrivateAddressesAreRefused) {
         const auto ok = client.read_response(5s);
         if (!ok || ok->status != 200) {
           failures += "the permitted upstream was not served: " + (ok ? ok->head : "no answer");
+        }
+        if (up.requests().size() != 1) {
+          failures += "the upstream got " + std::to_string(up.requests().size()) + " requests\n";
+        }
+        if (!failures.empty()) {
+          const std::string log = proxy.stderr_text();
+          failures += "airlock stderr (tail):\n" +
+                      log.substr(log.size() - std::min<std::size_t>(log.size(), 4000));
+        }
+        return failures;
+      },
+      60s);
+  if (!result.ran) {
+    GTEST_SKIP() << "no network namespace available: " << result.failure;
+  }
+  EXPECT_EQ(result.failure, "");
+}
+
+// The answer to one attempt, "STATUS REASON", for comparing two spellings.
+std::string answer(std::uint16_t proxy_port, const std::string& target) {
+  const bool connect = target.rfind("http://", 0) != 0;
+  std::string host = target;
+  if (!connect) {
+    host = host.substr(7, host.find('/', 7) - 7);
+  }
+  raw_client client(proxy_port);
+  client.send((connect ? "CONNECT " : "GET ") + target + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
+  const auto r = client.read_response(5s, connect);
+  if (!r) {
+    return "no answer";
+  }
+  return std::to_string(r->status) + " " + r->header("x-airlock-reason").value_or("-");
+}
+
+// An IPv4-mapped IPv6 literal is the IPv4 address (connect(2) to it reaches that host):
+// a deny rule or a private range about the IPv4 address must catch every mapped spelling,
+// as CONNECT authority and as absolute-form target, with the IPv4 spelling's answer.
+TEST_F(ssrf_embedded_test, Ipv4MappedSpellingsAreRefusedLikeTheIpv4Spelling) {
+  const auto dir = tmp_.path();
+  const auto result = run_in_loopback_netns(
+      [&dir]() -> std::string {
+        recording_server up;
+        airlock_settings settings;
+        // 203.0.113.0/24 is public to the private-address check: only the rules refuse
+        // it. The second rule is itself written in the mapped form.
+        settings.egress_yaml = "  deny: [203.0.113.7, \"[::ffff:203.0.113.8]\"]\n";
+        airlock_process proxy(dir, settings);
+        struct address {
+          std::string v4;
+          std::vector<std::string> mapped;  // bracketed spellings of the same address
+          std::string reason;
+        };
+        const std::vector<address> addresses = {
+            {"169.254.169.254",
+             {"[::ffff:169.254.169.254]", "[::ffff:a9fe:a9fe]", "[::FFFF:A9FE:A9FE]",
+              "[0:0:0:0:0:ffff:a9fe:a9fe]"},
+             "403 private_address rule=metadata"},
+            {"10.0.0.1",
+             {"[::ffff:10.0.0.1]", "[::ffff:a00:1]"},
+             "403 private_address rule=private"},
+            {"203.0.113.7",
+             {"[::ffff:203.0.113.7]", "[::ffff:cb00:7107]"},
+             "403 egress_denied rule=203.0.113.7"},
+            {"203.0.113.8",
+             {"[::ffff:203.0.113.8]", "[::ffff:cb00:7108]"},
+             "403 egress_denied rule=[::ffff:203.0.113.8]"},
+        };
+        std::string failures;
+        for (const auto& a : addresses) {
+          for (const bool connect : {true, false}) {
+            const auto target = [connect](const std::string& host) {
+              return connect ? host + ":443" : "http://" + host + "/latest/meta-data/";
+            };
+            const std::string plain = answer(proxy.port(), target(a.v4));
+            if (plain != a.reason) {
+              failures += target(a.v4) + ": expected " + a.reason + ", got " + plain + "\n";
+            }
+            for (const auto& m : a.mapped) {
+              const std::string got = answer(proxy.port(), target(m));
+              if (got != plain) {
+                failures += target(m) + ": " + got + ", but " + target(a.v4) + ": " + plain + "\n";
+              }
+            }
+          }
+        }
+        // Beside the attacks, the mapped spelling of a permitted loopback upstream is
+        // that upstream, and the Host written the same way agrees with it.
+        const std::string mapped_up = "[::ffff:127.0.0.1]:" + std::to_string(up.port());
+        raw_client client(proxy.port());
+        client.send("GET http://" + mapped_up + "/ok HTTP/1.1\r\nHost: " + mapped_up + "\r\n\r\n");
+        const auto ok = client.read_response(5s);
+        if (!ok || ok->status != 200) {
+          failures += "the mapped spelling of the upstream was not served: " +
+                      (ok ? ok->head : std::string("no answer")) + "\n";
         }
         if (up.requests().size() != 1) {
           failures += "the upstream got " + std::to_string(up.requests().size()) + " requests\n";

@@ -11,6 +11,7 @@
 #include "config/load.hpp"
 #include "config/parse_values.hpp"
 #include "config/request_path.hpp"
+#include "net/host.hpp"
 #include "proxy/http/authority.hpp"
 #include "proxy/policy/inject.hpp"
 #include "proxy/policy/policy.hpp"
@@ -39,18 +40,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   static const proxy::policy policy(cfg());
 
-  if (const auto v4 = config::canonical_ipv4(input)) {
-    check(config::canonical_ipv4(*v4) == v4);  // canonical text is a fixed point
+  if (const auto v4 = net::canonical_ipv4(input)) {
+    check(net::canonical_ipv4(*v4) == v4);  // canonical text is a fixed point
   }
-  if (const auto v6 = config::canonical_ipv6(input)) {
+  if (const auto v6 = net::canonical_ipv6(input)) {
     // IPv4-mapped addresses come back as the dotted quad, anything else as IPv6 text.
-    check(config::canonical_ipv6(*v6) == v6 || config::canonical_ipv4(*v6) == v6);
+    check(net::canonical_ipv6(*v6) == v6 || net::canonical_ipv4(*v6) == v6);
+  }
+  if (const auto h = net::canonical_host(input)) {
+    const std::string again = h->kind == net::host_kind::ipv6 ? "[" + h->text + "]" : h->text;
+    check(net::canonical_host(again) == h);
   }
   if (const auto auth = proxy::parse_authority_form(input)) {
     const auto v = policy.decide(auth->host, auth->port, std::nullopt);
+    // Authority hosts are canonical already: policy and rules see that one text.
+    if (const auto address = net::canonical_address(auth->host)) {
+      check(*address == auth->host);
+    }
     // The metadata address is denied in every spelling authority parsing accepts.
-    const bool metadata = config::canonical_ipv4(auth->host) == std::string("169.254.169.254") ||
-                          config::canonical_ipv6(auth->host) == std::string("169.254.169.254");
+    const bool metadata = net::canonical_address(auth->host) == std::string("169.254.169.254");
     if (metadata) {
       check(v.what == proxy::verdict::kind::denied);
     }

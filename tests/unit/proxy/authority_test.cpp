@@ -36,7 +36,9 @@ TEST(parse_authority_form, accepts_and_normalises) {
            {"under_score-dash.x:80", "under_score-dash.x", 80, false, "under_score-dash.x:80"},
            {"[::1]:443", "::1", 443, true, "[::1]:443"},
            {"[2001:DB8::A]:8443", "2001:db8::a", 8443, true, "[2001:db8::a]:8443"},
-           {"[::ffff:127.0.0.1]:80", "::ffff:127.0.0.1", 80, true, "[::ffff:127.0.0.1]:80"},
+           // IPv4-mapped: connect(2) reaches the IPv4 address, so that is the authority.
+           {"[::ffff:127.0.0.1]:80", "127.0.0.1", 80, false, "127.0.0.1:80"},
+           {"[::a9fe:a9fe]:80", "::169.254.169.254", 80, true, "[::169.254.169.254]:80"},
        }) {
     const auto a = parse_authority_form(c.text);
     ASSERT_TRUE(a.has_value()) << c.text;
@@ -52,6 +54,41 @@ TEST(parse_authority_form, spellings_of_one_name_compare_equal) {
   EXPECT_EQ(parse_authority_form("[::A]:1"), parse_authority_form("[::a]:1"));
   EXPECT_NE(parse_authority_form("example.com:443"), parse_authority_form("example.com:444"));
   EXPECT_NE(parse_authority_form("example.com:443"), parse_authority_form("example.org:443"));
+}
+
+// An agent writing the metadata address as an IPv4-mapped IPv6 literal gets the authority
+// the plain spelling gets, so every rule, pool key and Host check sees one destination.
+TEST(parse_authority_form, ipv4_mapped_spellings_are_the_ipv4_authority) {
+  const auto plain = parse_authority_form("169.254.169.254:80");
+  ASSERT_TRUE(plain);
+  for (const char* spelled :
+       {"[::ffff:169.254.169.254]:80", "[::ffff:a9fe:a9fe]:80", "[::FFFF:A9FE:A9FE]:80",
+        "[0:0:0:0:0:ffff:a9fe:a9fe]:80", "[0000:0000:0000:0000:0000:ffff:169.254.169.254]:80",
+        "169.254.43518:80", "0xa9fea9fe:80"}) {
+    EXPECT_EQ(parse_authority_form(spelled), plain) << spelled;
+  }
+  // The IPv4-compatible and SIIT forms are other destinations: IPv6 authorities (the
+  // private-address check judges them by the address inside when they are dialled).
+  for (const char* other : {"[::a9fe:a9fe]:80", "[::ffff:0:a9fe:a9fe]:80"}) {
+    const auto a = parse_authority_form(other);
+    ASSERT_TRUE(a) << other;
+    EXPECT_TRUE(a->ipv6) << other;
+    EXPECT_NE(a, plain) << other;
+  }
+}
+
+TEST(parse_host_header, ipv4_mapped_host_matches_the_ipv4_target) {
+  EXPECT_EQ(parse_host_header("[::ffff:127.0.0.1]:8080", 80),
+            parse_host_header("127.0.0.1:8080", 80));
+  EXPECT_EQ(parse_host_header("[::ffff:7f00:1]", 80), parse_authority_form("127.0.0.1:80"));
+}
+
+TEST(parse_absolute_http, ipv4_mapped_target_is_the_ipv4_authority_as_written_for_host) {
+  const auto t = parse_absolute_http("http://[::ffff:a9fe:a9fe]/latest/");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->auth, parse_authority_form("169.254.169.254:80"));
+  EXPECT_EQ(t->authority_text, "[::ffff:a9fe:a9fe]");
+  EXPECT_EQ(t->origin_form, "/latest/");
 }
 
 class parse_authority_form_refuses : public testing::TestWithParam<std::string_view> {};

@@ -2,9 +2,9 @@
 // bodies in either direction, streamed as they arrive within the framing's bounds.
 
 #include <algorithm>
+#include <array>
 
-#include "proxy/flow/session.hpp"
-#include "proxy/flow/worker.hpp"
+#include "proxy/flow/exchange.hpp"
 #include "proxy/policy/rewrite.hpp"
 
 namespace airlock::proxy {
@@ -15,30 +15,29 @@ constexpr std::size_t read_chunk = 16 * 1024;
 
 }  // namespace
 
-awaitable<bool> session::relay_response(std::size_t head_len, bool client_keep_alive,
-                                        bool upstream_reusable) {
+awaitable<bool> exchange::relay_response(std::size_t head_len, bool client_keep_alive,
+                                         bool upstream_reusable) {
   if (client_version_ == http::version::http10 && resp_info_.body == http::body_kind::chunked) {
     // airlock asked in HTTP/1.0, which rules chunked out; relaying it would garble the body.
     release_upstream(false);
-    refusal_ = refusal{502, "http_protocol_error",
-                       "upstream answered an HTTP/1.0 request with chunked framing"};
-    co_await respond_error(true);
+    const refusal refused{refusal_kind::upstream_error, 502, "http_protocol_error",
+                          "upstream answered an HTTP/1.0 request with chunked framing"};
+    co_await refuse(refused, true);
     co_return false;
   }
   const bool until_close = resp_info_.body == http::body_kind::until_close;
-  const bool keep = client_keep_alive && !until_close && !draining_ && !worker_.draining();
-  http::write_client_response(out_, resp_, resp_info_, client_version_, keep,
-                              worker_.cfg().proxy.via);
+  const bool keep = client_keep_alive && !until_close && !client_.closing();
+  http::write_client_response(out_, resp_, resp_info_, client_version_, keep, ctx_.cfg.proxy.via);
   if (!cover_copies()) {
     release_upstream(false);
-    refusal_ = head_budget_refusal(worker_.heads().limit(), true);
-    co_await respond_error(true);
+    const refusal refused = head_budget_refusal(ctx_.heads.limit(), true);
+    co_await refuse(refused, true);
     co_return false;
   }
   up_in_.consume(head_len);
   up_in_.shrink();  // the buffer's share goes back before the body; out_ holds its own
   chunks_.reset();
-  const auto st = co_await relay_body(upstream(), up_in_, client(), resp_info_.body,
+  const auto st = co_await relay_body(upstream_->stream(), up_in_, client_.leg(), resp_info_.body,
                                       resp_info_.content_length, out_, true);
   if (st == relay_status::done) {
     release_upstream(upstream_reusable && resp_info_.keep_alive && !until_close);
@@ -46,16 +45,15 @@ awaitable<bool> session::relay_response(std::size_t head_len, bool client_keep_a
   }
   if (st == relay_status::source_failed && until_close) {
     // A reset is the only way to tell the client a close-delimited body is cut short.
-    error_code ignored;
-    client_.set_option(asio::socket_base::linger(true, 0), ignored);
+    client_.reset_on_close();
   }
   release_upstream(false);
   co_return false;
 }
 
-awaitable<session::upstream_head> session::read_response_head(std::size_t& head_len,
-                                                              bool is_head_request) {
-  const auto& cfg = worker_.cfg().proxy;
+awaitable<exchange::upstream_head> exchange::read_response_head(std::size_t& head_len,
+                                                                bool is_head_request) {
+  const auto& cfg = ctx_.cfg.proxy;
   const http::head_limits limits{cfg.max_header_bytes, cfg.max_header_count};
   std::size_t resume = 0;
   for (;;) {
@@ -87,7 +85,7 @@ awaitable<session::upstream_head> session::read_response_head(std::size_t& head_
     if (up_in_.over_budget()) {
       co_return upstream_head::over_budget;
     }
-    auto [ec, n] = co_await upstream().read_some(room);
+    auto [ec, n] = co_await upstream_->stream().read_some(room);
     if (ec) {
       if (deadline_.fired()) {
         co_return upstream_head::timed_out;
@@ -100,13 +98,12 @@ awaitable<session::upstream_head> session::read_response_head(std::size_t& head_
   }
 }
 
-awaitable<session::relay_status> session::relay_body(stream_ref src, byte_buffer& buf,
-                                                     stream_ref dst, http::body_kind kind,
-                                                     std::uint64_t length, std::string_view prefix,
-                                                     bool to_client) {
-  const auto idle = worker_.cfg().proxy.timeouts.idle;
+awaitable<exchange::relay_status> exchange::relay_body(stream_ref src, byte_buffer& buf,
+                                                       stream_ref dst, http::body_kind kind,
+                                                       std::uint64_t length,
+                                                       std::string_view prefix, bool to_client) {
+  const auto idle = ctx_.cfg.proxy.timeouts.idle;
   std::uint64_t remaining = length;
-  auto& counters = worker_.counters();
   for (;;) {
     std::size_t take = 0;
     bool done = false;
@@ -154,10 +151,23 @@ awaitable<session::relay_status> session::relay_body(stream_ref src, byte_buffer
     }
     buf.commit(n);
     if (!to_client) {
-      stats::add(counters.bytes_from_client, n);
-      in_total_ += n;
+      client_.count_in(n);
     }
   }
+}
+
+awaitable<bool> exchange::write_all(stream_ref to, std::string_view a, std::string_view b) {
+  const std::array<asio::const_buffer, 2> bufs{asio::buffer(a.data(), a.size()),
+                                               asio::buffer(b.data(), b.size())};
+  auto [ec, n] = co_await to.write(bufs);
+  if (to.same_socket(client_.leg())) {
+    client_.count_out(n);
+  }
+  co_return !ec;
+}
+
+awaitable<void> exchange::refuse(const refusal& r, bool close) {
+  co_await client_.refuse(r, close);
 }
 
 }  // namespace airlock::proxy
