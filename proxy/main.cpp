@@ -11,12 +11,13 @@
 
 #include "config/load.hpp"
 #include "config/telemetry_defaults.hpp"
+#include "proxy/admin/admin_client.hpp"
 #include "proxy/admin/control_server.hpp"
-#include "proxy/admin/revoke_client.hpp"
 #include "proxy/flow/server.hpp"
 #include "proxy/observe/logging.hpp"
 #include "proxy/tls/tls_state.hpp"
 #include "proxy/version.hpp"
+#include "secrets/file_watch.hpp"
 #include "secrets/process_hardening.hpp"
 #include "secrets/secure_memory.hpp"
 
@@ -160,10 +161,15 @@ int run(const airlock::config::config& cfg, bool allow_core_dumps) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
+  // main owns the secrets: the data plane reads them, the control plane pushes and revokes
+  // them, the file watch rotates them. Stamped before the store reads the files, so a file
+  // replaced meanwhile is read again at the first poll.
+  airlock::secrets::file_watch rotation(cfg.secrets);
+  airlock::secrets::store secrets(cfg.secrets);
   std::optional<airlock::proxy::server> srv;
   std::optional<airlock::proxy::control::control_server> control;
   try {
-    srv.emplace(cfg);
+    srv.emplace(cfg, secrets);
   } catch (const boost::system::system_error& e) {
     spdlog::critical("cannot listen on {}: {}", cfg.proxy.listen.to_string(), e.code().message());
     return 1;
@@ -172,7 +178,8 @@ int run(const airlock::config::config& cfg, bool allow_core_dumps) {
     return 1;
   }
   try {
-    control.emplace(cfg, srv->secrets());
+    auto* tls = srv->tls();
+    control.emplace(cfg, secrets, tls != nullptr ? tls->upstream.native_handle() : nullptr);
   } catch (const std::exception& e) {
     spdlog::critical("cannot start: {}", e.what());
     return 1;
@@ -197,11 +204,17 @@ int run(const airlock::config::config& cfg, bool allow_core_dumps) {
         cfg.admin.listen->to_string(),
         cfg.admin.insecure_tcp_without_token ? " (admin.insecure_tcp_without_token)" : "");
   }
-  for (const auto& problem : srv->secrets().problems()) {
+  for (const auto& problem : secrets.problems()) {
     spdlog::error("{}", problem);
   }
-  for (const auto& name : srv->secrets().missing_required()) {
+  for (const auto& name : secrets.missing_required()) {
     spdlog::warn("secret {} is missing: requests that need it get 503", name);
+  }
+  std::optional<airlock::secrets::file_watch_thread> rotating;
+  if (!rotation.empty()) {
+    rotating.emplace(
+        rotation, secrets, airlock::secrets::file_poll_interval,
+        [](const std::string& name) { spdlog::info("secret {} rotated: its file changed", name); });
   }
   control->start();
   srv->start();
@@ -211,8 +224,8 @@ int run(const airlock::config::config& cfg, bool allow_core_dumps) {
   int sig = 0;
   sigwait(&signals, &sig);
   // Secrets go first: whatever the drain still lets through gets no credential.
-  const bool already = srv->secrets().current_phase() == airlock::secrets::phase::revoked;
-  control->revoke_all().revoke();
+  const bool already = secrets.current_phase() == airlock::secrets::phase::revoked;
+  control->revoke_and_wait();
   spdlog::info("{}: {}; draining (up to {} ms)", sig == SIGTERM ? "SIGTERM" : "SIGINT",
                already ? "secrets were revoked already" : "secrets revoked",
                cfg.proxy.timeouts.drain.count());

@@ -1,7 +1,6 @@
 #include "secrets/store.hpp"
 
 #include <openssl/crypto.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -67,7 +66,7 @@ bool normalise_secret_text(std::string& text) {
 store::store(const std::vector<config::secret_source>& sources) {
   slots_.reserve(sources.size());
   for (const auto& src : sources) {
-    slot& s = slots_.emplace_back(slot{src, nullptr, std::nullopt, std::nullopt});
+    slot& s = slots_.emplace_back(slot{src, nullptr, std::nullopt});
     if (src.from == config::secret_source::kind::file) {
       load_file(s);
     } else if (src.from == config::secret_source::kind::env) {
@@ -104,16 +103,6 @@ store::store(const std::vector<config::secret_source>& sources) {
 
 bool store::load_file(slot& s) {
   const auto& src = s.source;
-  struct stat st {};
-  if (::stat(src.location.c_str(), &st) != 0) {
-    problems_.push_back("secret " + src.name + ": cannot read file " + src.location);
-    s.stamp.reset();
-    return false;
-  }
-  s.stamp =
-      file_stamp{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino),
-                 static_cast<std::uint64_t>(st.st_size),
-                 static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
   auto text = read_file(src.location);
   if (!text) {
     problems_.push_back("secret " + src.name + ": cannot read file " + src.location);
@@ -183,36 +172,19 @@ store::put_result store::put(std::string_view name, std::span<char> value) {
   return put_result::ok;
 }
 
-std::vector<std::string> store::refresh_files() {
-  std::vector<std::string> changed;
+bool store::reload_file(std::string_view name) {
   std::unique_lock lock(mutex_);
-  if (revoked_) {
-    return changed;
+  slot* s = find(name);
+  if (revoked_ || s == nullptr || s->source.from != config::secret_source::kind::file) {
+    return false;
   }
-  for (auto& s : slots_) {
-    if (s.source.from != config::secret_source::kind::file) {
-      continue;
-    }
-    struct stat st {};
-    if (::stat(s.source.location.c_str(), &st) != 0) {
-      continue;  // gone for now (a volume being swapped): keep the value we have
-    }
-    const file_stamp now{
-        static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino),
-        static_cast<std::uint64_t>(st.st_size),
-        static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec};
-    if (s.stamp && *s.stamp == now) {
-      continue;
-    }
-    slot fresh{s.source, nullptr, std::nullopt, std::nullopt};
-    if (load_file(fresh)) {
-      s.value = std::move(fresh.value);
-      s.set_at = fresh.set_at;
-      changed.push_back(s.source.name);
-    }
-    s.stamp = fresh.stamp;  // a bad file is reported once, not on every refresh
+  slot fresh{s->source, nullptr, std::nullopt};
+  if (!load_file(fresh)) {
+    return false;
   }
-  return changed;
+  s->value = std::move(fresh.value);
+  s->set_at = fresh.set_at;
+  return true;
 }
 
 store::revoke_receipt store::revoke() {

@@ -1,7 +1,8 @@
 #pragma once
 // The secret store and its lifecycle. Every configured secret by name, its value in
 // locked memory once present: file and env sources are read at start, file sources again
-// whenever the file changes (rotation), push sources arrive through the admin API. The
+// whenever the file changes (rotation, see file_watch.hpp), push sources arrive through
+// the admin API. The
 // phase follows from what is present: setup until every required secret is, then
 // execution, and revoked, for good, once revoke() has wiped everything.
 //
@@ -48,10 +49,10 @@ class store {
   // wiped whatever the result; one trailing newline is dropped as for files.
   put_result put(std::string_view name, std::span<char> value);
 
-  // Re-reads file sources whose file changed (device, inode, size or mtime: a
-  // Kubernetes Secret volume swaps a symlink). Returns the names whose value changed.
-  // A file that became unreadable or invalid keeps the old value and adds a problem.
-  std::vector<std::string> refresh_files();
+  // Re-reads a file source whose file changed (a rotation; file_watch decides when).
+  // True when the value was replaced. A file that became unreadable or invalid keeps the
+  // old value and adds a problem; nothing is read once revoked, or for another source.
+  bool reload_file(std::string_view name);
 
   struct revoke_receipt {
     std::vector<std::string> names;  // secrets that held a value when revoked
@@ -82,16 +83,10 @@ class store {
   std::vector<std::string> problems() const;
 
  private:
-  struct file_stamp {
-    std::uint64_t dev = 0, ino = 0, size = 0;
-    std::int64_t mtime_ns = 0;
-    bool operator==(const file_stamp&) const = default;
-  };
   struct slot {
     config::secret_source source;
     value_ref value;
     std::optional<std::chrono::steady_clock::time_point> set_at;
-    std::optional<file_stamp> stamp;
   };
 
   slot* find(std::string_view name);

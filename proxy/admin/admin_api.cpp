@@ -67,42 +67,41 @@ std::optional<control_response> admin_api::authorise(std::string_view authorizat
   return r;
 }
 
-control_response admin_api::handle(const control_request& req) {
+awaitable<control_response> admin_api::handle(const control_request& req) {
   // Whatever the answer, a value that came in the body is gone when it leaves.
   struct wipe_on_exit {
     std::span<char> bytes;
     ~wipe_on_exit() { OPENSSL_cleanse(bytes.data(), bytes.size()); }
   } wipe{req.body};
-  if (auto refused = authorise(req.authorization)) {
-    return *refused;
-  }
   if (req.target.substr(0, secrets_prefix.size()) == secrets_prefix) {
     if (req.method != "PUT") {
-      return method_not_allowed("PUT");
+      co_return method_not_allowed("PUT");
     }
-    return put_secret(req.target.substr(secrets_prefix.size()), req.body);
+    co_return put_secret(req.target.substr(secrets_prefix.size()), req.body);
   }
   if (req.target == "/v1/revoke") {
     if (req.method != "POST") {
-      return method_not_allowed("POST");
+      co_return method_not_allowed("POST");
     }
-    return revoke();
+    control_response out;
+    out.body = co_await revoker_.revoke();
+    co_return out;
   }
   if (req.target == "/v1/log/level") {
     if (req.method != "PUT") {
-      return method_not_allowed("PUT");
+      co_return method_not_allowed("PUT");
     }
-    return set_log_level(std::string_view(req.body.data(), req.body.size()));
+    co_return set_log_level(std::string_view(req.body.data(), req.body.size()));
   }
   if (req.target == "/v1/status") {
     if (req.method != "GET" && req.method != "HEAD") {
-      return method_not_allowed("GET");
+      co_return method_not_allowed("GET");
     }
-    return status();
+    co_return status();
   }
-  return json_error(404, "not_found",
-                    "admin endpoints: PUT /v1/secrets/{name}, POST /v1/revoke, GET /v1/status, "
-                    "PUT /v1/log/level");
+  co_return json_error(404, "not_found",
+                       "admin endpoints: PUT /v1/secrets/{name}, POST /v1/revoke, GET /v1/status, "
+                       "PUT /v1/log/level");
 }
 
 control_response admin_api::put_secret(std::string_view name, std::span<char> body) {
@@ -122,11 +121,14 @@ control_response admin_api::put_secret(std::string_view name, std::span<char> bo
     case result::ok:
       spdlog::info("admin: secret {} set ({} phase)", name,
                    secrets::phase_name(store_.current_phase()));
-      out.body = "{\"secret\":";
-      append_json_string(out.body, name);
-      out.body += ",\"result\":\"stored\",\"phase\":";
-      append_json_string(out.body, secrets::phase_name(store_.current_phase()));
-      out.body += "}";
+      {
+        json_writer w(out.body);
+        w.begin_object();
+        w.field("secret", name);
+        w.field("result", "stored");
+        w.field("phase", secrets::phase_name(store_.current_phase()));
+        w.end_object();
+      }
       return out;
     case result::unknown_name:
       return json_error(404, "unknown_secret",
@@ -156,44 +158,37 @@ control_response admin_api::set_log_level(std::string_view body) {
   spdlog::default_logger()->set_level(spdlog::level::from_str(std::string(body)));
   spdlog::warn("admin: log level set to {}", body);
   control_response out;
-  out.body = "{\"level\":";
-  append_json_string(out.body, body);
-  out.body += "}";
-  return out;
-}
-
-control_response admin_api::revoke() {
-  control_response out;
-  out.body = revoker_.revoke();
+  json_writer w(out.body);
+  w.begin_object();
+  w.field("level", body);
+  w.end_object();
   return out;
 }
 
 control_response admin_api::status() const {
   const auto now = std::chrono::steady_clock::now();
   control_response out;
-  out.body = "{\"phase\":";
-  append_json_string(out.body, secrets::phase_name(store_.current_phase()));
-  out.body += ",\"secrets\":[";
-  bool first = true;
+  json_writer w(out.body);
+  w.begin_object();
+  w.field("phase", secrets::phase_name(store_.current_phase()));
+  w.key("secrets");
+  w.begin_array();
   for (const auto& e : store_.status()) {
-    if (!first) {
-      out.body += ',';
+    w.begin_object();
+    w.field("name", e.name);
+    w.field("source", source_name(e.from));
+    w.field("required", e.required);
+    w.field("present", e.present);
+    if (e.set_at) {
+      w.field("age_seconds",
+              std::chrono::duration_cast<std::chrono::seconds>(now - *e.set_at).count());
+    } else {
+      w.null_field("age_seconds");
     }
-    first = false;
-    out.body += "{\"name\":";
-    append_json_string(out.body, e.name);
-    out.body += ",\"source\":";
-    append_json_string(out.body, source_name(e.from));
-    out.body += e.required ? ",\"required\":true" : ",\"required\":false";
-    out.body += e.present ? ",\"present\":true" : ",\"present\":false";
-    out.body += ",\"age_seconds\":";
-    out.body += e.set_at
-                    ? std::to_string(
-                          std::chrono::duration_cast<std::chrono::seconds>(now - *e.set_at).count())
-                    : "null";
-    out.body += '}';
+    w.end_object();
   }
-  out.body += "]}";
+  w.end_array();
+  w.end_object();
   return out;
 }
 

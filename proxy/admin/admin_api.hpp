@@ -1,9 +1,10 @@
 #pragma once
 // The admin API the orchestrator drives: PUT /v1/secrets/{name} (the body is the value),
 // POST /v1/revoke (a JSON receipt), GET /v1/status. With a token configured every call
-// needs "Authorization: Bearer <token>", compared in constant time. The right token is
-// always accepted: failures are counted, and slowed down per connection by the server
-// (control_connection), never answered by a global lockout the agent could trigger. No
+// needs "Authorization: Bearer <token>", compared in constant time, once, on the request
+// head (authorise, called by control_connection before a body is read or handle runs).
+// The right token is always accepted: failures are counted, and slowed down per connection
+// by the server, never answered by a global lockout the agent could trigger. No
 // answer ever contains a secret value. Only push secrets take a PUT: a file or env
 // secret is the operator's choice, and the caller may not swap in a value of its own.
 
@@ -13,6 +14,7 @@
 
 #include "proxy/admin/control_http.hpp"
 #include "proxy/admin/revoker.hpp"
+#include "proxy/io/asio.hpp"
 #include "secrets/secret_value.hpp"
 #include "secrets/store.hpp"
 
@@ -23,7 +25,10 @@ class admin_api {
   // token: nullopt runs without authentication (config allows that on loopback only).
   admin_api(secrets::store& store, std::optional<secrets::secret_value> token, revoker& revoke);
 
-  control_response handle(const control_request& req);
+  // Answers a request whose head authorise() let in. A coroutine: a revoke waits on the
+  // connections being closed and on the issuers' hooks without holding up the control loop.
+  // The request's body is wiped before the answer is returned, whatever the answer.
+  awaitable<control_response> handle(const control_request& req);
 
   // nullopt when authorization carries the token (or none is configured); the 401
   // otherwise, counted. Called on the request head, before any body is read.
@@ -33,7 +38,6 @@ class admin_api {
 
  private:
   control_response put_secret(std::string_view name, std::span<char> body);
-  control_response revoke();
   control_response set_log_level(std::string_view body);
   control_response status() const;
 

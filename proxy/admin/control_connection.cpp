@@ -187,7 +187,7 @@ awaitable<void> serve_control(Stream stream, control_handler handler, serve_cont
     auto& body = req.body();
     const control_request creq{req.method_string(), req.target(), req[http::field::authorization],
                                std::span<char>(body.data(), body.size())};
-    const control_response result = handler(creq);
+    const control_response result = co_await handler(creq);
     OPENSSL_cleanse(body.data(), body.size());
     keep_only_unread(buffer);
     const bool keep_alive = req.keep_alive();

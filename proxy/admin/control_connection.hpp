@@ -17,7 +17,9 @@
 
 namespace airlock::proxy::control {
 
-using control_handler = std::function<control_response(const control_request&)>;
+// Answers one request; a coroutine on the connection's executor (the control loop), so a
+// slow answer (a revoke waiting on issuers) holds up only its own connection.
+using control_handler = std::function<awaitable<control_response>(const control_request&)>;
 // Whether the Authorization field lets the caller in: nullopt, or the refusal (401).
 using head_check = std::function<std::optional<control_response>(std::string_view authorization)>;
 

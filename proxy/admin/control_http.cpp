@@ -7,11 +7,11 @@ namespace airlock::proxy::control {
 control_response json_error(int status, std::string_view type, std::string_view detail) {
   control_response r;
   r.status = status;
-  r.body = "{\"error\":";
-  append_json_string(r.body, type);
-  r.body += ",\"detail\":";
-  append_json_string(r.body, detail);
-  r.body += "}";
+  json_writer w(r.body);
+  w.begin_object();
+  w.field("error", type);
+  w.field("detail", detail);
+  w.end_object();
   return r;
 }
 

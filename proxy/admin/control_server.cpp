@@ -9,9 +9,11 @@
 #include <cerrno>
 
 #include <fstream>
+#include <future>
 #include <iterator>
 #include <stdexcept>
 
+#include <boost/asio/use_future.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 
 #include "proxy/admin/control_connection.hpp"
@@ -78,8 +80,10 @@ secrets::secret_value read_token_file(const std::string& path) {
   return std::move(*token);
 }
 
-control_server::control_server(const config::config& cfg, secrets::store& store)
-    : store_(store), revoker_(cfg, store), admin_cfg_(cfg.admin) {
+control_server::control_server(const config::config& cfg, secrets::store& store,
+                               SSL_CTX* upstream_tls)
+    : store_(store), admin_cfg_(cfg.admin), revoker_(cfg, store) {
+  set_up_hooks(cfg, upstream_tls);
   std::optional<secrets::secret_value> token;
   if (!cfg.admin.token_file.empty()) {
     token = read_token_file(cfg.admin.token_file);
@@ -99,6 +103,43 @@ control_server::~control_server() {
   stop();
 }
 
+void control_server::set_up_hooks(const config::config& cfg, SSL_CTX* upstream_tls) {
+  bool hooks = false;
+  bool tls = false;
+  for (const auto& src : cfg.secrets) {
+    hooks = hooks || src.revoke.has_value();
+    tls = tls || (src.revoke && src.revoke->tls);
+  }
+  if (!hooks) {
+    return;
+  }
+  if (tls && upstream_tls == nullptr) {
+    own_tls_.emplace(make_upstream_context(cfg.tls));
+    upstream_tls = own_tls_->native_handle();
+  }
+  // Lookups off the control thread: a name server that never answers ends at a hook's
+  // deadline instead of holding the loop. One thread, more while several hooks wait.
+  dns_ = std::make_unique<dns_pool>(1, 4, 64);
+  revoker_.set_outbound(dial_context{*dns_, upstream_tls, &cfg.resolve});
+}
+
+std::string control_server::revoke_and_wait() {
+  auto receipt = asio::co_spawn(
+      io_, [this]() { return revoker_.revoke(); }, asio::use_future);
+  // The closer's wait and the hooks' deadline bound a revoke; a loop that does not run it
+  // by then (stopped by an error) must not keep the secrets, nor the process from exiting.
+  if (!io_.stopped() && receipt.wait_for(revoke_wait) == std::future_status::ready) {
+    try {
+      return receipt.get();
+    } catch (const std::exception& e) {
+      spdlog::error("revoke failed on the control loop: {}", e.what());
+    }
+  }
+  store_.revoke();
+  spdlog::error("revoke did not run on the control loop: secrets wiped, no hook sent");
+  return {};
+}
+
 std::optional<tcp::endpoint> control_server::admin_endpoint() const {
   if (!admin_acceptor_.is_open()) {
     return std::nullopt;
@@ -114,7 +155,6 @@ void control_server::start() {
     asio::co_spawn(io_, accept_tcp(admin_acceptor_, listener::admin), asio::detached);
   }
   asio::co_spawn(io_, accept_tcp(metrics_acceptor_, listener::metrics), asio::detached);
-  asio::co_spawn(io_, refresh_loop(), asio::detached);
   thread_ = std::thread([this] { io_.run(); });
 }
 
@@ -129,17 +169,17 @@ void control_server::stop() {
   }
 }
 
-control_response control_server::handle(listener which, const control_request& req) {
+awaitable<control_response> control_server::handle(listener which, const control_request& req) {
   if (which == listener::admin) {
-    return admin_->handle(req);
+    co_return co_await admin_->handle(req);
   }
   if (req.target == "/metrics" && metrics_text_ && (req.method == "GET" || req.method == "HEAD")) {
     control_response result;
     result.body = metrics_text_();
     result.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    return result;
+    co_return result;
   }
-  return handle_health(req, store_);
+  co_return handle_health(req, store_);
 }
 
 awaitable<void> control_server::pause_after_accept_error() {
@@ -243,19 +283,6 @@ awaitable<void> control_server::accept_unix() {
                            "this user may not call the admin API (admin.allow_uids)");
     }
     spawn(std::move(socket), listener::admin, socket_slots_, std::move(refusal));
-  }
-}
-
-awaitable<void> control_server::refresh_loop() {
-  for (;;) {
-    refresh_timer_.expires_after(refresh_interval);
-    auto [ec] = co_await refresh_timer_.async_wait(use_tuple);
-    if (ec) {
-      co_return;
-    }
-    for (const auto& name : store_.refresh_files()) {
-      spdlog::info("secret {} rotated: its file changed", name);
-    }
   }
 }
 

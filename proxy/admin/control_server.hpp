@@ -1,8 +1,10 @@
 #pragma once
 // airlock's own HTTP listeners, off the data plane: the admin API and the metrics
-// listener (/healthz, /readyz), served on one thread of their own so a slow admin
-// client never delays a proxied byte. The same thread re-reads rotated secret files.
+// listener (/healthz, /readyz), served on one thread of their own (the control loop) so a
+// slow admin client never delays a proxied byte. Revoke runs there too, as a coroutine,
+// so the listeners keep answering while its hooks wait on issuers.
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -13,7 +15,9 @@
 #include "proxy/admin/admin_api.hpp"
 #include "proxy/admin/admin_socket.hpp"
 #include "proxy/admin/connection_slots.hpp"
+#include "proxy/flow/dns_pool.hpp"
 #include "proxy/io/asio.hpp"
+#include "proxy/tls/tls_state.hpp"
 #include "secrets/store.hpp"
 
 namespace airlock::proxy::control {
@@ -21,9 +25,11 @@ namespace airlock::proxy::control {
 class control_server {
  public:
   // Reads the admin token (admin.token_file) and binds the listeners: the admin socket,
-  // the admin TCP port when configured, metrics (port 0 picks a free port). Throws
+  // the admin TCP port when configured, metrics (port 0 picks a free port). upstream_tls:
+  // the data plane's upstream client context, which revoke hooks share; without one (no
+  // interception) a context of its own is made when a hook needs TLS. Throws
   // std::runtime_error naming what failed (start-up only).
-  control_server(const config::config& cfg, secrets::store& store);
+  control_server(const config::config& cfg, secrets::store& store, SSL_CTX* upstream_tls);
   ~control_server();
   control_server(const control_server&) = delete;
   control_server& operator=(const control_server&) = delete;
@@ -41,8 +47,11 @@ class control_server {
   admin_api& admin() { return *admin_; }
   revoker& revoke_all() { return revoker_; }
 
-  // How often file sources are checked for rotation.
-  static constexpr auto refresh_interval = std::chrono::seconds(1);
+  // Revokes on the control loop and waits for the receipt (SIGTERM). Should the loop not
+  // run it within revoke_wait, the store is wiped from here instead (no hooks, no receipt).
+  std::string revoke_and_wait();
+  static constexpr auto revoke_wait = std::chrono::seconds(20);
+
   // Connections each listener holds at once (see connection_slots): a few KiB each.
   static constexpr std::size_t max_connections = 32;
   // Refusals being written at once (listener full, UID not allowed); beyond, a refused
@@ -54,16 +63,15 @@ class control_server {
   awaitable<void> accept_tcp(tcp::acceptor& acceptor, listener which);
   awaitable<void> accept_unix();
   awaitable<void> pause_after_accept_error();
+  // What revoke hooks go out with: lookups, and a TLS context when a hook needs one.
+  void set_up_hooks(const config::config& cfg, SSL_CTX* upstream_tls);
   template <class Socket>
   void spawn(Socket socket, listener which, connection_slots& slots,
              std::optional<control_response> refusal);
   void warn_refused_uid(std::optional<std::uint32_t> uid, std::uint32_t own);
-  control_response handle(listener which, const control_request& req);
-  awaitable<void> refresh_loop();
+  awaitable<control_response> handle(listener which, const control_request& req);
 
   secrets::store& store_;
-  revoker revoker_;
-  std::unique_ptr<admin_api> admin_;
   const config::admin_config& admin_cfg_;
   // Before io_: the connections' coroutine frames, destroyed with io_, release into these.
   connection_slots socket_slots_{max_connections};
@@ -77,7 +85,12 @@ class control_server {
   local_protocol::acceptor socket_acceptor_{io_};
   tcp::acceptor admin_acceptor_{io_};
   tcp::acceptor metrics_acceptor_{io_};
-  asio::steady_timer refresh_timer_{io_};
+  // After io_, so gone before it: the lookups answer on io_, and the revoker's timers and
+  // the closer's thread (which answers there too) end first.
+  std::optional<ssl::context> own_tls_;
+  std::unique_ptr<dns_pool> dns_;
+  revoker revoker_;
+  std::unique_ptr<admin_api> admin_;
   std::function<std::string()> metrics_text_;
   std::thread thread_;
 };

@@ -12,29 +12,29 @@ control_response handle_health(const control_request& req, const secrets::store&
   }
   if (req.target == "/healthz") {
     control_response r;
-    r.body = "{\"status\":\"ok\"}";
+    json_writer w(r.body);
+    w.begin_object();
+    w.field("status", "ok");
+    w.end_object();
     return r;
   }
   if (req.target == "/readyz") {
     const secrets::phase phase = store.current_phase();
     control_response r;
     r.status = phase == secrets::phase::execution ? 200 : 503;
-    r.body = phase == secrets::phase::execution ? "{\"ready\":true" : "{\"ready\":false";
-    r.body += ",\"phase\":";
-    append_json_string(r.body, secrets::phase_name(phase));
+    json_writer w(r.body);
+    w.begin_object();
+    w.field("ready", phase == secrets::phase::execution);
+    w.field("phase", secrets::phase_name(phase));
     if (phase == secrets::phase::setup) {
-      r.body += ",\"missing\":[";
-      bool first = true;
+      w.key("missing");
+      w.begin_array();
       for (const auto& name : store.missing_required()) {
-        if (!first) {
-          r.body += ',';
-        }
-        first = false;
-        append_json_string(r.body, name);
+        w.value(name);
       }
-      r.body += ']';
+      w.end_array();
     }
-    r.body += '}';
+    w.end_object();
     return r;
   }
   return json_error(404, "not_found", "endpoints: /metrics, /healthz, /readyz");

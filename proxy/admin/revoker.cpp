@@ -3,214 +3,161 @@
 #include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/read_until.hpp>
-#include <boost/asio/ssl/stream.hpp>
-#include <boost/asio/streambuf.hpp>
-#include <boost/asio/write.hpp>
+#include <boost/asio/co_spawn.hpp>
 
 #include "proxy/admin/admin_api.hpp"
 #include "proxy/http/authority.hpp"
-#include "proxy/io/asio.hpp"
 #include "proxy/observe/json.hpp"
-#include "proxy/policy/inject.hpp"
-#include "proxy/tls/tls_state.hpp"
 
 namespace airlock::proxy::control {
 
 namespace {
 
-// Connects (resolve: overrides first), handshakes when TLS, writes head, reads the
-// status line. Sets result.status or result.error.
-awaitable<void> exchange(const config::config& cfg, const config::revoke_hook& hook,
-                         ssl::context* tls_ctx, const std::string& head, hook_result& result) {
-  auto executor = co_await asio::this_coro::executor;
-  tcp::resolver resolver(executor);
-  tcp::socket sock(executor);
-  std::string host = hook.host;
-  std::string port = std::to_string(hook.port);
-  const std::string key = authority{hook.host, hook.port, hook.ipv6}.to_string();
-  if (const auto it = cfg.resolve.find(key); it != cfg.resolve.end()) {
-    host = it->second.host;
-    port = std::to_string(it->second.port);
-  }
-  auto [rec, endpoints] = co_await resolver.async_resolve(host, port, use_tuple);
-  if (rec) {
-    result.error = "cannot resolve " + hook.host + ": " + rec.message();
-    co_return;
-  }
-  auto [cec, ep] = co_await asio::async_connect(sock, endpoints, use_tuple);
-  if (cec) {
-    result.error = "cannot connect to " + key + ": " + cec.message();
-    co_return;
-  }
-  asio::streambuf in(16 * 1024);
-  std::size_t n = 0;
-  error_code ec;
-  if (tls_ctx != nullptr) {
-    ssl::stream<tcp::socket&> tls(sock, *tls_ctx);
-    if (!prepare_upstream_tls(tls.native_handle(), hook.host,
-                              authority{hook.host, hook.port, hook.ipv6}.is_ip())) {
-      result.error = "cannot verify the name " + hook.host;
-      co_return;
+using held_values = std::vector<std::pair<std::string, secrets::value_ref>>;
+
+// The values the hooks need, pinned before the wipe so they outlive it, and no longer than
+// the hooks run.
+held_values pin_hook_values(const config::config& cfg, const secrets::store& store) {
+  held_values held;
+  for (const auto& src : cfg.secrets) {
+    if (src.revoke) {
+      for (const auto& [field, value] : src.revoke->headers) {
+        for (const auto& part : value.parts) {
+          if (part.secret) {
+            held.emplace_back(part.text, store.get(part.text));
+          }
+        }
+      }
     }
-    std::tie(ec) = co_await tls.async_handshake(ssl::stream_base::client, use_tuple);
-    if (ec) {
-      result.error = "TLS handshake with " + key + " failed: " + ec.message();
-      co_return;
-    }
-    std::tie(ec, n) = co_await asio::async_write(tls, asio::buffer(head), use_tuple);
-    if (!ec) {
-      std::tie(ec, n) = co_await asio::async_read_until(tls, in, "\r\n", use_tuple);
-    }
+  }
+  return held;
+}
+
+void log_hook(const hook_result& h) {
+  if (h.error.empty()) {
+    spdlog::info("revoke hook for {}: {} {} answered {}", h.secret, h.method, h.url, h.status);
   } else {
-    std::tie(ec, n) = co_await asio::async_write(sock, asio::buffer(head), use_tuple);
-    if (!ec) {
-      std::tie(ec, n) = co_await asio::async_read_until(sock, in, "\r\n", use_tuple);
-    }
-  }
-  if (ec) {
-    result.error = "no answer from " + key + ": " + ec.message();
-    co_return;
-  }
-  const std::string_view line(static_cast<const char*>(in.data().data()), n);
-  if (line.size() >= 12 && line.substr(0, 5) == "HTTP/" && line[8] == ' ') {
-    result.status = std::atoi(std::string(line.substr(9, 3)).c_str());
-  }
-  if (result.status < 100 || result.status > 599) {
-    result.status = 0;
-    result.error = "not an HTTP response";
+    spdlog::warn("revoke hook for {}: {} {} failed: {}", h.secret, h.method, h.url, h.error);
   }
 }
 
 }  // namespace
 
-hook_result send_revoke_hook(
-    const config::config& cfg, const config::secret_source& source,
-    const std::function<std::optional<std::string_view>(std::string_view)>& lookup) {
+std::optional<std::string> append_hook_request(std::string& out, const config::revoke_hook& hook,
+                                               const secret_lookup& lookup) {
+  out += hook.method;
+  out += ' ';
+  out += hook.path;
+  out += " HTTP/1.1\r\nHost: ";
+  out += authority{hook.host, hook.port, hook.ipv6}.host_text(hook.tls ? 443 : 80);
+  out += "\r\nUser-Agent: airlock-revoke\r\nContent-Length: 0\r\nConnection: close\r\n";
+  for (const auto& [name, value] : hook.headers) {
+    out += name;
+    out += ": ";
+    if (auto missing = render(out, value, lookup)) {
+      return missing;
+    }
+    out += "\r\n";
+  }
+  out += "\r\n";
+  return std::nullopt;
+}
+
+awaitable<hook_result> send_revoke_hook(const config::secret_source& source,
+                                        const secret_lookup& lookup, const dial_context* with) {
   const config::revoke_hook& hook = *source.revoke;
   hook_result result{source.name, hook.method, hook.url, 0, {}};
-  std::string head;
-  head.reserve(8192);  // room first: appending a secret never moves it and leaves a copy
-  head += hook.method;
-  head += ' ';
-  head += hook.path;
-  head += " HTTP/1.1\r\nHost: ";
-  head += authority{hook.host, hook.port, hook.ipv6}.host_text(hook.tls ? 443 : 80);
-  head += "\r\nUser-Agent: airlock-revoke\r\nContent-Length: 0\r\nConnection: close\r\n";
-  for (const auto& [name, value] : hook.headers) {
-    head += name;
-    head += ": ";
-    if (auto missing = render(head, value, lookup)) {
-      OPENSSL_cleanse(head.data(), head.size());
-      result.error = "secret " + *missing + " had no value to revoke with";
-      return result;
-    }
-    head += "\r\n";
+  std::string request;
+  request.reserve(8192);  // room first: appending a secret never moves it and leaves a copy
+  if (auto missing = append_hook_request(request, hook, lookup)) {
+    OPENSSL_cleanse(request.data(), request.size());
+    result.error = "secret " + *missing + " had no value to revoke with";
+    co_return result;
   }
-  head += "\r\n";
-
-  std::optional<ssl::context> tls_ctx;
-  if (hook.tls) {
-    try {
-      tls_ctx.emplace(make_upstream_context(cfg.tls));
-    } catch (const std::exception& e) {
-      OPENSSL_cleanse(head.data(), head.size());
-      result.error = e.what();
-      return result;
-    }
+  if (with == nullptr) {
+    OPENSSL_cleanse(request.data(), request.size());
+    result.error = "no outbound client configured";
+    co_return result;
   }
-  asio::io_context io;
-  bool done = false;
-  asio::co_spawn(
-      io,
-      [&]() -> awaitable<void> {
-        co_await exchange(cfg, hook, tls_ctx ? &*tls_ctx : nullptr, head, result);
-        done = true;
-      },
-      asio::detached);
-  io.run_for(revoker::hook_timeout);
-  OPENSSL_cleanse(head.data(), head.size());
-  if (!done) {
-    result.status = 0;
-    result.error = "no answer within " + std::to_string(revoker::hook_timeout.count()) + " s";
+  const http_call call{dial_target{authority{hook.host, hook.port, hook.ipv6}, hook.tls},
+                       hook.method, std::span<char>(request.data(), request.size()),
+                       revoker::max_answer, clock::now() + revoker::hook_timeout};
+  const http_result answer = co_await send_http(call, *with);  // wipes the request
+  if (const auto* failed = std::get_if<client_error>(&answer)) {
+    result.error = failed->timed_out
+                       ? "no answer within " + std::to_string(revoker::hook_timeout.count()) + " s"
+                       : failed->detail;
+    co_return result;
   }
-  return result;
+  const int status = std::get<http_response>(answer).status;
+  if (status < 100 || status > 599) {
+    result.error = "not an HTTP response";
+  } else {
+    result.status = status;
+  }
+  co_return result;
 }
 
 std::string receipt_json(const secrets::store::revoke_receipt& receipt,
                          const std::vector<hook_result>& hooks, const revoke_state& state) {
   const bool took =
       state.phase == "revoked" && state.still_present.empty() && !state.connections_pending;
-  std::string out = took ? "{\"result\":\"revoked\"" : "{\"result\":\"incomplete\"";
-  out += ",\"phase\":";
-  append_json_string(out, state.phase);
-  out += ",\"already_revoked\":";
-  out += receipt.already ? "true" : "false";
-  out += ",\"time\":";
-  append_json_string(out, utc_timestamp(receipt.at));
-  out += ",\"revoked\":[";
-  for (std::size_t i = 0; i < receipt.names.size(); ++i) {
-    out += i > 0 ? "," : "";
-    append_json_string(out, receipt.names[i]);
+  std::string out;
+  json_writer w(out);
+  w.begin_object();
+  w.field("result", took ? "revoked" : "incomplete");
+  w.field("phase", state.phase);
+  w.field("already_revoked", receipt.already);
+  w.field("time", utc_timestamp(receipt.at));
+  w.key("revoked");
+  w.begin_array();
+  for (const auto& name : receipt.names) {
+    w.value(name);
   }
-  out += "],\"still_present\":[";
-  for (std::size_t i = 0; i < state.still_present.size(); ++i) {
-    out += i > 0 ? "," : "";
-    append_json_string(out, state.still_present[i]);
+  w.end_array();
+  w.key("still_present");
+  w.begin_array();
+  for (const auto& name : state.still_present) {
+    w.value(name);
   }
-  out += "],\"connections_closed\":";
-  out += std::to_string(state.connections_closed);
-  out += state.connections_pending ? ",\"connections_pending\":true"
-                                   : ",\"connections_pending\":false";
-  out += ",\"hooks\":[";
-  for (std::size_t i = 0; i < hooks.size(); ++i) {
-    const auto& h = hooks[i];
-    out += i > 0 ? ",{\"secret\":" : "{\"secret\":";
-    append_json_string(out, h.secret);
-    out += ",\"method\":";
-    append_json_string(out, h.method);
-    out += ",\"url\":";
-    append_json_string(out, h.url);
-    out += ",\"status\":";
-    out += h.status != 0 ? std::to_string(h.status) : "null";
-    if (!h.error.empty()) {
-      out += ",\"error\":";
-      append_json_string(out, h.error);
+  w.end_array();
+  w.field("connections_closed", state.connections_closed);
+  w.field("connections_pending", state.connections_pending);
+  w.key("hooks");
+  w.begin_array();
+  for (const auto& h : hooks) {
+    w.begin_object();
+    w.field("secret", h.secret);
+    w.field("method", h.method);
+    w.field("url", h.url);
+    if (h.status != 0) {
+      w.field("status", h.status);
+    } else {
+      w.null_field("status");
     }
-    out += '}';
+    if (!h.error.empty()) {
+      w.field("error", h.error);
+    }
+    w.end_object();
   }
-  out += "]}";
+  w.end_array();
+  w.end_object();
   return out;
 }
 
 revoker::revoker(const config::config& cfg, secrets::store& store) : cfg_(cfg), store_(store) {}
 
-std::string revoker::revoke() {
-  std::lock_guard lock(mutex_);
-  // The values the hooks need, held past the wipe and no longer than the hooks run.
-  std::vector<std::pair<std::string, secrets::value_ref>> held;
-  for (const auto& src : cfg_.secrets) {
-    if (src.revoke) {
-      for (const auto& [field, value] : src.revoke->headers) {
-        for (const auto& part : value.parts) {
-          if (part.secret) {
-            held.emplace_back(part.text, store_.get(part.text));
-          }
-        }
-      }
-    }
-  }
+awaitable<std::string> revoker::revoke() {
+  const auto ex = co_await asio::this_coro::executor;
+  held_values held = pin_hook_values(cfg_, store_);
   const auto receipt = store_.revoke();
-  if (!receipt.already && closer_) {
+  if (!receipt.already) {
+    // Set before the first suspension: a call arriving meanwhile waits on it.
+    finished_ = std::make_shared<asio::steady_timer>(ex, clock::time_point::max());
     // Wiped first, so nothing opened from here on gets a credential; then whatever was
     // sent with one (an upgraded WebSocket, a pooled upstream connection) is cut.
-    bool complete = false;
-    std::tie(connections_closed_, complete) = closer_();
-    connections_pending_ = !complete;
-  }
-  if (!receipt.already) {
-    const auto lookup = [&held](std::string_view name) -> std::optional<std::string_view> {
+    co_await close_connections();
+    const secret_lookup lookup = [&held](std::string_view name) -> std::optional<std::string_view> {
       for (const auto& [n, v] : held) {
         if (n == name && v) {
           return v->reveal();
@@ -218,20 +165,14 @@ std::string revoker::revoke() {
       }
       return std::nullopt;
     };
-    for (const auto& src : cfg_.secrets) {
-      if (src.revoke) {
-        hooks_.push_back(send_revoke_hook(cfg_, src, lookup));
-        const auto& h = hooks_.back();
-        if (h.error.empty()) {
-          spdlog::info("revoke hook for {}: {} {} answered {}", h.secret, h.method, h.url,
-                       h.status);
-        } else {
-          spdlog::warn("revoke hook for {}: {} {} failed: {}", h.secret, h.method, h.url, h.error);
-        }
-      }
-    }
+    co_await run_hooks(lookup);
     spdlog::warn("revoked {} secrets, closed {} connections that carried one", receipt.names.size(),
                  connections_closed_);
+    finished_->cancel();
+    finished_.reset();
+  } else if (finished_) {
+    const auto finished = finished_;
+    co_await finished->async_wait(use_tuple);
   }
   held.clear();  // the last references: the values are wiped here
   revoke_state state;
@@ -243,7 +184,55 @@ std::string revoker::revoke() {
       state.still_present.push_back(e.name);
     }
   }
-  return receipt_json(receipt, hooks_, state);
+  co_return receipt_json(receipt, hooks_, state);
+}
+
+awaitable<void> revoker::close_connections() {
+  if (!closer_) {
+    co_return;
+  }
+  if (!closer_thread_) {
+    closer_thread_.emplace(1);
+  }
+  auto task = [close = closer_]() -> awaitable<std::pair<std::size_t, bool>> { co_return close(); };
+  auto closing = asio::co_spawn(*closer_thread_, std::move(task), use_tuple);
+  const auto [failed, closed] = co_await std::move(closing);
+  connections_closed_ = closed.first;
+  connections_pending_ = failed != nullptr || !closed.second;
+}
+
+awaitable<void> revoker::run_hooks(const secret_lookup& lookup) {
+  std::vector<const config::secret_source*> sources;
+  for (const auto& src : cfg_.secrets) {
+    if (src.revoke) {
+      sources.push_back(&src);
+    }
+  }
+  if (sources.empty()) {
+    co_return;
+  }
+  // All at once, each under its own deadline; the receipt lists them in config order.
+  hooks_.resize(sources.size());
+  const auto ex = co_await asio::this_coro::executor;
+  asio::steady_timer all_done(ex, clock::time_point::max());
+  std::size_t remaining = sources.size();
+  const dial_context* with = outbound_ ? &*outbound_ : nullptr;
+  for (std::size_t i = 0; i < sources.size(); ++i) {
+    asio::co_spawn(ex, send_revoke_hook(*sources[i], lookup, with),
+                   [this, i, src = sources[i], &remaining, &all_done](std::exception_ptr failed,
+                                                                      hook_result r) {
+                     if (failed) {
+                       r = hook_result{src->name, src->revoke->method, src->revoke->url, 0,
+                                       "the hook could not be sent"};
+                     }
+                     log_hook(r);
+                     hooks_[i] = std::move(r);
+                     if (--remaining == 0) {
+                       all_done.cancel();
+                     }
+                   });
+  }
+  co_await all_done.async_wait(use_tuple);
 }
 
 }  // namespace airlock::proxy::control

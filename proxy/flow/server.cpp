@@ -52,9 +52,9 @@ tcp::endpoint claim_port(const tcp::endpoint& at) {
 
 }  // namespace
 
-server::server(config::config cfg)
+server::server(config::config cfg, secrets::store& secrets)
     : cfg_(std::move(cfg)),
-      secrets_(std::make_unique<secrets::store>(cfg_.secrets)),
+      secrets_(secrets),
       policy_(std::make_unique<policy>(cfg_)),
       metrics_(std::make_unique<metrics>(cfg_)),
       heads_(cfg_.proxy.max_pending_head_bytes) {
@@ -70,7 +70,7 @@ server::server(config::config cfg)
   tcp::endpoint at = claim_port(resolve_listen(cfg_.proxy.listen));
   dns_ = std::make_unique<dns_pool>(dns_threads, dns_max_threads, dns_max_waiting);
   for (unsigned i = 0; i < n; ++i) {
-    workers_.push_back(std::make_unique<worker>(cfg_, stats_, connections_, tls_.get(), *secrets_,
+    workers_.push_back(std::make_unique<worker>(cfg_, stats_, connections_, tls_.get(), secrets_,
                                                 *policy_, *metrics_));
     // The first bind resolves port 0; the others join the same port.
     at = workers_.back()->listen(at);
@@ -162,9 +162,9 @@ metrics::sources server::metrics_snapshot() const {
         metrics::sources::tls_t{tls_->leaves.misses(), tls_->leaves.hits(), tls_->leaves.size(),
                                 tls_->ca.expiry_unix_seconds(), tls_->ca.renewals()};
   }
-  metrics::sources::secrets_t secrets{secrets::phase_name(secrets_->current_phase()), {}};
+  metrics::sources::secrets_t secrets{secrets::phase_name(secrets_.current_phase()), {}};
   const auto now = std::chrono::steady_clock::now();
-  for (const auto& e : secrets_->status()) {
+  for (const auto& e : secrets_.status()) {
     std::optional<double> age;
     if (e.set_at) {
       age = std::chrono::duration<double>(now - *e.set_at).count();

@@ -24,8 +24,9 @@ struct tls_state;
 class server {
  public:
   // Binds every worker's listener (SO_REUSEPORT) at cfg.proxy.listen; port 0 picks
-  // one free port for all. Throws boost::system::system_error if binding fails.
-  explicit server(config::config cfg);
+  // one free port for all. Throws boost::system::system_error if binding fails. The
+  // secret store is main's, and outlives the server.
+  server(config::config cfg, secrets::store& secrets);
   ~server();
   server(const server&) = delete;
   server& operator=(const server&) = delete;
@@ -54,7 +55,8 @@ class server {
   const config::config& cfg() const { return cfg_; }
   // Interception state (CA, leaf cache); nullptr without credential rules.
   const tls_state* tls() const { return tls_.get(); }
-  secrets::store& secrets() { return *secrets_; }
+  tls_state* tls() { return tls_.get(); }
+  secrets::store& secrets() { return secrets_; }
   const policy& egress() const { return *policy_; }
   const metrics& series() const { return *metrics_; }
   const head_budget& heads() const { return heads_; }
@@ -67,7 +69,7 @@ class server {
  private:
   config::config cfg_;
   stats stats_;
-  std::unique_ptr<secrets::store> secrets_;
+  secrets::store& secrets_;
   std::unique_ptr<policy> policy_;
   std::unique_ptr<metrics> metrics_;
   std::vector<tcp::endpoint> self_;

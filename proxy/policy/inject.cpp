@@ -8,6 +8,7 @@
 
 #include "config/request_path.hpp"
 #include "net/hex.hpp"
+#include "proxy/policy/value_template.hpp"
 
 namespace airlock::proxy {
 
@@ -176,22 +177,6 @@ std::optional<std::string> append_target_with_query(std::string& out, std::strin
     sep = '&';
   }
   OPENSSL_cleanse(value.data(), value.size());
-  return std::nullopt;
-}
-
-std::optional<std::string> render(std::string& out, const config::value_template& t,
-                                  const secret_lookup& lookup) {
-  for (const auto& part : t.parts) {
-    if (!part.secret) {
-      out.append(part.text);
-      continue;
-    }
-    const auto value = lookup(part.text);
-    if (!value) {
-      return part.text;
-    }
-    out.append(*value);
-  }
   return std::nullopt;
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "config/model.hpp"
+#include "proxy/policy/value_template.hpp"
 
 namespace airlock::proxy {
 
@@ -44,9 +45,6 @@ const config::credential_rule* find_rule(const std::vector<config::credential_ru
 // and WSGI upstreams merge x_api_key into x-api-key); such client fields are removed.
 bool rule_sets_field(const config::credential_rule& rule, std::string_view field);
 
-// Returns a secret's current value, or nullopt when it is not present.
-using secret_lookup = std::function<std::optional<std::string_view>(std::string_view name)>;
-
 // Appends "Name: value\r\n" for each field the rule sets (basic_auth as Authorization:
 // Basic base64(user:password)). On a missing secret appends nothing and returns its name.
 std::optional<std::string> append_injected_fields(std::string& out,
@@ -64,9 +62,5 @@ std::optional<std::string> append_target_with_query(std::string& out, std::strin
 // sizes (base64 and percent-encoding included): reserved before a head is written, so no
 // append moves a string holding a secret and leaves a copy in freed memory.
 std::size_t injected_size_bound(const config::credential_rule& rule, const secret_lookup& lookup);
-
-// Renders a template into out; returns the name of the first missing secret instead.
-std::optional<std::string> render(std::string& out, const config::value_template& t,
-                                  const secret_lookup& lookup);
 
 }  // namespace airlock::proxy

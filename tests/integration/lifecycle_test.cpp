@@ -247,5 +247,56 @@ TEST_F(lifecycle_test, RevokeHooksReachTheIssuerAndAreInTheReceipt) {
   EXPECT_EQ(up->requests().size(), 1u);
 }
 
+// An issuer that takes 2 s to answer its hook: revoke waits for it on the control loop as a
+// coroutine, so meanwhile the kubelet's probes and the orchestrator's admin calls (over the
+// socket too) are answered at once, and the receipt still comes with the hook's status.
+TEST_F(lifecycle_test, ProbesAndAdminAnswerWhileARevokeHookWaits) {
+  auto up = start_upstream();
+  tls_echo_server issuer(tls_echo_options{localhost_cert(), [](const std::string&) {
+                                            std::this_thread::sleep_for(2s);
+                                            return std::string("HTTP/1.1 204 No Content\r\n\r\n");
+                                          }});
+  start(*up,
+        "  openai:\n"
+        "    push: true\n"
+        "    revoke:\n"
+        "      method: DELETE\n"
+        "      url: " +
+            https_url(issuer, "/v1/token") +
+            "\n"
+            "      headers: { Authorization: \"Bearer {{openai}}\" }\n");
+  ASSERT_EQ(push("openai", pushed).status, 200);
+
+  const auto started = std::chrono::steady_clock::now();
+  fetched receipt;
+  std::thread revoking([&] { receipt = admin({"-X", "POST"}, "/v1/revoke"); });
+  ASSERT_TRUE(issuer.wait_for_requests(1, 5s));
+  for (int i = 0; i < 3; ++i) {
+    auto at = std::chrono::steady_clock::now();
+    EXPECT_EQ(admin({}, "/healthz", "", true).status, 200);
+    EXPECT_LT(seconds_since(at), 0.3);
+    at = std::chrono::steady_clock::now();
+    const auto status = fetch_direct({"--unix-socket", airlock().admin_socket(), "-H",
+                                      std::string("Authorization: Bearer ") + admin_token,
+                                      "http://airlock/v1/status"});
+    EXPECT_EQ(status.status, 200);
+    EXPECT_LT(seconds_since(at), 0.3);
+    // Wiped the moment the revoke began, before the hook's answer.
+    EXPECT_NE(status.body.find("\"phase\":\"revoked\""), std::string::npos) << status.body;
+  }
+  revoking.join();
+  EXPECT_GE(seconds_since(started), 1.9);
+  EXPECT_EQ(receipt.status, 200);
+  EXPECT_NE(receipt.body.find("{\"result\":\"revoked\",\"phase\":\"revoked\""), std::string::npos)
+      << receipt.body;
+  EXPECT_NE(receipt.body.find("{\"secret\":\"openai\",\"method\":\"DELETE\",\"url\":\"" +
+                              https_url(issuer, "/v1/token") + "\",\"status\":204}"),
+            std::string::npos)
+      << receipt.body;
+  ASSERT_EQ(issuer.requests().size(), 1u);
+  EXPECT_EQ(field_values(issuer.requests()[0], "authorization"),
+            strings{std::string("Bearer ") + pushed});
+}
+
 }  // namespace
 }  // namespace airlock::test

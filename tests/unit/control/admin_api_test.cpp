@@ -19,13 +19,28 @@ std::vector<config::secret_source> sources() {
           {"extra", config::secret_source::kind::push, "", false, std::nullopt}};
 }
 
+// Runs a handler coroutine to its answer, as the control loop would.
+control_response run(admin_api& api, const control_request& req) {
+  asio::io_context io;
+  std::optional<control_response> out;
+  asio::co_spawn(io, api.handle(req),
+                 [&out](std::exception_ptr, control_response r) { out = std::move(r); });
+  io.run();
+  return out.value();
+}
+
 class admin_api_test : public ::testing::Test {
  protected:
+  // What a control connection does with a request: the token checked on the head, then
+  // the handler (never reached with a wrong token: the body is not even read).
   control_response call(std::string_view method, std::string_view target, std::string body = {},
                         std::string auth = std::string("Bearer ") + token) {
     body_ = std::move(body);
-    return api_.handle(
-        control_request{method, target, auth, std::span<char>(body_.data(), body_.size())});
+    if (auto refused = api_.authorise(auth)) {
+      return *refused;
+    }
+    return run(api_,
+               control_request{method, target, auth, std::span<char>(body_.data(), body_.size())});
   }
 
   config::config cfg_ = [] {
@@ -91,16 +106,18 @@ TEST_F(admin_api_test, attacker_without_the_token_gets_401_and_changes_nothing) 
                                              std::string("bearer ") + token,
                                              std::string("Bearer ") + token + "x"};
   for (const auto& auth : attempts) {
-    admin_api api(store_, secrets::secret_value("admin-token", token), revoker_);
-    std::string body = "sk-attacker";
-    auto r = api.handle(control_request{"PUT", "/v1/secrets/openai", auth,
-                                        std::span<char>(body.data(), body.size())});
-    EXPECT_EQ(r.status, 401) << auth;
-    EXPECT_EQ(body, std::string(11, '\0'));  // wiped even when refused
-    EXPECT_EQ(api.handle(control_request{"POST", "/v1/revoke", auth, {}}).status, 401);
+    const auto refused = api_.authorise(auth);
+    ASSERT_TRUE(refused) << auth;
+    EXPECT_EQ(refused->status, 401) << auth;
+    EXPECT_EQ(refused->headers, (std::vector<std::pair<std::string, std::string>>{
+                                    {"WWW-Authenticate", "Bearer realm=\"airlock admin\""}}));
+    EXPECT_EQ(call("PUT", "/v1/secrets/openai", "sk-attacker", auth).status, 401) << auth;
+    EXPECT_EQ(call("POST", "/v1/revoke", {}, auth).status, 401) << auth;
   }
+  EXPECT_EQ(api_.auth_failures(), 3 * attempts.size());
   EXPECT_FALSE(store_.get("openai"));
   EXPECT_EQ(store_.current_phase(), secrets::phase::setup);
+  EXPECT_EQ(api_.authorise(std::string("Bearer ") + token), std::nullopt);
 }
 
 TEST_F(admin_api_test, the_right_token_is_accepted_however_many_guesses_came_first) {
@@ -127,15 +144,15 @@ TEST(admin_api_sources, only_push_secrets_take_a_put) {
     std::string body = "sk-AGENT-CHOSEN";
     const std::string target = std::string("/v1/secrets/") + name;
     const auto r =
-        api.handle(control_request{"PUT", target, "", std::span<char>(body.data(), body.size())});
+        run(api, control_request{"PUT", target, "", std::span<char>(body.data(), body.size())});
     EXPECT_EQ(r.status, 409) << name;
     EXPECT_NE(r.body.find("not_a_push_secret"), std::string::npos) << r.body;
     EXPECT_EQ(body, std::string(15, '\0'));  // wiped even when refused
     EXPECT_FALSE(store.get(name)) << name;
   }
   std::string body = value;
-  EXPECT_EQ(api.handle(control_request{"PUT", "/v1/secrets/pushed", "",
-                                       std::span<char>(body.data(), body.size())})
+  EXPECT_EQ(run(api, control_request{"PUT", "/v1/secrets/pushed", "",
+                                     std::span<char>(body.data(), body.size())})
                 .status,
             200);
 }
@@ -170,9 +187,10 @@ TEST(admin_api_no_token, loopback_without_a_token_needs_no_authorization) {
   secrets::store store(cfg.secrets);
   revoker revoke(cfg, store);
   admin_api api(store, std::nullopt, revoke);
+  EXPECT_EQ(api.authorise(""), std::nullopt);
   std::string body = value;
-  const auto r = api.handle(
-      control_request{"PUT", "/v1/secrets/openai", "", std::span<char>(body.data(), body.size())});
+  const auto r = run(api, control_request{"PUT", "/v1/secrets/openai", "",
+                                          std::span<char>(body.data(), body.size())});
   EXPECT_EQ(r.status, 200);
 }
 
@@ -192,8 +210,17 @@ TEST(health, readyz_follows_the_phase) {
   EXPECT_EQ(r.status, 503);
   EXPECT_EQ(r.body, "{\"ready\":false,\"phase\":\"revoked\"}");
   EXPECT_EQ(handle_health({"GET", "/healthz", "", {}}, store).status, 200);
+  EXPECT_EQ(handle_health({"GET", "/healthz", "", {}}, store).body, "{\"status\":\"ok\"}");
   EXPECT_EQ(handle_health({"POST", "/healthz", "", {}}, store).status, 405);
   EXPECT_EQ(handle_health({"GET", "/metrics-nope", "", {}}, store).status, 404);
+}
+
+TEST(json_error, type_and_detail_escaped) {
+  const auto r = json_error(409, "not_a_push_secret", "secret \"x\"\ncomes from file");
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(r.body,
+            "{\"error\":\"not_a_push_secret\",\"detail\":\"secret \\\"x\\\"\\ncomes from "
+            "file\"}");
 }
 
 TEST(utc_timestamp, formats_iso8601_utc) {

@@ -147,39 +147,19 @@ TEST_F(store_test, rotation_leaves_in_flight_holders_with_the_old_value) {
   EXPECT_EQ(value_of(s, "a"), "new-value");
 }
 
-TEST_F(store_test, changed_file_is_reread_and_an_unchanged_one_is_not) {
+TEST_F(store_test, reload_replaces_a_file_value_and_keeps_it_when_the_file_is_bad) {
   const auto path = write("key", "first\n");
-  store s({file_source("k", path)});
-  EXPECT_EQ(value_of(s, "k"), "first");
-  EXPECT_TRUE(s.refresh_files().empty());
-  // A Kubernetes Secret volume replaces the file (new inode), it does not edit it.
-  const auto next = write("key.new", "second\n");
-  fs::rename(next, path);
-  EXPECT_EQ(s.refresh_files(), std::vector<std::string>{"k"});
+  store s({file_source("k", path), push_source("p")});
+  write("key", "second\n");
+  EXPECT_TRUE(s.reload_file("k"));
   EXPECT_EQ(value_of(s, "k"), "second");
-  EXPECT_TRUE(s.refresh_files().empty());
-}
-
-TEST_F(store_test, file_that_appears_later_is_loaded) {
-  const auto path = (dir_ / "late").string();
-  store s({file_source("late", path)});
-  EXPECT_EQ(s.current_phase(), phase::setup);
-  EXPECT_TRUE(s.refresh_files().empty());
-  write("late", "arrived");
-  EXPECT_EQ(s.refresh_files(), std::vector<std::string>{"late"});
-  EXPECT_EQ(s.current_phase(), phase::execution);
-}
-
-TEST_F(store_test, broken_rewrite_keeps_the_old_value) {
-  const auto path = write("key", "good\n");
-  store s({file_source("k", path)});
-  const auto next = write("key.new", "bad\nvalue\n");
-  fs::rename(next, path);
-  EXPECT_TRUE(s.refresh_files().empty());
-  EXPECT_EQ(value_of(s, "k"), "good");
+  write("key", "bad\nvalue\n");
+  EXPECT_FALSE(s.reload_file("k"));
+  EXPECT_EQ(value_of(s, "k"), "second");
   EXPECT_EQ(s.problems().size(), 1u);
-  EXPECT_TRUE(s.refresh_files().empty());
-  EXPECT_EQ(s.problems().size(), 1u);  // reported once per change, not per refresh
+  // Only file sources are re-read: a push secret has no file to take a value from.
+  EXPECT_FALSE(s.reload_file("p"));
+  EXPECT_FALSE(s.reload_file("nope"));
 }
 
 TEST_F(store_test, revoke_wipes_everything_and_is_final) {
@@ -196,7 +176,7 @@ TEST_F(store_test, revoke_wipes_everything_and_is_final) {
   EXPECT_EQ(put(s, "p", "again"), store::put_result::revoked);
   const auto next = write("key.new", "rotated");
   fs::rename(next, path);
-  EXPECT_TRUE(s.refresh_files().empty());
+  EXPECT_FALSE(s.reload_file("f"));
   EXPECT_FALSE(s.get("f"));
   const auto second = s.revoke();
   EXPECT_TRUE(second.already);

@@ -1,4 +1,4 @@
-#include "proxy/admin/revoke_client.hpp"
+#include "proxy/admin/admin_client.hpp"
 
 #include <openssl/crypto.h>
 #include <sys/socket.h>

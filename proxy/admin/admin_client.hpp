@@ -1,6 +1,7 @@
 #pragma once
-// `airlock revoke`: asks a running airlock to wipe its secrets (a Kubernetes preStop
-// hook), prints the JSON receipt, and succeeds only when the receipt proves the wipe.
+// The admin commands, talking to a running airlock: `airlock revoke` asks it to wipe its
+// secrets (a Kubernetes preStop hook), prints the JSON receipt, and succeeds only when the
+// receipt proves the wipe; `airlock push` hands it a secret's value.
 
 #include <optional>
 #include <string>
