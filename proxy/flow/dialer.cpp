@@ -13,6 +13,26 @@
 
 namespace airlock::proxy {
 
+namespace {
+
+const std::map<std::string, config::endpoint> no_overrides;
+
+// For dials without the data plane's egress rules: airlock's own calls go to trusted config
+// URLs, private addresses included.
+const config::egress_config trusted = [] {
+  config::egress_config e;
+  e.block_private_addresses = false;
+  return e;
+}();
+
+}  // namespace
+
+void dialer::count(std::atomic<std::uint64_t> stats::*counter) const {
+  if (ctx_.counters != nullptr) {
+    stats::add(ctx_.counters->*counter);
+  }
+}
+
 void dial_watch::cancel() {
   error_code ignored;
   if (socket != nullptr) {
@@ -37,9 +57,9 @@ awaitable<result<upstream_ptr>> dialer::get(const dial_request& r, bool allow_po
                                             bool can_retry, bool& reused) {
   reused = false;
   if (allow_pooled) {
-    if (auto conn = ctx_.pool.take(r.key, !can_retry)) {
+    if (auto conn = ctx_.pool != nullptr ? ctx_.pool->take(r.key, !can_retry) : nullptr) {
       reused = true;
-      stats::add(ctx_.counters.upstream_reuses);
+      count(&stats::upstream_reuses);
       co_return result<upstream_ptr>(std::move(conn));
     }
   }
@@ -49,8 +69,11 @@ awaitable<result<upstream_ptr>> dialer::get(const dial_request& r, bool allow_po
 }
 
 awaitable<result<upstream_ptr>> dialer::dial(const dial_request& r) {
-  deadline_.arm(ctx_.cfg.proxy.timeouts.connect);
-  const dial_plan plan = plan_dial(r.target, ctx_.cfg.resolve);
+  if (ctx_.connect_timeout) {
+    deadline_.arm(*ctx_.connect_timeout);
+  }
+  const dial_plan plan =
+      plan_dial(r.target, ctx_.resolve != nullptr ? *ctx_.resolve : no_overrides);
   auto endpoints = co_await resolve(r.target, plan);
   if (!endpoints) {
     co_return result<upstream_ptr>(std::move(endpoints.error()));
@@ -93,9 +116,10 @@ awaitable<result<std::vector<tcp::endpoint>>> dialer::resolve(const authority& t
   }
   // Only the endpoints the filter passed are dialled: a name that resolves, or rebinds, to
   // a private address gets no connection.
-  endpoint_choice choice = filter_endpoints(target, found, plan, ctx_.self, ctx_.cfg.egress);
+  endpoint_choice choice = filter_endpoints(target, found, plan, ctx_.self,
+                                            ctx_.egress != nullptr ? *ctx_.egress : trusted);
   if (choice.refused) {
-    stats::add(ctx_.counters.private_address_blocked);
+    count(&stats::private_address_blocked);
     co_return result<endpoints>(std::move(*choice.refused));
   }
   co_return result<endpoints>(std::move(choice.allowed));
@@ -122,13 +146,13 @@ awaitable<std::optional<refusal>> dialer::connect(upstream_conn& conn,
   }
   error_code ignored;
   conn.sock.set_option(tcp::no_delay(true), ignored);
-  stats::add(ctx_.counters.upstream_connects);
+  count(&stats::upstream_connects);
   co_return std::nullopt;
 }
 
 awaitable<std::optional<refusal>> dialer::handshake(upstream_conn& conn, const dial_request& r) {
   const authority& target = r.target;
-  SSL* ssl = SSL_new(ctx_.tls->upstream.native_handle());
+  SSL* ssl = ctx_.tls != nullptr ? SSL_new(ctx_.tls) : nullptr;
   if (ssl == nullptr) {
     co_return refusal{refusal_kind::upstream_error, 502, "tls_protocol_error",
                       "cannot set up TLS for " + target.host};
@@ -140,7 +164,9 @@ awaitable<std::optional<refusal>> dialer::handshake(upstream_conn& conn, const d
   }
   // Sessions are cached by "tls:host:port" and only after a verified handshake, so a
   // resumed session is one made for this very name.
-  ctx_.tls_sessions.apply(r.key, ssl);
+  if (ctx_.sessions != nullptr) {
+    ctx_.sessions->apply(r.key, ssl);
+  }
   watch_.socket = &conn.sock;
   const error_code ec = co_await conn.tls->handshake(tls_role::client);
   watch_.socket = nullptr;
@@ -151,7 +177,7 @@ awaitable<std::optional<refusal>> dialer::handshake(upstream_conn& conn, const d
                         "TLS handshake with " + target.to_string() + " timed out"};
     }
     if (verify != X509_V_OK) {
-      stats::add(ctx_.counters.upstream_tls_verify_failures);
+      count(&stats::upstream_tls_verify_failures);
       co_return refusal{refusal_kind::upstream_error, 502, "tls_certificate_error",
                         "certificate of " + target.to_string() +
                             " not trusted: " + X509_verify_cert_error_string(verify)};
@@ -159,9 +185,9 @@ awaitable<std::optional<refusal>> dialer::handshake(upstream_conn& conn, const d
     co_return refusal{refusal_kind::upstream_error, 502, "tls_protocol_error",
                       "TLS handshake with " + target.to_string() + " failed: " + ec.message()};
   }
-  stats::add(ctx_.counters.upstream_tls_handshakes);
+  count(&stats::upstream_tls_handshakes);
   if (SSL_session_reused(ssl) == 1) {
-    stats::add(ctx_.counters.upstream_tls_resumed);
+    count(&stats::upstream_tls_resumed);
   }
   co_return std::nullopt;
 }

@@ -3,12 +3,19 @@
 // literal or asynchronous lookup, then connect to the endpoints the filter allows) and, for
 // TLS upstreams, a verified handshake that resumes the last session for the same authority.
 // It keeps no request state: the caller gets the connection or the refusal that says why.
+// The one dialer: the data plane's exchanges and airlock's own calls (revoke hooks, through
+// http_client) both dial with it.
 
+#include <atomic>
+#include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 
+#include "config/model.hpp"
 #include "proxy/flow/dns_pool.hpp"
-#include "proxy/flow/flow_context.hpp"
 #include "proxy/flow/result.hpp"
 #include "proxy/http/authority.hpp"
 #include "proxy/io/io_deadline.hpp"
@@ -26,6 +33,29 @@ struct dial_watch {
   void close();
 };
 
+struct stats;
+class upstream_pool;
+class tls_session_cache;
+
+// What a dial uses besides the target. The data plane fills every field; airlock's own calls
+// (revoke hooks) leave out egress, the pool, counters and session cache: they dial trusted
+// config URLs, so of the endpoint checks only "never airlock itself" applies to them.
+struct dial_context {
+  explicit dial_context(dns_pool& lookups, SSL_CTX* upstream_tls = nullptr,
+                        const std::map<std::string, config::endpoint>* overrides = nullptr)
+      : dns(lookups), tls(upstream_tls), resolve(overrides) {}
+
+  dns_pool& dns;
+  SSL_CTX* tls = nullptr;  // the shared upstream client context; a TLS target needs it
+  const std::map<std::string, config::endpoint>* resolve = nullptr;  // resolve: overrides
+  const config::egress_config* egress = nullptr;   // private-address classes refused
+  std::span<const tcp::endpoint> self;             // airlock's own listeners, never dialled
+  std::optional<clock::duration> connect_timeout;  // re-arms the caller's deadline
+  stats* counters = nullptr;
+  upstream_pool* pool = nullptr;
+  tls_session_cache* sessions = nullptr;
+};
+
 struct dial_request {
   const authority& target;
   const std::string& key;  // pool and TLS-session key ("tls:host:port" or "host:port")
@@ -34,7 +64,8 @@ struct dial_request {
 
 class dialer {
  public:
-  dialer(flow_context& ctx, asio::any_io_executor ex, io_deadline& deadline, dial_watch& watch)
+  dialer(const dial_context& ctx, asio::any_io_executor ex, io_deadline& deadline,
+         dial_watch& watch)
       : ctx_(ctx), ex_(std::move(ex)), deadline_(deadline), watch_(watch) {}
 
   // A pooled connection when allowed, else a new one. can_retry: the request may be sent
@@ -54,7 +85,10 @@ class dialer {
                                             const authority& target);
   awaitable<std::optional<refusal>> handshake(upstream_conn& conn, const dial_request& r);
 
-  flow_context& ctx_;
+  // Counts on the data plane's counters, when the dial has them.
+  void count(std::atomic<std::uint64_t> stats::*counter) const;
+
+  dial_context ctx_;
   asio::any_io_executor ex_;
   io_deadline& deadline_;
   dial_watch& watch_;

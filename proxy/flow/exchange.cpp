@@ -36,6 +36,20 @@ bool is_idempotent(std::string_view method) {
   return false;
 }
 
+// The data plane dials with everything: its pool, counters, TLS session cache, the
+// private-address classes and the connect timeout.
+dial_context data_plane_dial(flow_context& ctx) {
+  dial_context d{ctx.dns, ctx.tls != nullptr ? ctx.tls->upstream.native_handle() : nullptr,
+                 &ctx.cfg.resolve};
+  d.egress = &ctx.cfg.egress;
+  d.self = ctx.self;
+  d.connect_timeout = ctx.cfg.proxy.timeouts.connect;
+  d.counters = &ctx.counters;
+  d.pool = &ctx.pool;
+  d.sessions = &ctx.tls_sessions;
+  return d;
+}
+
 refusal bad_request(std::string detail) {
   return refusal{refusal_kind::bad_request, 400, "http_request_error", std::move(detail)};
 }
@@ -48,7 +62,7 @@ exchange::exchange(flow_context& ctx, const asio::any_io_executor& ex, client_si
       client_(client),
       deadline_(deadline),
       record_(record),
-      dialer_(ctx, ex, deadline, watch_),
+      dialer_(data_plane_dial(ctx), ex, deadline, watch_),
       copies_(ctx.heads),
       up_in_(read_chunk, ctx.cfg.proxy.max_header_bytes + read_chunk, &ctx.heads) {}
 

@@ -1,18 +1,15 @@
 #include "proxy/flow/http_client.hpp"
 
-#include <netdb.h>
 #include <openssl/crypto.h>
-#include <openssl/x509.h>
 
 #include <array>
 #include <functional>
 #include <memory>
 #include <optional>
 
-#include <boost/asio/connect.hpp>
 #include <boost/asio/ssl/error.hpp>
 
-#include "proxy/flow/dns_pool.hpp"
+#include "proxy/flow/dialer.hpp"
 #include "proxy/flow/http_client_body.hpp"
 #include "proxy/http/head.hpp"
 #include "proxy/http/message.hpp"
@@ -65,116 +62,8 @@ class call_deadline {
   std::shared_ptr<state> state_;
 };
 
-using endpoints = std::vector<tcp::endpoint>;
-
 client_error timed_out(client_error::step at, std::string detail) {
   return client_error{at, true, std::move(detail)};
-}
-
-// An override (trusted config, like curl --resolve) replaces where to connect, never the
-// name the certificate must carry.
-awaitable<std::variant<endpoints, client_error>> resolve_step(const authority& name,
-                                                              const dial_context& with,
-                                                              call_deadline& deadline) {
-  std::string host = name.host;
-  std::uint16_t port = name.port;
-  if (with.resolve != nullptr) {
-    if (const auto it = with.resolve->find(name.to_string()); it != with.resolve->end()) {
-      host = it->second.host;
-      port = it->second.port;
-    }
-  }
-  error_code ec;
-  const auto literal = asio::ip::make_address(host, ec);
-  if (!ec) {
-    co_return endpoints{tcp::endpoint(literal, port)};
-  }
-  if (deadline.fired()) {
-    co_return timed_out(client_error::step::resolve, "looking up " + name.host + " timed out");
-  }
-  const auto ex = co_await asio::this_coro::executor;
-  const auto lookup = std::make_shared<dns_pool::lookup>(ex);
-  {
-    const auto scope = deadline.during([l = lookup.get()] { l->done.cancel(); });
-    with.dns.start(lookup, host, port);
-    co_await lookup->done.async_wait(use_tuple);
-  }
-  if (!lookup->answer) {
-    co_return timed_out(client_error::step::resolve, "looking up " + name.host + " timed out");
-  }
-  if (lookup->answer->error != 0 || lookup->answer->endpoints.empty()) {
-    const int code = lookup->answer->error;
-    co_return client_error{
-        client_error::step::resolve, false,
-        "cannot resolve " + name.host + ": " + (code != 0 ? gai_strerror(code) : "no address")};
-  }
-  co_return std::move(lookup->answer->endpoints);
-}
-
-awaitable<std::optional<client_error>> connect_step(upstream_conn& conn, const endpoints& to,
-                                                    const authority& name,
-                                                    call_deadline& deadline) {
-  const std::string where = name.to_string();
-  if (deadline.fired()) {
-    co_return timed_out(client_error::step::connect, "connecting to " + where + " timed out");
-  }
-  error_code ec;
-  {
-    // Closed, not cancelled: a cancelled attempt would go on to the next address.
-    const auto scope = deadline.during([c = &conn] {
-      error_code ignored;
-      c->sock.close(ignored);
-    });
-    auto [cec, endpoint] = co_await asio::async_connect(conn.sock, to, use_tuple);
-    ec = cec;
-  }
-  if (deadline.fired()) {
-    co_return timed_out(client_error::step::connect, "connecting to " + where + " timed out");
-  }
-  if (ec) {
-    co_return client_error{client_error::step::connect, false,
-                           "cannot connect to " + where + ": " + ec.message()};
-  }
-  error_code ignored;
-  conn.sock.set_option(tcp::no_delay(true), ignored);
-  co_return std::nullopt;
-}
-
-awaitable<std::optional<client_error>> handshake_step(upstream_conn& conn, const authority& name,
-                                                      SSL_CTX* ctx, call_deadline& deadline) {
-  const std::string where = name.to_string();
-  constexpr auto step = client_error::step::tls;
-  SSL* ssl = ctx != nullptr ? SSL_new(ctx) : nullptr;
-  if (ssl == nullptr) {
-    co_return client_error{step, false, "cannot set up TLS for " + where};
-  }
-  conn.tls.emplace(conn.sock, ssl);  // owns ssl from here
-  if (!prepare_upstream_tls(ssl, name.host, name.is_ip())) {
-    co_return client_error{step, false, "cannot verify the name " + name.host};
-  }
-  if (deadline.fired()) {
-    co_return timed_out(step, "TLS handshake with " + where + " timed out");
-  }
-  error_code ec;
-  {
-    const auto scope = deadline.during([c = &conn] {
-      error_code ignored;
-      c->sock.close(ignored);
-    });
-    ec = co_await conn.tls->handshake(tls_role::client);
-  }
-  if (!ec && !deadline.fired()) {
-    co_return std::nullopt;
-  }
-  if (deadline.fired()) {
-    co_return timed_out(step, "TLS handshake with " + where + " timed out");
-  }
-  if (const long verify = SSL_get_verify_result(ssl); verify != X509_V_OK) {
-    co_return client_error{
-        step, false,
-        "certificate of " + where + " not trusted: " + X509_verify_cert_error_string(verify)};
-  }
-  co_return client_error{step, false, "TLS handshake with " + where + " failed: " + ec.message()};
 }
 
 // Reads up to the final response head (interim 1xx answers dropped) and fills out's status
@@ -288,24 +177,50 @@ awaitable<http_result> read_response(stream_ref stream, const http_call& call,
 
 }  // namespace
 
+namespace {
+
+// The dialer's refusal as this client's error: the step from the Proxy-Status type it chose.
+client_error from_refusal(const refusal& r) {
+  using step = client_error::step;
+  step at = step::connect;
+  if (r.error_type.starts_with("dns_")) {
+    at = step::resolve;
+  } else if (r.error_type.starts_with("tls_")) {
+    at = step::tls;
+  }
+  return client_error{at, r.kind == refusal_kind::upstream_timeout, r.detail};
+}
+
+// The dialer runs under an io_deadline, whose watchdog closes what the dial is waiting on;
+// both live as long as the watchdog, which may finish after the call.
+struct dial_guard {
+  explicit dial_guard(const asio::any_io_executor& ex) : deadline(ex) {}
+  io_deadline deadline;
+  dial_watch watch;
+};
+
+}  // namespace
+
 awaitable<dial_result> dial(const dial_target& to, const dial_context& with,
                             clock::time_point deadline) {
   const auto ex = co_await asio::this_coro::executor;
-  call_deadline timer(ex, deadline);
-  auto resolved = co_await resolve_step(to.name, with, timer);
-  if (auto* bad = std::get_if<client_error>(&resolved)) {
-    co_return std::move(*bad);
+  const auto guard = std::make_shared<dial_guard>(ex);
+  guard->deadline.arm_at(deadline);
+  asio::co_spawn(
+      ex,
+      [guard]() -> awaitable<void> {
+        co_await guard->deadline.watch([g = guard.get()] { g->watch.close(); });
+      },
+      asio::detached);
+  dialer d(with, ex, guard->deadline, guard->watch);
+  const std::string key = (to.tls ? "tls:" : "") + to.name.to_string();
+  const dial_request request{to.name, key, to.tls};
+  auto got = co_await d.dial(request);
+  guard->deadline.stop();
+  if (!got) {
+    co_return dial_result(from_refusal(got.error()));
   }
-  auto conn = std::make_unique<upstream_conn>(tcp::socket(ex));
-  if (auto bad = co_await connect_step(*conn, std::get<endpoints>(resolved), to.name, timer)) {
-    co_return std::move(*bad);
-  }
-  if (to.tls) {
-    if (auto bad = co_await handshake_step(*conn, to.name, with.tls, timer)) {
-      co_return std::move(*bad);
-    }
-  }
-  co_return dial_result(std::move(conn));
+  co_return dial_result(std::move(*got));
 }
 
 awaitable<http_result> send_http(const http_call& call, const dial_context& with) {
@@ -340,7 +255,9 @@ awaitable<http_result> send_http(const http_call& call, const dial_context& with
     co_return client_error{client_error::step::write, deadline.fired(),
                            "no answer from " + where + ": " + ec.message()};
   }
-  co_return co_await read_response(stream, call, deadline);
+  // Named first: GCC 12 could destroy a temporary in a co_await expression twice.
+  http_result answer = co_await read_response(stream, call, deadline);
+  co_return answer;
 }
 
 }  // namespace airlock::proxy

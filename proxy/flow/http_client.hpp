@@ -1,11 +1,10 @@
 #pragma once
 // The outbound HTTP/1.1 client for requests airlock makes on its own behalf (revoke hooks):
-// one request per connection. dial() resolves (a resolve: override first; names looked up
-// on a dns_pool, so the deadline ends the wait, not the C library), connects, and for TLS
-// handshakes with the shared upstream context, verified and named (SNI) as the data plane
-// does for upstreams. send_http() dials, writes the request, reads the response head with
-// the strict parser of http/head and a bounded body. Every step runs under the call's
-// deadline; errors are values, never exceptions.
+// one request per connection. dial() is the data plane's dialer (resolve: overrides, lookups
+// on the dns_pool, connect, TLS with the shared upstream context, verified and named as for
+// every upstream) under this call's deadline. send_http() dials, writes the request, reads the
+// response head with the strict parser of http/head and a bounded body. Every step runs under the
+// call's deadline; errors are values, never exceptions.
 
 #include <openssl/ssl.h>
 
@@ -20,6 +19,7 @@
 #include <vector>
 
 #include "config/model.hpp"
+#include "proxy/flow/dialer.hpp"
 #include "proxy/http/authority.hpp"
 #include "proxy/io/asio.hpp"
 #include "proxy/tls/stream.hpp"
@@ -27,13 +27,6 @@
 namespace airlock::proxy {
 
 class dns_pool;
-
-// What dialling needs besides the target.
-struct dial_context {
-  dns_pool& dns;
-  SSL_CTX* tls = nullptr;  // the shared upstream client context; a TLS target needs it
-  const std::map<std::string, config::endpoint>* resolve = nullptr;  // resolve: overrides
-};
 
 struct dial_target {
   authority name;  // what the certificate must name, SNI carries and overrides are keyed by
@@ -50,7 +43,7 @@ struct client_error {
 
 using dial_result = std::variant<upstream_ptr, client_error>;
 
-// Resolves, connects and (for a TLS target) handshakes by the deadline.
+// Resolves, connects and (for a TLS target) handshakes by the deadline, with the dialer.
 awaitable<dial_result> dial(const dial_target& to, const dial_context& with,
                             clock::time_point deadline);
 

@@ -237,7 +237,7 @@ TEST_F(http_client_test, names_lookups_and_overrides) {
   o = call(plain("127.0.0.1", 1), request);
   ASSERT_TRUE(std::holds_alternative<client_error>(o.result));
   EXPECT_EQ(failure(o).at, step::connect);
-  EXPECT_NE(failure(o).detail.find("cannot connect to 127.0.0.1:1"), std::string::npos);
+  EXPECT_NE(failure(o).detail.find("connection refused by 127.0.0.1:1"), std::string::npos);
 }
 
 TEST_F(http_client_test, tls_is_verified_like_the_data_planes_upstreams) {
