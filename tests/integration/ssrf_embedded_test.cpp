@@ -16,6 +16,21 @@
 namespace airlock::test {
 namespace {
 
+// The last checks of a namespace run: the permitted upstream got exactly the one request it
+// was sent, and airlock's log tail goes with any failure.
+template <typename Upstream, typename Proxy>
+std::string finish(std::string failures, const Upstream& up, const Proxy& proxy) {
+  if (up.requests().size() != 1) {
+    failures += "the upstream got " + std::to_string(up.requests().size()) + " requests\n";
+  }
+  if (!failures.empty()) {
+    const std::string log = proxy.stderr_text();
+    failures += "airlock stderr (tail):\n" +
+                log.substr(log.size() - std::min<std::size_t>(log.size(), 4000));
+  }
+  return failures;
+}
+
 struct attempt {
   std::string request_target;  // CONNECT authority, or absolute URI for GET
   std::string reason;          // expected X-Airlock-Reason
@@ -84,15 +99,7 @@ TEST_F(ssrf_embedded_test, EmbeddedIpv4FormsOfPrivateAddressesAreRefused) {
         if (!ok || ok->status != 200) {
           failures += "the permitted upstream was not served: " + (ok ? ok->head : "no answer");
         }
-        if (up.requests().size() != 1) {
-          failures += "the upstream got " + std::to_string(up.requests().size()) + " requests\n";
-        }
-        if (!failures.empty()) {
-          const std::string log = proxy.stderr_text();
-          failures += "airlock stderr (tail):\n" +
-                      log.substr(log.size() - std::min<std::size_t>(log.size(), 4000));
-        }
-        return failures;
+        return finish(failures, up, proxy);
       },
       60s);
   if (!result.ran) {
@@ -178,15 +185,7 @@ TEST_F(ssrf_embedded_test, Ipv4MappedSpellingsAreRefusedLikeTheIpv4Spelling) {
           failures += "the mapped spelling of the upstream was not served: " +
                       (ok ? ok->head : std::string("no answer")) + "\n";
         }
-        if (up.requests().size() != 1) {
-          failures += "the upstream got " + std::to_string(up.requests().size()) + " requests\n";
-        }
-        if (!failures.empty()) {
-          const std::string log = proxy.stderr_text();
-          failures += "airlock stderr (tail):\n" +
-                      log.substr(log.size() - std::min<std::size_t>(log.size(), 4000));
-        }
-        return failures;
+        return finish(failures, up, proxy);
       },
       60s);
   if (!result.ran) {
