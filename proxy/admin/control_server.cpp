@@ -13,7 +13,6 @@
 #include <iterator>
 #include <stdexcept>
 
-#include <boost/asio/use_future.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 
 #include "proxy/admin/control_connection.hpp"
@@ -124,8 +123,19 @@ void control_server::set_up_hooks(const config::config& cfg, SSL_CTX* upstream_t
 }
 
 std::string control_server::revoke_and_wait() {
-  auto receipt = asio::co_spawn(
-      io_, [this]() { return revoker_.revoke(); }, asio::use_future);
+  // A promise of our own rather than asio::use_future, which GCC 12 under ASan warns about
+  // (a false maybe-uninitialized inside Asio).
+  auto done = std::make_shared<std::promise<std::string>>();
+  auto receipt = done->get_future();
+  asio::co_spawn(
+      io_, [this]() { return revoker_.revoke(); },
+      [done](const std::exception_ptr& failed, std::string text) {
+        if (failed) {
+          done->set_exception(failed);
+        } else {
+          done->set_value(std::move(text));
+        }
+      });
   // The closer's wait and the hooks' deadline bound a revoke; a loop that does not run it
   // by then (stopped by an error) must not keep the secrets, nor the process from exiting.
   if (!io_.stopped() && receipt.wait_for(revoke_wait) == std::future_status::ready) {
