@@ -181,7 +181,8 @@ void control_server::stop() {
 
 awaitable<control_response> control_server::handle(listener which, const control_request& req) {
   if (which == listener::admin) {
-    co_return co_await admin_->handle(req);
+    control_response answer = co_await admin_->handle(req);  // named first (GCC 12)
+    co_return answer;
   }
   if (req.target == "/metrics" && metrics_text_ && (req.method == "GET" || req.method == "HEAD")) {
     control_response result;

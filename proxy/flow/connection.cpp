@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <array>
+#include <functional>
 
 #include "proxy/observe/access_log.hpp"
 #include "proxy/observe/metrics.hpp"
@@ -53,7 +54,8 @@ void connection::start() {
   asio::co_spawn(
       client_.get_executor(),
       [self]() -> awaitable<void> {
-        co_await self->deadline_.watch([&self] { self->on_deadline(); });
+        const std::function<void()> on_expiry = [&self] { self->on_deadline(); };
+        co_await self->deadline_.watch(on_expiry);
       },
       asio::detached);
 }

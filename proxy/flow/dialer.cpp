@@ -34,9 +34,11 @@ void dialer::count(std::atomic<std::uint64_t> stats::*counter) const {
 }
 
 void dial_watch::cancel() {
+  // Closed, not cancelled: a connect over several addresses treats a cancelled attempt as a
+  // failed one and goes on to the next, past the deadline. fired() still makes it a 504.
   error_code ignored;
   if (socket != nullptr) {
-    socket->cancel(ignored);
+    socket->close(ignored);
   }
   if (lookup) {
     lookup->done.cancel();  // the wait ends; the answer, if it comes, is dropped
@@ -78,6 +80,8 @@ awaitable<result<upstream_ptr>> dialer::dial(const dial_request& r) {
   if (!endpoints) {
     co_return result<upstream_ptr>(std::move(endpoints.error()));
   }
+  // The deadline fires once: a step begun after it (its watchdog ran while the lookup's
+  // answer was already queued) would have none, so each step looks first.
   auto conn = std::make_unique<upstream_conn>(tcp::socket(ex_));
   if (auto failed = co_await connect(*conn, *endpoints, r.target)) {
     co_return result<upstream_ptr>(std::move(*failed));
@@ -99,6 +103,10 @@ awaitable<result<std::vector<tcp::endpoint>>> dialer::resolve(const authority& t
   } else {
     // On the shared lookup threads: the wait ends with the answer or with the connection's
     // deadline, whichever comes first, never with the C library's own timeout.
+    if (deadline_.fired()) {
+      co_return result<endpoints>(refusal{refusal_kind::upstream_timeout, 504, "dns_timeout",
+                                          "looking up " + target.host + " timed out"});
+    }
     watch_.lookup = std::make_shared<dns_pool::lookup>(ex_);
     const auto lookup = watch_.lookup;
     ctx_.dns.start(lookup, plan.host, plan.port);
@@ -108,7 +116,7 @@ awaitable<result<std::vector<tcp::endpoint>>> dialer::resolve(const authority& t
       co_return result<endpoints>(refusal{refusal_kind::upstream_timeout, 504, "dns_timeout",
                                           "looking up " + target.host + " timed out"});
     }
-    if (lookup->answer->error != 0) {
+    if (lookup->answer->error != 0 || lookup->answer->endpoints.empty()) {
       co_return result<endpoints>(
           refusal{refusal_kind::upstream_error, 502, "dns_error", "cannot resolve " + target.host});
     }
@@ -128,9 +136,13 @@ awaitable<result<std::vector<tcp::endpoint>>> dialer::resolve(const authority& t
 awaitable<std::optional<refusal>> dialer::connect(upstream_conn& conn,
                                                   const std::vector<tcp::endpoint>& to,
                                                   const authority& target) {
-  watch_.socket = &conn.sock;
-  auto [ec, endpoint] = co_await asio::async_connect(conn.sock, to, use_tuple);
-  watch_.socket = nullptr;
+  error_code ec = asio::error::timed_out;
+  if (!deadline_.fired()) {
+    watch_.socket = &conn.sock;
+    auto [cec, endpoint] = co_await asio::async_connect(conn.sock, to, use_tuple);
+    watch_.socket = nullptr;
+    ec = cec;
+  }
   if (ec) {
     const std::string where = target.to_string();
     if (deadline_.fired()) {
@@ -167,9 +179,12 @@ awaitable<std::optional<refusal>> dialer::handshake(upstream_conn& conn, const d
   if (ctx_.sessions != nullptr) {
     ctx_.sessions->apply(r.key, ssl);
   }
-  watch_.socket = &conn.sock;
-  const error_code ec = co_await conn.tls->handshake(tls_role::client);
-  watch_.socket = nullptr;
+  error_code ec = asio::error::timed_out;
+  if (!deadline_.fired()) {
+    watch_.socket = &conn.sock;
+    ec = co_await conn.tls->handshake(tls_role::client);
+    watch_.socket = nullptr;
+  }
   if (ec) {
     const long verify = SSL_get_verify_result(ssl);
     if (deadline_.fired()) {

@@ -38,8 +38,8 @@ class upstream_pool;
 class tls_session_cache;
 
 // What a dial uses besides the target. The data plane fills every field; airlock's own calls
-// (revoke hooks) leave out egress, the pool, counters and session cache: they dial trusted
-// config URLs, so of the endpoint checks only "never airlock itself" applies to them.
+// (revoke hooks) leave out egress, self, the pool, counters and session cache: they dial
+// trusted config URLs, which no endpoint check applies to.
 struct dial_context {
   explicit dial_context(dns_pool& lookups, SSL_CTX* upstream_tls = nullptr,
                         const std::map<std::string, config::endpoint>* overrides = nullptr)

@@ -209,7 +209,8 @@ awaitable<dial_result> dial(const dial_target& to, const dial_context& with,
   asio::co_spawn(
       ex,
       [guard]() -> awaitable<void> {
-        co_await guard->deadline.watch([g = guard.get()] { g->watch.close(); });
+        const std::function<void()> on_expiry = [g = guard.get()] { g->watch.close(); };
+        co_await guard->deadline.watch(on_expiry);
       },
       asio::detached);
   dialer d(with, ex, guard->deadline, guard->watch);

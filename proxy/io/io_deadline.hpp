@@ -36,7 +36,9 @@ class io_deadline {
   }
 
   // Runs until stop(). on_expiry runs on the connection's executor, between operations.
-  awaitable<void> watch(std::function<void()> on_expiry) {
+  // on_expiry is a caller's named variable that outlives the watch: a lambda converted to
+  // std::function inside the co_await expression would be destroyed twice by GCC 12.
+  awaitable<void> watch(const std::function<void()>& on_expiry) {
     while (!stopped_) {
       timer_.expires_at(expiry_);
       co_await timer_.async_wait(use_tuple);

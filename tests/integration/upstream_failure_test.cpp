@@ -4,7 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cstdlib>
+#include <thread>
+#include <vector>
 
 #include "tests/integration/proxy_fixture.hpp"
 #include "tests/support/fault_server.hpp"
@@ -127,6 +134,79 @@ TEST_F(upstream_failure_test, UnresolvableNameIs502WithTheReason) {
   expect_unresolvable(answer->status, answer->head, "no-such-host.invalid");
   EXPECT_TRUE(client->wait_closed(2s));
   EXPECT_LT(seconds_since(started), 5.0);
+}
+
+// A listener whose accept queue is full: the kernel drops further SYNs, so a connect to it
+// hangs (as to a blackholed address) without a packet leaving loopback.
+class full_listener {
+ public:
+  full_listener(int family, std::uint16_t port) {
+    listener_ = ::socket(family, SOCK_STREAM, 0);
+    sockaddr_storage at{};
+    socklen_t len = 0;
+    if (family == AF_INET) {
+      auto* a = reinterpret_cast<sockaddr_in*>(&at);
+      a->sin_family = AF_INET;
+      a->sin_port = htons(port);
+      a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      len = sizeof(sockaddr_in);
+    } else {
+      auto* a = reinterpret_cast<sockaddr_in6*>(&at);
+      a->sin6_family = AF_INET6;
+      a->sin6_port = htons(port);
+      a->sin6_addr = in6addr_loopback;
+      len = sizeof(sockaddr_in6);
+    }
+    const int one = 1;
+    ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    ok_ = ::bind(listener_, reinterpret_cast<sockaddr*>(&at), len) == 0 &&
+          ::listen(listener_, 0) == 0;
+    for (int i = 0; ok_ && i < 3; ++i) {  // fill the queue; the last ones may hang, unasked
+      const int c = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+      ::connect(c, reinterpret_cast<sockaddr*>(&at), len);
+      fillers_.push_back(c);
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+  ~full_listener() {
+    for (int c : fillers_) {
+      ::close(c);
+    }
+    ::close(listener_);
+  }
+  full_listener(const full_listener&) = delete;
+  full_listener& operator=(const full_listener&) = delete;
+  bool ok() const { return ok_; }
+
+ private:
+  int listener_ = -1;
+  bool ok_ = false;
+  std::vector<int> fillers_;
+};
+
+// A name whose addresses do not answer (localhost: 127.0.0.1 and, where /etc/hosts says so,
+// ::1, both with full accept queues): the connect timeout ends the dial, not one timeout
+// per address plus the kernel's own SYN retries (minutes) for the rest. (dialer_test checks
+// that the deadline closes the connecting socket, which is what stops the next address.)
+TEST_F(upstream_failure_test, EveryAddressOfANameHangingEndsAtTheConnectTimeout) {
+  const std::uint16_t port = unused_port();
+  full_listener v4(AF_INET, port);
+  full_listener v6(AF_INET6, port);
+  if (!v4.ok() || !v6.ok()) {
+    GTEST_SKIP() << "cannot listen on both 127.0.0.1 and ::1";
+  }
+  airlock_settings settings;
+  settings.connect_timeout = "1s";
+  start_airlock(settings);
+
+  const auto started = std::chrono::steady_clock::now();
+  const auto r = curl({"-D", scratch("head").string(), "-o", "/dev/null", "-w", "%{http_code}",
+                       "--max-time", "8", "http://localhost:" + std::to_string(port) + "/"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "504");
+  EXPECT_NE(read_file(scratch("head")).find("error=connection_timeout"), std::string::npos)
+      << read_file(scratch("head"));
+  EXPECT_LT(seconds_since(started), 3.0);
 }
 
 }  // namespace
