@@ -33,7 +33,8 @@ struct scrub_dfa_builder {
 
   const scrub_nfa& nfa;
   scrub_automaton& out;
-  std::size_t max_states = 0;
+  std::size_t max_bytes = 0;     // for the table and the members together
+  std::size_t member_count = 0;  // over all subsets
   // (class, to), in the order of nfa.edges (so nfa.edge_begin indexes them)
   wiping_vector<std::pair<std::uint32_t, std::uint32_t>> class_edges;
   std::vector<subset> start_moves;  // per class, where the forms' starts go
@@ -95,6 +96,7 @@ struct scrub_dfa_builder {
       return it->second;
     }
     const auto id = static_cast<std::uint32_t>(subsets.size());
+    member_count += s.size();
     ids.emplace(s, id);
     subsets.push_back(std::move(s));
     return id;
@@ -132,7 +134,7 @@ struct scrub_dfa_builder {
         }
       }
     }
-    return subsets.size() <= max_states;
+    return (subsets.size() * out.class_count_ + member_count) * sizeof(std::uint32_t) <= max_bytes;
   }
 
   bool determinize() {
@@ -266,7 +268,7 @@ void scrub_automaton::make_quads() {
 }
 
 std::shared_ptr<const scrub_automaton> scrub_automaton::build(
-    std::span<const std::string_view> values, std::size_t max_table_bytes) {
+    std::span<const std::string_view> values, std::size_t max_dfa_bytes) {
   auto a = std::make_shared<scrub_automaton>();
   a->forms_ = scrub_forms(values);
   for (const auto& f : a->forms_) {
@@ -280,7 +282,7 @@ std::shared_ptr<const scrub_automaton> scrub_automaton::build(
   {
     scrub_dfa_builder b{nfa, *a};
     b.make_classes();
-    b.max_states = max_table_bytes / (a->class_count_ * sizeof(std::uint32_t));
+    b.max_bytes = max_dfa_bytes;
     if (b.determinize()) {
       b.emit();
       // The DFA replaces the NFA's edges.

@@ -16,7 +16,7 @@
 // escapes contain the form's first byte (the base64 of a value full of zero bytes is "AAAA",
 // and "%41" contains a '1' that may begin "1AAAA..."), has a DFA exponential in its length,
 // since every subset of its positions can be under way at once. Such values are rare (real
-// keys are random) but must still be scrubbed, so past max_table_bytes the automaton keeps the
+// keys are random) but must still be scrubbed, so past max_dfa_bytes the automaton keeps the
 // NFA and the scrubber follows its threads one by one instead: the same matches, slower, and
 // only on bytes that start something.
 //
@@ -43,15 +43,14 @@ namespace airlock::proxy {
 
 class scrub_automaton {
  public:
-  // Default budget for the DFA's transition table (states x byte classes x 4 bytes). Four
-  // random 40-byte keys take about 3 MiB.
-  static constexpr std::size_t default_max_table_bytes = std::size_t{16} << 20;
+  // Default budget for the DFA: its transition table (states x byte classes x 4 bytes) and
+  // the NFA states each DFA state stands for. Four random 40-byte keys take about 3 MiB.
+  static constexpr std::size_t default_max_dfa_bytes = std::size_t{16} << 20;
 
-  // Never fails: past max_table_bytes the NFA is kept instead (see above). No values: an
+  // Never fails: past max_dfa_bytes the NFA is kept instead (see above). No values: an
   // automaton that matches nothing.
   static std::shared_ptr<const scrub_automaton> build(
-      std::span<const std::string_view> values,
-      std::size_t max_table_bytes = default_max_table_bytes);
+      std::span<const std::string_view> values, std::size_t max_dfa_bytes = default_max_dfa_bytes);
 
   scrub_automaton() = default;
   scrub_automaton(const scrub_automaton&) = delete;
@@ -83,11 +82,14 @@ class scrub_automaton {
     const std::uint32_t h = quad_hash(p);
     return (quads_[h >> 6] >> (h & 63)) & 1U;
   }
+  // The four-byte bitmap (2^quad_bits bits, bit quad_hash), or nullptr when not used.
+  const std::uint64_t* quad_bitmap() const { return quads_ready_ ? quads_.data() : nullptr; }
   static constexpr unsigned quad_bits = 18;
+  static constexpr std::uint32_t quad_multiplier = 0x9E3779B1U;
   static std::uint32_t quad_hash(const std::uint8_t* p) {
     const std::uint32_t v = p[0] | (std::uint32_t{p[1]} << 8) | (std::uint32_t{p[2]} << 16) |
                             (std::uint32_t{p[3]} << 24);
-    return (v * 0x9E3779B1U) >> (32 - quad_bits);
+    return (v * quad_multiplier) >> (32 - quad_bits);
   }
 
   // The DFA, when it fit. States are premultiplied by class_count (row offsets); 0 is the

@@ -144,7 +144,7 @@ TEST(scrub_automaton, a_dfa_past_its_budget_leaves_the_nfa) {
   const auto a = scrub_automaton::build(values);
   EXPECT_TRUE(a->deterministic());
   EXPECT_GT(a->state_count(), 1U);
-  EXPECT_LE(a->table_bytes(), scrub_automaton::default_max_table_bytes);
+  EXPECT_LE(a->table_bytes(), scrub_automaton::default_max_dfa_bytes);
   // Too small a budget: the NFA, which the scrubber follows thread by thread (never no
   // automaton, which would leave the caller a choice between failing and leaking).
   const auto b = scrub_automaton::build(values, 4096);
