@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "net/hex.hpp"
 #include "proxy/http/head.hpp"
 
 namespace airlock::proxy {
@@ -74,8 +75,8 @@ void append_dechunked(std::string_view framed, std::string& out) {
   std::size_t pos = 0;
   while (pos < framed.size()) {
     std::uint64_t size = 0;
-    for (; pos < framed.size() && http::hex_value(framed[pos]) >= 0; ++pos) {
-      size = size * 16 + static_cast<std::uint64_t>(http::hex_value(framed[pos]));
+    for (int digit = 0; pos < framed.size() && (digit = net::hex_digit(framed[pos])) >= 0; ++pos) {
+      size = size * 16 + static_cast<std::uint64_t>(digit);
     }
     // The rest of the size line (extensions) ends at its CRLF: the scanner allowed no CR
     // or LF inside an extension.

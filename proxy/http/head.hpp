@@ -8,8 +8,6 @@
 #include <string_view>
 #include <vector>
 
-#include "net/hex.hpp"
-
 namespace airlock::proxy::http {
 
 struct header {
@@ -84,11 +82,5 @@ inline bool iequals(std::string_view a, std::string_view b) {
 
 // True for RFC 9110 tchar.
 bool is_tchar(unsigned char c);
-
-// net::hex_digit under the name code from before net/ uses (a branch in flight calls it);
-// new code calls net::hex_digit. Delete once nothing does.
-inline int hex_value(char c) {
-  return net::hex_digit(c);
-}
 
 }  // namespace airlock::proxy::http

@@ -2,26 +2,15 @@
 
 #include <algorithm>
 
+#include "net/hex.hpp"
+
 namespace airlock::proxy {
 namespace {
 
-int hex_value(std::uint8_t c) {
-  if (c >= '0' && c <= '9') {
-    return c - '0';
-  }
-  if (c >= 'a' && c <= 'f') {
-    return c - 'a' + 10;
-  }
-  if (c >= 'A' && c <= 'F') {
-    return c - 'A' + 10;
-  }
-  return -1;
-}
-
 // The byte two hex digits at [i, i + 2) spell, or -1.
 int hex_byte(const scrub_window& w, std::size_t i) {
-  const int hi = hex_value(w.at(i));
-  const int lo = hex_value(w.at(i + 1));
+  const int hi = net::hex_digit(static_cast<char>(w.at(i)));
+  const int lo = net::hex_digit(static_cast<char>(w.at(i + 1)));
   return hi < 0 || lo < 0 ? -1 : hi * 16 + lo;
 }
 
