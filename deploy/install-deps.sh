@@ -7,7 +7,7 @@ set -euo pipefail
 profile="${1:-test}"
 
 build_pkgs=(build-essential cmake pkg-config libboost1.81-dev libssl-dev libyaml-cpp-dev
-  libspdlog-dev libfmt-dev prometheus-cpp-dev libgtest-dev libgmock-dev clang-format)
+  libspdlog-dev libfmt-dev prometheus-cpp-dev zlib1g-dev libgtest-dev libgmock-dev clang-format)
 test_pkgs=(nginx curl git python3 python3-requests python3-yaml procps iproute2 iptables openssl gdb)
 fuzz_pkgs=(clang libclang-rt-14-dev)  # libFuzzer and the sanitizer runtimes (make test, make fuzz)
 bench_pkgs=(wrk hey haproxy squid-openssl tinyproxy mitmproxy)
