@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <span>
 
 namespace airlock::proxy {
 
@@ -206,7 +207,8 @@ response_filter::step response_filter::decoded(std::string_view in) {
 bool response_filter::inflate(std::string_view& coded, step& s) {
   std::array<char, inflate_chunk> out;
   while (text_.size() < max_decoded) {
-    const auto r = inflater_->feed(coded, out);
+    const std::size_t room = std::min(out.size(), max_decoded - text_.size());
+    const auto r = inflater_->feed(coded, std::span<char>(out.data(), room));
     coded.remove_prefix(r.consumed);
     if (r.error) {
       s.error = r.reason;
@@ -222,7 +224,7 @@ bool response_filter::inflate(std::string_view& coded, step& s) {
       }
       return true;
     }
-    if ((r.produced < out.size() && coded.empty()) || (r.produced == 0 && r.consumed == 0)) {
+    if ((r.produced < room && coded.empty()) || (r.produced == 0 && r.consumed == 0)) {
       return true;  // all of it in; zlib wants more input
     }
   }
