@@ -127,7 +127,7 @@ class exchange {
   // what; the filtered relay of a body; the count, once the answer is over.
   void choose_scrub(const authority& upstream, const config::credential_rule* rule);
   awaitable<relay_status> relay_filtered(std::string_view prefix);
-  void count_scrubbed();
+  void count_scrubbed(std::uint64_t in_body);
   refusal unreadable_refusal(std::string_view coding) const;
   awaitable<void> refuse(const refusal& r, bool close);
 

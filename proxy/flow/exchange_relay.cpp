@@ -58,7 +58,7 @@ awaitable<bool> exchange::relay_response(std::size_t head_len, bool client_keep_
                              resp_info_.content_length, out_, true);
   }
   if (scrub_) {
-    count_scrubbed();
+    count_scrubbed(scrub.filter ? filter_.replacements() : 0);
   }
   if (st == relay_status::done) {
     release_upstream(upstream_reusable && resp_info_.keep_alive && resp_info_.body != http::body_kind::until_close);

@@ -32,8 +32,8 @@ void exchange::choose_scrub(const authority& upstream, const config::credential_
                                 : scrub_scope_.rules.front();
 }
 
-void exchange::count_scrubbed() {
-  const std::uint64_t n = scrubbed_ + filter_.replacements();
+void exchange::count_scrubbed(std::uint64_t in_body) {
+  const std::uint64_t n = scrubbed_ + in_body;
   if (n > 0) {
     ctx_.series.scrubbed(scrub_rule_, n);
     spdlog::debug("scrub: {} occurrence(s) masked in a response from {}", n,
