@@ -10,6 +10,7 @@ namespace airlock::proxy {
 namespace {
 
 constexpr std::size_t inflate_chunk = 16 * 1024;
+constexpr std::size_t kept_capacity = 4096;
 constexpr std::string_view crlf = "\r\n";
 constexpr std::string_view last_chunk = "\r\n0\r\n\r\n";
 
@@ -57,7 +58,12 @@ std::uint64_t response_filter::scrub_head(const std::shared_ptr<const scrub_auto
                                           char* data, std::size_t size) {
   use(automaton);
   const std::uint64_t before = scrubber_->replacements();
-  text_.assign(scrubber_->feed(std::string_view(data, size)));
+  const std::string_view first = scrubber_->feed(std::string_view(data, size));
+  if (first.data() == data && first.size() == size) {
+    scrubber_->finish();  // nothing held, nothing masked: the common case, no copy
+    return 0;
+  }
+  text_.assign(first);
   text_.append(scrubber_->finish());
   const std::uint64_t n = scrubber_->replacements() - before;
   if (n > 0 && text_.size() == size) {
@@ -65,6 +71,15 @@ std::uint64_t response_filter::scrub_head(const std::shared_ptr<const scrub_auto
   }
   text_.clear();
   return n;
+}
+
+void response_filter::shed() {
+  inflater_.reset();
+  for (std::string* s : {&text_, &pending_}) {
+    if (s->capacity() > kept_capacity) {
+      std::string().swap(*s);
+    }
+  }
 }
 
 void response_filter::start(const std::shared_ptr<const scrub_automaton>& automaton,
@@ -113,11 +128,16 @@ response_filter::step response_filter::plain(std::string_view in) {
     s.out[0] = released;
     return s;
   }
+  s.done = true;
+  if (scrubber_->held() == 0) {
+    scrubber_->finish();  // releases nothing, so `released` stays valid
+    s.out[0] = released;
+    return s;
+  }
   // The last bytes: what was held joins them (finish() reuses the scrubber's buffer).
   text_.assign(released);
   text_.append(scrubber_->finish());
   s.out[0] = text_;
-  s.done = true;
   return s;
 }
 

@@ -74,6 +74,10 @@ class response_filter {
   std::uint64_t scrub_head(const std::shared_ptr<const scrub_automaton>& automaton, char* data,
                            std::size_t size);
 
+  // Between responses: the decoder's state and large buffers go, so an idle connection
+  // holds none of them.
+  void shed();
+
   // Replacements in this response's body so far.
   std::uint64_t replacements() const { return scrubber_ ? scrubber_->replacements() - counted_ : 0; }
 

@@ -280,6 +280,7 @@ bool exchange::cover_copies() {
 }
 
 void exchange::shed_copies() {
+  filter_.shed();
   if (copies_.held() == 0 && copies_bytes() <= copies_allowance) {
     return;  // the common case: nothing large was made
   }
