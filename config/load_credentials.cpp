@@ -325,8 +325,9 @@ void read_credentials(const reader& r, const YAML::Node& node,
   for (std::size_t i = 0; i < node.size(); ++i) {
     const YAML::Node& item = node[i];
     const std::string path = "credentials[" + std::to_string(i) + "]";
-    r.expect_map(item, path,
-                 {"name", "host", "port", "paths", "methods", "headers", "basic_auth", "query", "scrub"});
+    r.expect_map(
+        item, path,
+        {"name", "host", "port", "paths", "methods", "headers", "basic_auth", "query", "scrub"});
     credential_rule rule;
     rule.match = read_match(r, item, path);
     rule.name = item["name"] ? r.scalar(item["name"], path + ".name") : rule.match.host;

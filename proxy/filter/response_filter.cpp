@@ -17,9 +17,8 @@ constexpr std::string_view last_chunk = "\r\n0\r\n\r\n";
 }  // namespace
 
 response_filter::decision response_filter::decide(const http::response_head& head,
-                                                   const http::response_info& info,
-                                                   http::version client,
-                                                   bool pass_unreadable) {
+                                                  const http::response_info& info,
+                                                  http::version client, bool pass_unreadable) {
   decision d;
   plan& body = d.body;
   body = plan{info.body, info.content_length};
@@ -42,7 +41,7 @@ response_filter::decision response_filter::decide(const http::response_head& hea
   // Decoded, the length is unknown until the end: chunked, or to an HTTP/1.0 client (which
   // cannot read chunked) delimited by closing.
   d.framing = client == http::version::http11 ? http::client_framing::chunked
-                                                : http::client_framing::until_close;
+                                              : http::client_framing::until_close;
   body.chunked_out = d.framing == http::client_framing::chunked;
   return d;
 }

@@ -35,8 +35,8 @@ class response_filter {
  public:
   // How the upstream sends the body, and what airlock makes of it.
   struct plan {
-    http::body_kind framing = http::body_kind::none;  // as the upstream frames the body
-    std::uint64_t length = 0;                         // for body_kind::length
+    http::body_kind framing = http::body_kind::none;         // as the upstream frames the body
+    std::uint64_t length = 0;                                // for body_kind::length
     body_coding::kind coding = body_coding::kind::identity;  // gzip or deflate: decoded
     bool chunked_out = false;  // re-chunk: the upstream's was chunked, or it is decoded for 1.1
   };
@@ -44,7 +44,7 @@ class response_filter {
   // How a response from a scrubbed host goes to the client: filtered with `body` and
   // framed as `framing`, or (unreadable) refused, unless the rules let it pass unscanned.
   struct decision {
-    bool filter = false;   // false: no body, or an unreadable one let through as it is
+    bool filter = false;          // false: no body, or an unreadable one let through as it is
     std::string_view unreadable;  // the coding airlock cannot read; refuse when set
     http::client_framing framing = http::client_framing::as_upstream;
     plan body;
@@ -79,7 +79,9 @@ class response_filter {
   void shed();
 
   // Replacements in this response's body so far.
-  std::uint64_t replacements() const { return scrubber_ ? scrubber_->replacements() - counted_ : 0; }
+  std::uint64_t replacements() const {
+    return scrubber_ ? scrubber_->replacements() - counted_ : 0;
+  }
 
  private:
   void use(const std::shared_ptr<const scrub_automaton>& automaton);

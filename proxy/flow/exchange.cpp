@@ -173,10 +173,9 @@ std::optional<refusal> exchange::build_head(const request& r, const absolute_tar
   if (r.head_len > 4096) {
     req_out_.reserve(r.head_len + 4096 + 256);
   }
-  auto missing =
-      http::write_upstream_request(req_out_, r.head, r.info, target, rule,
-                                   rule != nullptr ? &lookup : nullptr, ctx_.cfg.proxy.via,
-                                   scrub_ != nullptr);
+  auto missing = http::write_upstream_request(req_out_, r.head, r.info, target, rule,
+                                              rule != nullptr ? &lookup : nullptr,
+                                              ctx_.cfg.proxy.via, scrub_ != nullptr);
   pins_.clear();
   if (missing) {
     return missing_secret_refusal(*missing, rule->name, store.current_phase());

@@ -164,10 +164,10 @@ class exchange {
   http::chunked_scanner chunks_;
   // Scrubbing: the automaton of the upstream's scope (null: not a scrubbed host).
   std::shared_ptr<const scrub_automaton> scrub_;
-  bool scrub_pass_ = false;      // every rule naming the host lets unreadable bodies pass
-  std::size_t scrub_rule_ = 0;   // the rule its replacements are counted under
-  std::uint64_t scrubbed_ = 0;   // replacements in this request's answers so far
-  authority scrub_host_;         // whose scope scrub_scope_ is
+  bool scrub_pass_ = false;     // every rule naming the host lets unreadable bodies pass
+  std::size_t scrub_rule_ = 0;  // the rule its replacements are counted under
+  std::uint64_t scrubbed_ = 0;  // replacements in this request's answers so far
+  authority scrub_host_;        // whose scope scrub_scope_ is
   scrub_scope scrub_scope_;
   scrub_memo scrub_memo_;
   response_filter filter_;

@@ -61,7 +61,8 @@ awaitable<bool> exchange::relay_response(std::size_t head_len, bool client_keep_
     count_scrubbed(scrub.filter ? filter_.replacements() : 0);
   }
   if (st == relay_status::done) {
-    release_upstream(upstream_reusable && resp_info_.keep_alive && resp_info_.body != http::body_kind::until_close);
+    release_upstream(upstream_reusable && resp_info_.keep_alive &&
+                     resp_info_.body != http::body_kind::until_close);
     co_return keep;
   }
   if (st == relay_status::source_failed && until_close) {

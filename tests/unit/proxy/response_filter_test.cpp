@@ -136,8 +136,10 @@ run_result run(response_filter& f, std::string_view wire, const std::vector<std:
 std::string body_with_forms() {
   std::string b = "{\"echo\":{\"x-api-key\":\"";
   b += key;
-  b += "\",\"b64\":\"" + testing::base64_encode(std::string("Bearer ") + std::string(key), false, true);
-  b += "\",\"json\":\"sk-ant-api03-Zx9\\/Qw+Rt_Yu-Io\",\"pct\":\"sk-ant-api03-Zx9%2FQw%2BRt_Yu-Io\"}}";
+  b += "\",\"b64\":\"" +
+       testing::base64_encode(std::string("Bearer ") + std::string(key), false, true);
+  b += "\",\"json\":\"sk-ant-api03-Zx9\\/"
+       "Qw+Rt_Yu-Io\",\"pct\":\"sk-ant-api03-Zx9%2FQw%2BRt_Yu-Io\"}}";
   b += std::string(300, 'x');
   return b;
 }

@@ -38,8 +38,7 @@ TEST(scrub_scope, every_rule_naming_the_host_whatever_its_paths) {
   const auto s = scrub_scope_for(rules, "api.example.com", 443);
   EXPECT_EQ(s.rules, (std::vector<std::uint32_t>{0, 1}));
   EXPECT_FALSE(s.pass_unreadable);
-  EXPECT_EQ(scrub_scope_for(rules, "api.example.com", 8443).rules,
-            (std::vector<std::uint32_t>{3}));
+  EXPECT_EQ(scrub_scope_for(rules, "api.example.com", 8443).rules, (std::vector<std::uint32_t>{3}));
   // The attacker's host (no rule) and the bare suffix a wildcard does not name: untouched.
   EXPECT_TRUE(scrub_scope_for(rules, "evil.test", 443).empty());
   EXPECT_TRUE(scrub_scope_for(rules, "example.com", 443).empty());
@@ -66,8 +65,8 @@ TEST(scrub_scope, values_are_each_secret_once_and_the_basic_auth_pair) {
   rules[0].headers = {{"X-Key", secret_ref("Bearer ", "k")}, {"X-Org", secret_ref("", "org")}};
   rules[0].query = {{"key", secret_ref("", "k")}};
   rules[1].basic_auth = config::basic_auth_action{"x-access-token", secret_ref("", "gh")};
-  const std::map<std::string, std::string, std::less<>> store{
-      {"k", "sk-0123456789abcdef"}, {"gh", "ghp_abcdefghijklmnop"}};
+  const std::map<std::string, std::string, std::less<>> store{{"k", "sk-0123456789abcdef"},
+                                                              {"gh", "ghp_abcdefghijklmnop"}};
   const secret_lookup lookup = [&](std::string_view name) -> std::optional<std::string_view> {
     const auto it = store.find(name);
     return it == store.end() ? std::nullopt : std::optional<std::string_view>(it->second);
@@ -106,9 +105,9 @@ TEST(body_coding, what_it_cannot_is_named) {
   EXPECT_EQ(coding_of(head_with({{"Content-Encoding", "zstd"}})).name, "zstd");
   // Stacked, in one field or two, or split between content and transfer codings.
   EXPECT_EQ(coding_of(head_with({{"Content-Encoding", "gzip, gzip"}})).what, k::unreadable);
-  EXPECT_EQ(coding_of(head_with({{"Content-Encoding", "gzip"}, {"Content-Encoding", "deflate"}}))
-                .what,
-            k::unreadable);
+  EXPECT_EQ(
+      coding_of(head_with({{"Content-Encoding", "gzip"}, {"Content-Encoding", "deflate"}})).what,
+      k::unreadable);
   EXPECT_EQ(
       coding_of(head_with({{"Content-Encoding", "gzip"}, {"Transfer-Encoding", "gzip, chunked"}}))
           .what,
@@ -146,17 +145,15 @@ TEST(scrubbed_request, asks_for_what_can_be_read_and_never_a_slice) {
 }
 
 TEST(scrubbed_response, decoded_bodies_lose_their_coding_and_length) {
-  http::response_head head = head_with({{"Content-Encoding", "gzip"},
-                                        {"Content-Length", "123"},
-                                        {"Content-Type", "text/plain"}});
+  http::response_head head = head_with(
+      {{"Content-Encoding", "gzip"}, {"Content-Length", "123"}, {"Content-Type", "text/plain"}});
   http::response_info info;
   info.body = http::body_kind::length;
   info.content_length = 123;
   std::string out;
   http::write_client_response(out, head, info, http::version::http11, true, false,
                               http::client_framing::chunked);
-  EXPECT_EQ(out,
-            "HTTP/1.1 200 \r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n");
+  EXPECT_EQ(out, "HTTP/1.1 200 \r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n");
   http::write_client_response(out, head, info, http::version::http10, false, false,
                               http::client_framing::until_close);
   EXPECT_EQ(out, "HTTP/1.1 200 \r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n");
