@@ -334,7 +334,8 @@ proxy_checks() {
   echo upstream-ok >"$d/www/ok"
   printf 'sk-image-check-not-a-real-key\n' >"$d/secrets/anthropic"
   chmod 0444 "$d/secrets/anthropic"
-  # Plain HTTP upstream, and an HTTPS one that echoes the x-api-key it receives.
+  # Plain HTTP upstream, and an HTTPS one that records the x-api-key it receives in a file
+  # (its echo to the client would come back scrubbed: airlock masks the key in responses).
   timeout 300 python3 -m http.server --bind 127.0.0.1 "$up" --directory "$d/www" >"$d/http.log" 2>&1 &
   pids+=($!)
   openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=upstream.test \
@@ -344,7 +345,9 @@ proxy_checks() {
 import http.server, ssl, sys
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
-        body = ("x-api-key=%s\n" % self.headers.get("x-api-key", "")).encode()
+        with open(sys.argv[4], "a") as f:
+            f.write("x-api-key=%s\n" % self.headers.get("x-api-key", ""))
+        body = b"recorded\n"
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -355,7 +358,7 @@ ctx.load_cert_chain(sys.argv[2], sys.argv[3])
 s.socket = ctx.wrap_socket(s.socket, server_side=True)
 s.serve_forever()
 EOF
-  timeout 300 python3 "$d/echo.py" "$tp" "$d/up.pem" "$d/up.key" >"$d/https.log" 2>&1 &
+  timeout 300 python3 "$d/echo.py" "$tp" "$d/up.pem" "$d/up.key" "$d/received" >"$d/https.log" 2>&1 &
   pids+=($!)
   cat >"$d/airlock.yaml" <<EOF
 proxy: { listen: "127.0.0.1:$pp", workers: 1, timeouts: { drain: 10s } }
@@ -412,7 +415,8 @@ EOF
     "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -x "http://127.0.0.1:$pp" "http://127.0.0.1:$up/ok")" = 403
   expect "HTTPS through airlock: client trusts the exported ca.pem, upstream gets the credential" bash -c \
     "curl -sf --max-time 10 --cacert '$mnt/ca.pem' -x 'http://127.0.0.1:$pp' -H 'x-api-key: placeholder' \
-      'https://upstream.test:$tp/v1' | grep -qx 'x-api-key=sk-image-check-not-a-real-key'"
+      'https://upstream.test:$tp/v1' | grep -qx recorded &&
+     grep -qx 'x-api-key=sk-image-check-not-a-real-key' '$d/received'"
   expect "airlock revoke --config over the socket (podman exec, as 65532)" \
     timeout 30 podman exec "$c" /usr/local/bin/airlock revoke --config /etc/airlock/airlock.yaml
   expect "/readyz 503 after revoke" status_is "$mp" /readyz 503

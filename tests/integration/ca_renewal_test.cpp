@@ -57,13 +57,18 @@ class ca_renewal_test : public intercept_test {
       return ::testing::AssertionFailure()
              << "curl exit " << r.exit_code << " status " << r.status << ": " << r.err;
     }
-    if (field_values(r.body, "x-api-key") != strings{api_key}) {
-      return ::testing::AssertionFailure() << "no injected key in " << r.body;
+    const auto requests = up.requests();
+    if (requests.size() != ++sent_ ||
+        field_values(requests.back(), "x-api-key") != strings{api_key}) {
+      return ::testing::AssertionFailure()
+             << "no injected key in " << (requests.empty() ? "no request" : requests.back());
     }
     return ::testing::AssertionSuccess();
   }
 
   double expiry() { return metric("airlock_ca_expiry_timestamp_seconds"); }
+
+  std::size_t sent_ = 0;  // requests intercepted() has seen reach the upstream
 };
 
 TEST_F(ca_renewal_test, ExportedCaIsConstrainedToTheInterceptedHosts) {

@@ -92,6 +92,15 @@ std::string intercept_test::airlock_output() const {
   return airlock_->stdout_text() + airlock_->stderr_text();
 }
 
+std::string newest_request(const tls_echo_server& upstream) {
+  const auto requests = upstream.requests();
+  if (requests.empty()) {
+    ADD_FAILURE() << "no request reached the upstream";
+    return {};
+  }
+  return requests.back();
+}
+
 std::size_t count_of(std::string_view haystack, std::string_view needle) {
   std::size_t n = 0;
   for (auto at = haystack.find(needle); at != std::string_view::npos;

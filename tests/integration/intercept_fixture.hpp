@@ -81,6 +81,10 @@ class intercept_test : public proxy_test {
 // A curl run made with -w "\n%{http_code}" as status and body.
 fetched split_status(const command_result& r);
 
+// The newest request the upstream received (what reached it, with the injected credential;
+// the echo a client gets back is scrubbed of it). Fails the test when there is none.
+std::string newest_request(const tls_echo_server& upstream);
+
 // How many times needle occurs in haystack.
 std::size_t count_of(std::string_view haystack, std::string_view needle);
 

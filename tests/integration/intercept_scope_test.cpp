@@ -56,6 +56,7 @@ TEST_F(intercept_scope_test, PathAndMethodScoping) {
       {"POST", "/v1/%252e%252e/admin", false},
       {"POST", "/%76%31/messages", true},  // "%76%31" is "v1" to every server
   };
+  std::size_t sent = 0;
   for (const auto& req : requests) {
     SCOPED_TRACE(req.method + " " + req.path);
     std::vector<std::string> args = {"--path-as-is", "-X", req.method, "-H",
@@ -67,9 +68,11 @@ TEST_F(intercept_scope_test, PathAndMethodScoping) {
     const auto r = fetch(args);
     ASSERT_EQ(r.exit_code, 0) << r.err;
     ASSERT_EQ(r.status, 200) << r.body;
+    ASSERT_EQ(up->requests().size(), ++sent);
     // The request reached the upstream as sent, path untouched.
-    EXPECT_EQ(request_line(r.body), req.method + " " + req.path + " HTTP/1.1");
-    EXPECT_EQ(field_values(r.body, "x-api-key"), strings{req.injected ? api_key : placeholder});
+    const std::string got = newest_request(*up);
+    EXPECT_EQ(request_line(got), req.method + " " + req.path + " HTTP/1.1");
+    EXPECT_EQ(field_values(got, "x-api-key"), strings{req.injected ? api_key : placeholder});
   }
 }
 
@@ -85,6 +88,7 @@ TEST_F(intercept_scope_test, FirstMatchingRuleWins) {
                          port + ", headers: { x-api-key: \"{{general}}\" } }\n",
                      {{"SCOPED_KEY", "scoped-REAL-1"}, {"GENERAL_KEY", "general-REAL-2"}});
 
+  std::size_t sent = 0;
   for (const auto& [path, key] :
        std::vector<std::pair<std::string, std::string>>{{"/v1/x", "scoped-REAL-1"},
                                                         {"/v2/x", "general-REAL-2"},
@@ -92,7 +96,8 @@ TEST_F(intercept_scope_test, FirstMatchingRuleWins) {
     SCOPED_TRACE(path);
     const auto r = fetch({"--path-as-is", https_url(*up, path)});
     ASSERT_EQ(r.exit_code, 0) << r.err;
-    EXPECT_EQ(field_values(r.body, "x-api-key"), strings{key});
+    ASSERT_EQ(up->requests().size(), ++sent);
+    EXPECT_EQ(field_values(newest_request(*up), "x-api-key"), strings{key});
   }
 }
 
@@ -107,9 +112,11 @@ TEST_F(intercept_scope_test, ProxyAuthorizationIsDroppedOutsideTheRulesScope) {
 
   const auto r = fetch({"-H", "Proxy-Authorization: Basic YWdlbnQ6cHc=", https_url(*up, "/other")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(request_line(r.body), "GET /other HTTP/1.1");
-  EXPECT_EQ(field_values(r.body, "proxy-authorization"), strings{});
-  EXPECT_EQ(field_values(r.body, "x-api-key"), strings{});
+  ASSERT_EQ(up->requests().size(), 1u);
+  const std::string got = up->requests()[0];
+  EXPECT_EQ(request_line(got), "GET /other HTTP/1.1");
+  EXPECT_EQ(field_values(got, "proxy-authorization"), strings{});
+  EXPECT_EQ(field_values(got, "x-api-key"), strings{});
 }
 
 // "*.api.test" covers every subdomain, however deep, and nothing else: not the bare
@@ -163,7 +170,10 @@ TEST_F(intercept_scope_test, AttackerPathParameterLeavesTheScopeWithoutTheKey) {
 
   const auto ok = fetch({https_url(*up, "/my-org/repo/info/refs")});
   ASSERT_EQ(ok.status, 200) << ok.err;
-  EXPECT_EQ(field_values(ok.body, "authorization"), strings{std::string("Bearer ") + git_token});
+  ASSERT_EQ(up->requests().size(), 1u);
+  EXPECT_EQ(field_values(up->requests()[0], "authorization"),
+            strings{std::string("Bearer ") + git_token});
+  std::size_t sent = 1;
   for (const std::string path :
        {"/my-org/..;/other-org/repo", "/my-org/repo/..;/..;/other-org/repo",
         "/my-org/.;/..;/other-org", "/my-org/..%3B/other-org", "/my-org/%2e%2e;x/other-org",
@@ -173,8 +183,10 @@ TEST_F(intercept_scope_test, AttackerPathParameterLeavesTheScopeWithoutTheKey) {
         fetch({"--path-as-is", "-H", "Authorization: Bearer agent-own", https_url(*up, path)});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     ASSERT_EQ(r.status, 200) << r.body;
-    EXPECT_EQ(request_line(r.body), "GET " + path + " HTTP/1.1");
-    EXPECT_EQ(field_values(r.body, "authorization"), strings{"Bearer agent-own"});
+    ASSERT_EQ(up->requests().size(), ++sent);
+    const std::string got = newest_request(*up);
+    EXPECT_EQ(request_line(got), "GET " + path + " HTTP/1.1");
+    EXPECT_EQ(field_values(got, "authorization"), strings{"Bearer agent-own"});
   }
   EXPECT_EQ(count_of(up->received(), git_token), 1u);
 }
@@ -195,7 +207,8 @@ TEST_F(intercept_scope_test, AttackerOtherPortOfARuleWithoutPortGetsNoKey) {
 
   const auto ok = fetch({"-H", std::string("x-api-key: ") + placeholder, "https://api.test/v1/x"});
   ASSERT_EQ(ok.exit_code, 0) << ok.err;
-  EXPECT_EQ(field_values(ok.body, "x-api-key"), strings{api_key});
+  ASSERT_EQ(on_443->requests().size(), 1u);
+  EXPECT_EQ(field_values(on_443->requests()[0], "x-api-key"), strings{api_key});
   // Not intercepted: the agent sees the upstream's own certificate (airlock's CA fails)...
   const auto refused = fetch({"https://" + other + "/v1/x"});
   EXPECT_EQ(refused.exit_code, 60) << refused.err;  // CURLE_PEER_FAILED_VERIFICATION
@@ -203,7 +216,8 @@ TEST_F(intercept_scope_test, AttackerOtherPortOfARuleWithoutPortGetsNoKey) {
   const auto blind = curl({"--cacert", pki_.ca_cert.string(), "-H",
                            std::string("x-api-key: ") + placeholder, "https://" + other + "/v1/x"});
   ASSERT_EQ(blind.exit_code, 0) << blind.err;
-  EXPECT_EQ(field_values(blind.out, "x-api-key"), strings{placeholder});
+  ASSERT_EQ(on_other->requests().size(), 1u);
+  EXPECT_EQ(field_values(on_other->requests()[0], "x-api-key"), strings{placeholder});
   EXPECT_EQ(count_of(on_other->received(), api_key), 0u);
   // Plain http:// to that port is not upgraded to carry the key either.
   const auto plain =
@@ -226,10 +240,12 @@ TEST_F(intercept_scope_test, AttackerUnderscoreTwinOfTheInjectedFieldIsDropped) 
              "x-api-key: placeholder", "-H", "x_other_field: kept", https_url(*up, "/v1/x")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_EQ(field_values(r.body, "x-api-key"), strings{api_key});
-  EXPECT_EQ(field_values(r.body, "x_api_key"), strings{});
-  EXPECT_EQ(field_values(r.body, "x_api-key"), strings{});
-  EXPECT_EQ(field_values(r.body, "x_other_field"), strings{"kept"});
+  ASSERT_EQ(up->requests().size(), 1u);
+  const std::string got = up->requests()[0];
+  EXPECT_EQ(field_values(got, "x-api-key"), strings{api_key});
+  EXPECT_EQ(field_values(got, "x_api_key"), strings{});
+  EXPECT_EQ(field_values(got, "x_api-key"), strings{});
+  EXPECT_EQ(field_values(got, "x_other_field"), strings{"kept"});
   for (const char* twin : {"twin-one", "twin-two"}) {
     EXPECT_EQ(count_of(up->received(), twin), 0u) << twin;
   }
