@@ -56,8 +56,14 @@ awaitable<std::optional<std::size_t>> tunnel::pass_on(byte_buffer& buf, stream_r
   framed_.clear();
   const ws_filter::result r = frames_->feed(buf.data(), framed_);
   if (r.error) {
-    // Frames airlock cannot scan (compressed, masked, malformed) never reach the agent.
+    // Frames airlock cannot scan (compressed, masked, malformed) never reach the agent; the
+    // whole frames before them do, then a close frame saying why (1002, protocol error).
     spdlog::info("websocket from a scrubbed host closed: {}", r.reason);
+    if (!frames_->closed()) {
+      ws_filter::append_close(framed_, 1002, "airlock: " + std::string(r.reason));
+    }
+    const bool sent = co_await write_all(to, framed_, upward);
+    static_cast<void>(sent);
     co_return std::nullopt;
   }
   if (!framed_.empty() && !co_await write_all(to, framed_, upward)) {
