@@ -161,7 +161,8 @@ TEST_F(scrub_test, AttackerUnreadableBodyIsRefusedIfAnyRuleOnTheHostScrubs) {
   const std::string port = std::to_string(up->port());
   start_scrubbing(key_rule("lenient", up->port(), ", paths: [/a], scrub: { on_unreadable: pass }") +
                   "  - { name: strict, host: localhost, port: " + port +
-                  ", paths: [/b], headers: { x-other: \"{{other}}\" } }\n");
+                  ", paths: [/b], headers: { x-other: \"{{other}}\" },"
+                  " scrub: { on_unreadable: refuse } }\n");
 
   auto tunnel = open_tunnel(up->port());
   ASSERT_TRUE(tunnel);

@@ -224,7 +224,7 @@ TEST_F(scrub_test, ScrubFalseLetsTheKeyBackToTheAgent) {
   const std::string port = std::to_string(up->port());
   start_scrubbing(key_rule("open", up->port(), ", paths: [/open], scrub: false") +
                   "  - { name: closed, host: localhost, port: " + port +
-                  ", paths: [/closed], headers: { x-other: \"{{other}}\" } }\n");
+                  ", paths: [/closed], headers: { x-other: \"{{other}}\" }, scrub: true }\n");
 
   auto tunnel = open_tunnel(up->port());
   ASSERT_TRUE(tunnel);
