@@ -66,7 +66,7 @@ image-check:
 # libFuzzer (clang, ASan + UBSan) over each target in tests/fuzz for FUZZ_SECONDS; new
 # inputs go to build-fuzz/corpus, crashes to build-fuzz/crash-* (add them to the corpus).
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := request_head host_policy header_template config_load scrub_stream
+FUZZ_TARGETS := request_head host_policy header_template config_load scrub_stream ws_stream
 fuzz:
 	@deploy/install-deps.sh fuzz
 	@cmake -S tests/fuzz -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

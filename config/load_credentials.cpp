@@ -291,6 +291,31 @@ void read_secrets(const reader& r, const YAML::Node& node, std::vector<secret_so
   }
 }
 
+namespace {
+
+// scrub: true | false | {enabled: BOOL, on_unreadable: refuse | pass}
+scrub_options read_scrub(const reader& r, const YAML::Node& node, const std::string& path) {
+  scrub_options out;
+  if (node.IsScalar()) {
+    out.enabled = r.boolean(node, path);
+    return out;
+  }
+  r.expect_map(node, path, {"enabled", "on_unreadable"});
+  if (const auto enabled = node["enabled"]) {
+    out.enabled = r.boolean(enabled, path + ".enabled");
+  }
+  if (const auto unreadable = node["on_unreadable"]) {
+    const std::string what = r.scalar(unreadable, path + ".on_unreadable");
+    if (what != "refuse" && what != "pass") {
+      r.fail(unreadable, path + ".on_unreadable: expected refuse or pass, got \"" + what + "\"");
+    }
+    out.pass_unreadable = what == "pass";
+  }
+  return out;
+}
+
+}  // namespace
+
 void read_credentials(const reader& r, const YAML::Node& node,
                       const std::vector<secret_source>& secrets,
                       std::vector<credential_rule>& out) {
@@ -300,8 +325,9 @@ void read_credentials(const reader& r, const YAML::Node& node,
   for (std::size_t i = 0; i < node.size(); ++i) {
     const YAML::Node& item = node[i];
     const std::string path = "credentials[" + std::to_string(i) + "]";
-    r.expect_map(item, path,
-                 {"name", "host", "port", "paths", "methods", "headers", "basic_auth", "query"});
+    r.expect_map(
+        item, path,
+        {"name", "host", "port", "paths", "methods", "headers", "basic_auth", "query", "scrub"});
     credential_rule rule;
     rule.match = read_match(r, item, path);
     rule.name = item["name"] ? r.scalar(item["name"], path + ".name") : rule.match.host;
@@ -342,6 +368,9 @@ void read_credentials(const reader& r, const YAML::Node& node,
     }
     if (rule.headers.empty() && !rule.basic_auth && rule.query.empty()) {
       r.fail(item, path + ": a rule needs headers, basic_auth or query");
+    }
+    if (const auto scrub = item["scrub"]) {
+      rule.scrub = read_scrub(r, scrub, path + ".scrub");
     }
     out.push_back(std::move(rule));
   }

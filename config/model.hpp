@@ -144,12 +144,21 @@ struct basic_auth_action {
   value_template password;
 };
 
+// Response scrubbing for the hosts a rule names (issue 18): on by default.
+struct scrub_options {
+  bool enabled = true;
+  // A response in an encoding airlock cannot decode (br, zstd) goes through unscanned
+  // instead of being answered 502. Only when every scrubbing rule for the host says so.
+  bool pass_unreadable = false;
+};
+
 struct credential_rule {
   std::string name;  // for logs and metrics; defaults to the host pattern
   request_match match;
   std::vector<std::pair<std::string, value_template>> headers;  // field name, value
   std::optional<basic_auth_action> basic_auth;                  // sets Authorization
   std::vector<std::pair<std::string, value_template>> query;    // parameter, value
+  scrub_options scrub;
 };
 
 // A reverse route, for clients that take a base URL instead of a proxy:

@@ -169,6 +169,7 @@ store::put_result store::put(std::string_view name, std::span<char> value) {
   }
   s->value = std::make_shared<const secret_value>(std::move(*adopted));
   s->set_at = std::chrono::steady_clock::now();
+  generation_.fetch_add(1, std::memory_order_release);
   return put_result::ok;
 }
 
@@ -184,6 +185,7 @@ bool store::reload_file(std::string_view name) {
   }
   s->value = std::move(fresh.value);
   s->set_at = fresh.set_at;
+  generation_.fetch_add(1, std::memory_order_release);
   return true;
 }
 
@@ -203,6 +205,7 @@ store::revoke_receipt store::revoke() {
     }
     s.value.reset();  // wiped now, or when the last in-flight request lets go
   }
+  generation_.fetch_add(1, std::memory_order_release);
   return receipt_;
 }
 

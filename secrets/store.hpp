@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -63,6 +64,10 @@ class store {
   // return the first receipt with already set.
   revoke_receipt revoke();
 
+  // Changes whenever a value does (put, rotation, revoke), so what is derived from the
+  // values (the response scrubber's automaton) knows, without the lock, when to rebuild.
+  std::uint64_t generation() const noexcept { return generation_.load(std::memory_order_acquire); }
+
   phase current_phase() const;
   // current_phase() == revoked, without the lock: for a check on every request.
   bool revoked() const noexcept { return revoked_flag_.load(std::memory_order_acquire); }
@@ -98,6 +103,7 @@ class store {
   std::vector<slot> slots_;  // fixed after construction, in config order
   bool revoked_ = false;
   std::atomic<bool> revoked_flag_{false};  // revoked_, readable without the lock
+  std::atomic<std::uint64_t> generation_{0};
   revoke_receipt receipt_;
   std::vector<std::string> problems_;
 };

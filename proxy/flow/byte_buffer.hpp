@@ -27,6 +27,8 @@ class byte_buffer {
   byte_buffer& operator=(const byte_buffer&) = delete;
 
   std::string_view data() const { return {storage_.get() + begin_, end_ - begin_}; }
+  // The same bytes, writable: for rewriting in place without changing their length.
+  char* writable_data() { return storage_.get() + begin_; }
   std::size_t size() const { return end_ - begin_; }
   bool empty() const { return begin_ == end_; }
 

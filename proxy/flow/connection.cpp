@@ -125,6 +125,7 @@ void connection::begin_request() {
   record_.path.clear();
   record_.rule.clear();
   record_.upstream_ms = -1;
+  record_.scrubbed = -1;
   // The bytes of this head are already counted; they belong to this request.
   record_.in_mark = in_total_ - std::min<std::uint64_t>(in_total_, in_.size());
   record_.out_mark = out_total_;
@@ -219,6 +220,7 @@ void connection::log_line(int status, std::string_view reason) {
   e.upstream_ms = record_.upstream_ms;
   e.rule = record_.rule;
   e.reason = reason;
+  e.scrubbed = record_.scrubbed;
   write_access(e);
 }
 

@@ -108,6 +108,7 @@ awaitable<bool> exchange::forward(const request& r, destination& to,
   body_state body;
   body.is_head = http::iequals(r.head.method, "HEAD");
   body.idempotent = is_idempotent(r.head.method);
+  choose_scrub(target.auth, rule);
   std::optional<refusal> refused = build_head(r, target, rule);
   if (!refused) {
     key_.clear();
@@ -172,9 +173,9 @@ std::optional<refusal> exchange::build_head(const request& r, const absolute_tar
   if (r.head_len > 4096) {
     req_out_.reserve(r.head_len + 4096 + 256);
   }
-  auto missing =
-      http::write_upstream_request(req_out_, r.head, r.info, target, rule,
-                                   rule != nullptr ? &lookup : nullptr, ctx_.cfg.proxy.via);
+  auto missing = http::write_upstream_request(req_out_, r.head, r.info, target, rule,
+                                              rule != nullptr ? &lookup : nullptr,
+                                              ctx_.cfg.proxy.via, scrub_ != nullptr);
   pins_.clear();
   if (missing) {
     return missing_secret_refusal(*missing, rule->name, store.current_phase());
@@ -278,6 +279,7 @@ bool exchange::cover_copies() {
 }
 
 void exchange::shed_copies() {
+  filter_.shed();
   if (copies_.held() == 0 && copies_bytes() <= copies_allowance) {
     return;  // the common case: nothing large was made
   }

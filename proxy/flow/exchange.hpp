@@ -13,12 +13,14 @@
 #include <utility>
 #include <vector>
 
+#include "proxy/filter/response_filter.hpp"
 #include "proxy/flow/byte_buffer.hpp"
 #include "proxy/flow/client_side.hpp"
 #include "proxy/flow/dialer.hpp"
 #include "proxy/flow/flow_context.hpp"
 #include "proxy/flow/head_budget.hpp"
 #include "proxy/flow/request_record.hpp"
+#include "proxy/flow/scrub_cache.hpp"
 #include "proxy/http/chunked.hpp"
 #include "proxy/http/head.hpp"
 #include "proxy/http/message.hpp"
@@ -118,7 +120,15 @@ class exchange {
   awaitable<relay_status> relay_body(stream_ref src, byte_buffer& src_buf, stream_ref dst,
                                      http::body_kind kind, std::uint64_t length,
                                      std::string_view prefix, bool to_client);
-  awaitable<bool> write_all(stream_ref to, std::string_view a, std::string_view b = {});
+  awaitable<bool> write_all(stream_ref to, std::string_view a, std::string_view b = {},
+                            std::string_view c = {});
+
+  // Scrubbing (exchange_scrub.cpp): whether this request's answers are scrubbed, and with
+  // what; the filtered relay of a body; the count, once the answer is over.
+  void choose_scrub(const authority& upstream, const config::credential_rule* rule);
+  awaitable<relay_status> relay_filtered(std::string_view prefix);
+  void count_scrubbed(std::uint64_t in_body);
+  refusal unreadable_refusal(std::string_view coding) const;
   awaitable<void> refuse(const refusal& r, bool close);
 
   // Returns upstream_ to the pool when reusable, else closes it.
@@ -152,6 +162,15 @@ class exchange {
   http::response_head resp_;
   http::response_info resp_info_;
   http::chunked_scanner chunks_;
+  // Scrubbing: the automaton of the upstream's scope (null: not a scrubbed host).
+  std::shared_ptr<const scrub_automaton> scrub_;
+  bool scrub_pass_ = false;     // every rule naming the host lets unreadable bodies pass
+  std::size_t scrub_rule_ = 0;  // the rule its replacements are counted under
+  std::uint64_t scrubbed_ = 0;  // replacements in this request's answers so far
+  authority scrub_host_;        // whose scope scrub_scope_ is
+  scrub_scope scrub_scope_;
+  scrub_memo scrub_memo_;
+  response_filter filter_;
 };
 
 }  // namespace airlock::proxy

@@ -25,9 +25,21 @@ awaitable<bool> exchange::relay_response(std::size_t head_len, bool client_keep_
     co_await refuse(refused, true);
     co_return false;
   }
-  const bool until_close = resp_info_.body == http::body_kind::until_close;
+  response_filter::decision scrub;
+  if (scrub_) {
+    scrub = response_filter::decide(resp_, resp_info_, client_version_, scrub_pass_);
+    if (!scrub.unreadable.empty()) {
+      release_upstream(false);
+      const refusal refused = unreadable_refusal(scrub.unreadable);
+      co_await refuse(refused, true);
+      co_return false;
+    }
+  }
+  const bool until_close = resp_info_.body == http::body_kind::until_close ||
+                           scrub.framing == http::client_framing::until_close;
   const bool keep = client_keep_alive && !until_close && !client_.closing();
-  http::write_client_response(out_, resp_, resp_info_, client_version_, keep, ctx_.cfg.proxy.via);
+  http::write_client_response(out_, resp_, resp_info_, client_version_, keep, ctx_.cfg.proxy.via,
+                              scrub.framing);
   if (!cover_copies()) {
     release_upstream(false);
     const refusal refused = head_budget_refusal(ctx_.heads.limit(), true);
@@ -37,10 +49,20 @@ awaitable<bool> exchange::relay_response(std::size_t head_len, bool client_keep_
   up_in_.consume(head_len);
   up_in_.shrink();  // the buffer's share goes back before the body; out_ holds its own
   chunks_.reset();
-  const auto st = co_await relay_body(upstream_->stream(), up_in_, client_.leg(), resp_info_.body,
-                                      resp_info_.content_length, out_, true);
+  relay_status st = relay_status::done;
+  if (scrub.filter) {
+    filter_.start(scrub_, scrub.body);
+    st = co_await relay_filtered(out_);
+  } else {
+    st = co_await relay_body(upstream_->stream(), up_in_, client_.leg(), resp_info_.body,
+                             resp_info_.content_length, out_, true);
+  }
+  if (scrub_) {
+    count_scrubbed(scrub.filter ? filter_.replacements() : 0);
+  }
   if (st == relay_status::done) {
-    release_upstream(upstream_reusable && resp_info_.keep_alive && !until_close);
+    release_upstream(upstream_reusable && resp_info_.keep_alive &&
+                     resp_info_.body != http::body_kind::until_close);
     co_return keep;
   }
   if (st == relay_status::source_failed && until_close) {
@@ -62,6 +84,10 @@ awaitable<exchange::upstream_head> exchange::read_response_head(std::size_t& hea
       if (scan.st == http::head_scan::state::complete) {
         up_in_.consume(scan.skip);
         head_len = scan.length;
+        if (scrub_) {
+          // Before parsing: same length, and every field value the client sees is masked.
+          scrubbed_ += filter_.scrub_head(scrub_, up_in_.writable_data(), head_len);
+        }
         const auto head = up_in_.data().substr(0, head_len);
         if (auto err = http::parse_response(head, limits, resp_)) {
           upstream_error_ = err.reason;
@@ -156,9 +182,11 @@ awaitable<exchange::relay_status> exchange::relay_body(stream_ref src, byte_buff
   }
 }
 
-awaitable<bool> exchange::write_all(stream_ref to, std::string_view a, std::string_view b) {
-  const std::array<asio::const_buffer, 2> bufs{asio::buffer(a.data(), a.size()),
-                                               asio::buffer(b.data(), b.size())};
+awaitable<bool> exchange::write_all(stream_ref to, std::string_view a, std::string_view b,
+                                    std::string_view c) {
+  const std::array<asio::const_buffer, 3> bufs{asio::buffer(a.data(), a.size()),
+                                               asio::buffer(b.data(), b.size()),
+                                               asio::buffer(c.data(), c.size())};
   auto [ec, n] = co_await to.write(bufs);
   if (to.same_socket(client_.leg())) {
     client_.count_out(n);

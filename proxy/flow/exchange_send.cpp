@@ -197,11 +197,30 @@ awaitable<bool> exchange::deliver(const request& r, std::size_t resp_head_len,
     co_await refuse(refused, true);
     co_return false;
   }
+  // A scrubbed host's frames are scanned: airlock asked for no extension, and one the
+  // upstream chose anyway (compression) would hide them.
+  std::optional<ws_filter> frames;
+  if (scrub_) {
+    const std::string_view extension = upgrade_extension(resp_);
+    if (!extension.empty() && !scrub_pass_) {
+      release_upstream(false);
+      const refusal refused = unreadable_refusal(extension);
+      co_await refuse(refused, true);
+      co_return false;
+    }
+    if (extension.empty()) {
+      frames.emplace(scrub_);
+    }
+  }
   http::write_client_response(out_, resp_, resp_info_, client_version_, false, ctx_.cfg.proxy.via);
   up_in_.consume(resp_head_len);
   if (co_await client_.send(out_)) {
-    tunnel upgraded(ctx_, deadline_, client_, upstream_->stream(), up_in_);
+    tunnel upgraded(ctx_, deadline_, client_, upstream_->stream(), up_in_,
+                    frames ? &*frames : nullptr);
     co_await upgraded.run();
+  }
+  if (scrub_) {
+    count_scrubbed(frames ? frames->replacements() : 0);
   }
   co_return false;
 }

@@ -21,6 +21,7 @@ class head_budget;
 class dns_pool;
 class upstream_pool;
 class tls_session_cache;
+class scrub_cache;
 
 struct flow_context {
   const config::config& cfg;
@@ -33,6 +34,7 @@ struct flow_context {
   dns_pool& dns;
   upstream_pool& pool;
   tls_session_cache& tls_sessions;
+  scrub_cache& scrubs;
   // Where airlock itself listens: never a destination, whatever the policy allows.
   const std::vector<tcp::endpoint>& self;
   // The worker's drain flag (same thread): connections finish their request, then close.

@@ -22,7 +22,8 @@ struct request_record {
   std::string path;
   std::string rule;
   double upstream_ms = -1;
-  std::uint64_t in_mark = 0;  // the connection's byte counts when the request began
+  std::int64_t scrubbed = -1;  // secrets masked in the answer; -1: not a scrubbed host
+  std::uint64_t in_mark = 0;   // the connection's byte counts when the request began
   std::uint64_t out_mark = 0;
 
   // Where the request goes (the path without its query, which can carry keys).

@@ -57,7 +57,8 @@ server::server(config::config cfg, secrets::store& secrets)
       secrets_(secrets),
       policy_(std::make_unique<policy>(cfg_)),
       metrics_(std::make_unique<metrics>(cfg_)),
-      heads_(cfg_.proxy.max_pending_head_bytes) {
+      heads_(cfg_.proxy.max_pending_head_bytes),
+      scrubs_(cfg_.credentials, secrets) {
   const bool https_route = std::any_of(cfg_.routes.begin(), cfg_.routes.end(),
                                        [](const config::route& r) { return r.tls; });
   if (!cfg_.credentials.empty() || https_route) {
@@ -81,6 +82,7 @@ server::server(config::config cfg, secrets::store& secrets)
     w->set_self_endpoints(&self_);
     w->set_dns(dns_.get());
     w->set_head_budget(&heads_);
+    w->set_scrub_cache(&scrubs_);
     // Idle upstream connections: no more in all than client connections may be open.
     w->pool().set_max_total((cfg_.proxy.max_connections + n - 1) / n);
   }
@@ -111,6 +113,7 @@ void server::begin_drain() {
 }
 
 server::closed_connections server::close_credentialed(std::chrono::milliseconds wait) {
+  scrubs_.clear();  // the automata hold forms of the secrets just wiped
   std::vector<std::future<std::size_t>> done;
   for (auto& w : workers_) {
     auto task = std::make_shared<std::packaged_task<std::size_t()>>(

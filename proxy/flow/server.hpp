@@ -9,6 +9,7 @@
 
 #include "config/model.hpp"
 #include "proxy/flow/head_budget.hpp"
+#include "proxy/flow/scrub_cache.hpp"
 #include "proxy/io/asio.hpp"
 #include "proxy/observe/metrics.hpp"
 #include "proxy/observe/stats.hpp"
@@ -76,6 +77,7 @@ class server {
   std::unique_ptr<tls_state> tls_;
   std::atomic<std::size_t> connections_{0};
   head_budget heads_;
+  scrub_cache scrubs_;
   std::vector<std::unique_ptr<worker>> workers_;
   // After workers_: shut down and destroyed before their io_contexts, so no late answer is
   // posted to one that is gone.

@@ -4,6 +4,8 @@
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
+#include <spdlog/spdlog.h>
+
 #include "proxy/flow/kernel_pipe.hpp"
 #include "proxy/observe/stats.hpp"
 
@@ -44,23 +46,48 @@ awaitable<bool> tunnel::write_all(stream_ref to, std::string_view bytes, bool up
   co_return !ec;
 }
 
+awaitable<std::optional<std::size_t>> tunnel::pass_on(byte_buffer& buf, stream_ref to,
+                                                      bool upward) {
+  deadline_.arm(ctx_.cfg.proxy.timeouts.idle);
+  if (upward || frames_ == nullptr) {
+    const bool ok = co_await write_all(to, buf.data(), upward);
+    co_return ok ? std::optional<std::size_t>(buf.size()) : std::nullopt;
+  }
+  framed_.clear();
+  const ws_filter::result r = frames_->feed(buf.data(), framed_);
+  if (r.error) {
+    // Frames airlock cannot scan (compressed, masked, malformed) never reach the agent; the
+    // whole frames before them do, then a close frame saying why (1002, protocol error).
+    spdlog::info("websocket from a scrubbed host closed: {}", r.reason);
+    if (!frames_->closed()) {
+      ws_filter::append_close(framed_, 1002, "airlock: " + std::string(r.reason));
+    }
+    const bool sent = co_await write_all(to, framed_, upward);
+    static_cast<void>(sent);
+    co_return std::nullopt;
+  }
+  if (!framed_.empty() && !co_await write_all(to, framed_, upward)) {
+    co_return std::nullopt;
+  }
+  co_return r.consumed;
+}
+
 awaitable<void> tunnel::pump(stream_ref from, byte_buffer& buf, stream_ref to, bool upward) {
   const auto idle = ctx_.cfg.proxy.timeouts.idle;
   auto& counter = upward ? ctx_.counters.tunnel_bytes_up : ctx_.counters.tunnel_bytes_down;
   const bool plain = !from.is_tls() && !to.is_tls();
-  bool may_splice = plain;
+  bool may_splice = plain && (upward || frames_ == nullptr);
   std::uint64_t moved = 0;
   bool last_read_full = false;
   for (;;) {
     if (!buf.empty()) {
-      deadline_.arm(idle);
-      const std::size_t n = buf.size();
-      if (!co_await write_all(to, buf.data(), upward)) {
+      const std::optional<std::size_t> passed = co_await pass_on(buf, to, upward);
+      if (!passed) {
         break;
       }
-      stats::add(counter, n);
-      moved += n;
-      buf.consume(n);
+      stats::add(counter, *passed);
+      moved += *passed;
+      buf.consume(*passed);
     }
     if (may_splice && last_read_full && moved >= splice_after) {
       kernel_pipe pipe(splice_pipe_size);

@@ -36,7 +36,7 @@ tcp::endpoint worker::listen(const tcp::endpoint& at) {
 
 void worker::run() {
   context_.emplace(flow_context{cfg_, stats_, metrics_, policy_, tls_, secrets_, *heads_, *dns_,
-                                pool_, tls_sessions_, *self_, draining_});
+                                pool_, tls_sessions_, *scrubs_, *self_, draining_});
   asio::co_spawn(io_, accept_loop(), asio::detached);
   asio::co_spawn(io_, sweep_loop(), asio::detached);
   // Access lines go out once per run of ready handlers: under load that is one write(2)

@@ -24,6 +24,7 @@
 namespace airlock::proxy {
 
 class dns_pool;
+class scrub_cache;
 struct tls_state;
 
 class worker final : private connection_set {
@@ -68,6 +69,8 @@ class worker final : private connection_set {
   // (set before run()).
   head_budget& heads() const { return *heads_; }
   void set_head_budget(head_budget* heads) { heads_ = heads; }
+  // The response scrubbers' automata, shared by every worker (set before run()).
+  void set_scrub_cache(scrub_cache* scrubs) { scrubs_ = scrubs; }
 
  private:
   void add(connection* c) override { connections_live_.insert(c); }
@@ -86,6 +89,7 @@ class worker final : private connection_set {
   const std::vector<tcp::endpoint>* self_ = nullptr;
   dns_pool* dns_ = nullptr;
   head_budget* heads_ = nullptr;
+  scrub_cache* scrubs_ = nullptr;
   asio::io_context io_{1};
   tcp::acceptor acceptor_{io_};
   asio::steady_timer sweep_timer_{io_};

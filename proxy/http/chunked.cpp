@@ -126,6 +126,15 @@ chunked_scanner::state chunked_scanner::after_trailer_byte(char c) const {
 }
 
 chunked_scanner::result chunked_scanner::feed(std::string_view data) {
+  return scan(data, nullptr);
+}
+
+chunked_scanner::result chunked_scanner::feed_data(std::string_view data, std::string_view& run) {
+  run = {};
+  return scan(data, &run);
+}
+
+chunked_scanner::result chunked_scanner::scan(std::string_view data, std::string_view* run) {
   result r;
   std::size_t i = 0;
   const std::size_t n = data.size();
@@ -134,10 +143,17 @@ chunked_scanner::result chunked_scanner::feed(std::string_view data) {
     switch (state_) {
       case state::data: {
         const auto take = static_cast<std::size_t>(std::min<std::uint64_t>(remaining_, n - i));
+        if (run != nullptr) {
+          *run = data.substr(i, take);
+        }
         i += take;
         remaining_ -= take;
         if (remaining_ == 0) {
           state_ = state::data_cr;
+        }
+        if (run != nullptr && take > 0) {
+          r.consumed = i;  // a data run ends the call, so the caller can take it
+          return r;
         }
         continue;
       }

@@ -25,6 +25,10 @@ class chunked_scanner {
   // `consumed` belong to the next message on the connection.
   result feed(std::string_view data);
 
+  // As feed, but stops after the first run of chunk data, which `run` then views (empty
+  // when the bytes consumed were framing only): for re-framing a body airlock rewrites.
+  result feed_data(std::string_view data, std::string_view& run);
+
   bool done() const { return state_ == state::done; }
   void reset() { *this = chunked_scanner{}; }
 
@@ -58,6 +62,8 @@ class chunked_scanner {
     done,
     error
   };
+
+  result scan(std::string_view data, std::string_view* run);
 
   // The state after one byte of a size line or of the trailer section; the byte is
   // consumed unless that is the error state.

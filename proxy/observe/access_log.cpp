@@ -187,6 +187,9 @@ void append_json_line(std::string& out, const access_entry& e) {
   if (!e.reason.empty()) {
     w.field("reason", e.reason);
   }
+  if (e.scrubbed >= 0) {
+    w.field("scrubbed", static_cast<std::uint64_t>(e.scrubbed));
+  }
   w.end_object();
 }
 
@@ -224,6 +227,10 @@ void append_text_line(std::string& out, const access_entry& e) {
   }
   field("rule", e.rule);
   field("reason", e.reason);
+  if (e.scrubbed >= 0) {
+    key("scrubbed");
+    append_uint(out, static_cast<std::uint64_t>(e.scrubbed));
+  }
 }
 
 void append_access(std::string& out, const access_entry& e, config::log_format format) {

@@ -24,6 +24,7 @@ struct access_entry {
   double upstream_ms = -1;      // request head to the upstream's response head; -1: none
   std::string_view rule;        // the credential rule that injected, or the refusing rule
   std::string_view reason;      // why airlock answered itself ("" when the upstream did)
+  std::int64_t scrubbed = -1;   // secrets masked in the response; -1: not a scrubbed host
 };
 
 // The line, without a trailing newline: key=value pairs (values with spaces or quotes

@@ -26,12 +26,14 @@ enum class refusal_kind {
   upstream_timeout,
   method_refused,
   head_budget,
+  scrub_unreadable,  // a response from a scrubbed host in an encoding airlock cannot read
   other,
 };
-inline constexpr std::array<std::string_view, 13> refusal_kind_names = {
-    "telemetry",      "egress_denied",       "private_address", "host_mismatch",
-    "secret_missing", "credentials_revoked", "route_not_found", "bad_request",
-    "upstream_error", "upstream_timeout",    "method_refused",  "head_budget",
-    "other"};
+inline constexpr std::array<std::string_view, 14> refusal_kind_names = {
+    "telemetry",        "egress_denied",  "private_address",
+    "host_mismatch",    "secret_missing", "credentials_revoked",
+    "route_not_found",  "bad_request",    "upstream_error",
+    "upstream_timeout", "method_refused", "head_budget",
+    "scrub_unreadable", "other"};
 
 }  // namespace airlock::proxy

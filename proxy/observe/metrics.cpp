@@ -86,8 +86,13 @@ metrics::metrics(const config::config& cfg)
                          .Name("airlock_injections_total")
                          .Help("Requests that went upstream with a credential, by rule")
                          .Register(*registry_);
+  auto& scrubs = prometheus::BuildCounter()
+                     .Name("airlock_scrubbed_total")
+                     .Help("Occurrences of a secret masked in responses, by rule naming the host")
+                     .Register(*registry_);
   for (const auto& rule : cfg.credentials) {
     injections_.push_back(&injections.Add({{"rule", rule.name}}));
+    scrubs_.push_back(&scrubs.Add({{"rule", rule.name}}));
   }
   stripped_ = &prometheus::BuildCounter()
                    .Name("airlock_client_auth_fields_stripped_total")

@@ -41,6 +41,10 @@ class metrics {
   void refused(refusal_kind k) { refusals_[static_cast<std::size_t>(k)]->Increment(); }
   // rule: index into config.credentials.
   void injected(std::size_t rule) { injections_[rule]->Increment(); }
+  // Occurrences of a secret masked in responses from a host the rule names.
+  void scrubbed(std::size_t rule, std::uint64_t n) {
+    scrubs_[rule]->Increment(static_cast<double>(n));
+  }
   void client_auth_stripped(std::size_t n) { stripped_->Increment(static_cast<double>(n)); }
 
   // What the scrape reads besides the series above: plain values the caller copies from the
@@ -87,6 +91,7 @@ class metrics {
   std::array<prometheus::Histogram*, 4> latency_{};
   std::array<prometheus::Counter*, refusal_kind_names.size()> refusals_{};
   std::vector<prometheus::Counter*> injections_;
+  std::vector<prometheus::Counter*> scrubs_;
   prometheus::Counter* stripped_ = nullptr;
 };
 

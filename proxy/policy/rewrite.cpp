@@ -17,13 +17,22 @@ void append_field(std::string& out, std::string_view name, std::string_view valu
 
 // Copies every end-to-end field; `skip_host` drops Host so the writer can set its own,
 // and fields the credential rule sets are dropped so only airlock's value goes up.
+// Fields a scrubbed answer must not depend on (see write_upstream_request).
+bool unscannable_ask(std::string_view name) {
+  return iequals(name, "accept-encoding") || iequals(name, "sec-websocket-extensions") ||
+         iequals(name, "range") || iequals(name, "if-range");
+}
+
 void append_end_to_end(std::string& out, const std::vector<header>& headers,
                        const std::vector<std::string_view>& connection_tokens, bool skip_host,
                        const config::credential_rule* rule = nullptr,
-                       bool skip_max_forwards = false) {
+                       bool skip_max_forwards = false, bool scrubbed = false) {
   for (const auto& h : headers) {
     if (skip_max_forwards && iequals(h.name, "max-forwards")) {
       continue;  // restated one less
+    }
+    if (scrubbed && unscannable_ask(h.name)) {
+      continue;
     }
     if (is_hop_by_hop(h.name, connection_tokens) || (skip_host && iequals(h.name, "host")) ||
         (rule != nullptr && rule_sets_field(*rule, h.name))) {
@@ -39,7 +48,8 @@ std::optional<std::string> write_upstream_request(std::string& out, const reques
                                                   const request_info& info,
                                                   const absolute_target& target,
                                                   const config::credential_rule* rule,
-                                                  const secret_lookup* lookup, bool via) {
+                                                  const secret_lookup* lookup, bool via,
+                                                  bool scrubbed) {
   out.clear();
   if (rule != nullptr && lookup != nullptr) {
     // Room for the whole head before any secret goes in: an append that moved the string
@@ -67,7 +77,10 @@ std::optional<std::string> write_upstream_request(std::string& out, const reques
   out.append(head.ver == version::http11 ? " HTTP/1.1\r\n" : " HTTP/1.0\r\n");
   append_field(out, "Host", target.authority_text);
   append_end_to_end(out, head.headers, info.connection_tokens, true, rule,
-                    info.max_forwards.has_value());
+                    info.max_forwards.has_value(), scrubbed);
+  if (scrubbed) {
+    append_field(out, "Accept-Encoding", "identity");
+  }
   // Before any secret: what follows it must fit the room reserved for it.
   if (info.max_forwards) {
     char digits[10];
@@ -99,7 +112,8 @@ std::optional<std::string> write_upstream_request(std::string& out, const reques
 }
 
 void write_client_response(std::string& out, const response_head& head, const response_info& info,
-                           version client, bool keep_alive, bool via) {
+                           version client, bool keep_alive, bool via, client_framing framing) {
+  const bool decoded = framing != client_framing::as_upstream;
   out.clear();
   out.append("HTTP/1.1 ");
   const int status = head.status;
@@ -112,6 +126,11 @@ void write_client_response(std::string& out, const response_head& head, const re
   out.append("\r\n");
 
   for (const auto& h : head.headers) {
+    // Decoded: the codings, length and framing the upstream stated are airlock's to restate.
+    if (decoded && (iequals(h.name, "transfer-encoding") || iequals(h.name, "content-length") ||
+                    iequals(h.name, "content-encoding"))) {
+      continue;
+    }
     // The body is relayed byte for byte, so its codings (say "gzip, chunked") stay as
     // the upstream wrote them; on a body-less response (HEAD, 304) they describe the
     // representation and frame nothing.
@@ -133,6 +152,9 @@ void write_client_response(std::string& out, const response_head& head, const re
   }
   if (via) {
     out.append(via_field(head.ver));
+  }
+  if (framing == client_framing::chunked) {
+    append_field(out, "Transfer-Encoding", "chunked");
   }
   if (status == 101) {
     append_field(out, "Connection", "upgrade");

@@ -17,6 +17,12 @@
 namespace airlock::test {
 namespace {
 
+// A WebSocket text frame as a server sends it (unmasked, under 126 bytes): the upstream of
+// a credential host must speak real frames, since airlock scans them (issue 18).
+std::string ws_text_frame(const std::string& payload) {
+  return std::string("\x81") + static_cast<char>(payload.size()) + payload;
+}
+
 using strings = std::vector<std::string>;
 using namespace std::chrono_literals;
 
@@ -295,7 +301,7 @@ TEST_F(control_attack_test, RevokeClosesEveryConnectionThatCarriedACredential) {
                                           return std::string(
                                               "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
                                         }
-                                        return "pong:" + request;
+                                        return ws_text_frame("pong:" + request);
                                       }});
   start("  key: { env: KEY }\n", {{"KEY", api_key}}, false, up.port());
   const std::string host = "Host: localhost:" + std::to_string(up.port()) + "\r\n";

@@ -9,6 +9,12 @@
 namespace airlock::test {
 namespace {
 
+// A WebSocket text frame as a server sends it (unmasked, under 126 bytes): the upstream of
+// a credential host must speak real frames, since airlock scans them (issue 18).
+std::string ws_text_frame(const std::string& payload) {
+  return std::string("\x81") + static_cast<char>(payload.size()) + payload;
+}
+
 using strings = std::vector<std::string>;
 
 const std::string anthropic_secret = "  anthropic: { env: ANTHROPIC_KEY }\n";
@@ -262,7 +268,7 @@ TEST_F(intercept_test, WebSocketHandshakeIsInjectedThenRelayed) {
                                               "Sec-WebSocket-Accept: "
                                               "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n");
                                         }
-                                        return "pong:" + request;
+                                        return ws_text_frame("pong:" + request);
                                       }});
   start_intercepting(anthropic_secret, x_api_key_rule(up.port()), {{"ANTHROPIC_KEY", api_key}});
 

@@ -181,5 +181,36 @@ TEST(revoke_hook, mistakes_are_reported_where_they_are) {
             "a.yaml:4:44: secrets.a.revoke.headers: airlock sets \"Host\" itself");
 }
 
+std::string rule_with(const std::string& scrub) {
+  return "secrets:\n  k:\n    push: true\ncredentials:\n"
+         "  - { host: a.example, headers: { X-Key: \"{{k}}\" }" +
+         scrub + " }\n";
+}
+
+TEST(scrub_options, on_by_default_refusing_what_it_cannot_read) {
+  const auto c = load_string(rule_with(""), "a.yaml");
+  ASSERT_EQ(c.credentials.size(), 1u);
+  EXPECT_TRUE(c.credentials[0].scrub.enabled);
+  EXPECT_FALSE(c.credentials[0].scrub.pass_unreadable);
+}
+
+TEST(scrub_options, off_or_passing_unreadable_bodies_when_asked) {
+  EXPECT_FALSE(load_string(rule_with(", scrub: false"), "a.yaml").credentials[0].scrub.enabled);
+  const auto pass = load_string(rule_with(", scrub: { on_unreadable: pass }"), "a.yaml");
+  EXPECT_TRUE(pass.credentials[0].scrub.enabled);
+  EXPECT_TRUE(pass.credentials[0].scrub.pass_unreadable);
+  const auto off = load_string(rule_with(", scrub: { enabled: false }"), "a.yaml");
+  EXPECT_FALSE(off.credentials[0].scrub.enabled);
+}
+
+TEST(scrub_options, mistakes_are_reported_where_they_are) {
+  EXPECT_EQ(error_of(rule_with(", scrub: { on_unreadable: ignore }")),
+            "a.yaml:5:77: credentials[0].scrub.on_unreadable: expected refuse or pass, got "
+            "\"ignore\"");
+  EXPECT_NE(error_of(rule_with(", scrub: { onunreadable: pass }")).find("a.yaml:5:"),
+            std::string::npos);
+  EXPECT_NE(error_of(rule_with(", scrub: maybe")).find("a.yaml:5:60"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace airlock::config
