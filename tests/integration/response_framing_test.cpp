@@ -183,8 +183,8 @@ TEST_F(response_framing_test, WsSchemeInAbsoluteFormIsAnUpgradeLikeHttp) {
   start_airlock();
 
   auto client = connect();
-  ASSERT_TRUE(client->send("GET ws://" + upstream.authority() + "/socket?x=1 HTTP/1.1\r\nHost: " +
-                           upstream.authority() +
+  ASSERT_TRUE(client->send("GET ws://" + upstream.authority() +
+                           "/socket?x=1 HTTP/1.1\r\nHost: " + upstream.authority() +
                            "\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
                            "Sec-WebSocket-Version: 13\r\n"
                            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"));
@@ -196,8 +196,8 @@ TEST_F(response_framing_test, WsSchemeInAbsoluteFormIsAnUpgradeLikeHttp) {
 
   // wss:// is TLS to the upstream: a CONNECT, as for https://.
   auto other = connect();
-  ASSERT_TRUE(other->send("GET wss://" + upstream.authority() + "/ HTTP/1.1\r\nHost: " +
-                          upstream.authority() + "\r\n\r\n"));
+  ASSERT_TRUE(other->send("GET wss://" + upstream.authority() +
+                          "/ HTTP/1.1\r\nHost: " + upstream.authority() + "\r\n\r\n"));
   const auto refused = other->read_response(5s);
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->status, 400);
