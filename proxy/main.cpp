@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "config/load.hpp"
+#include "config/presets.hpp"
 #include "config/telemetry_defaults.hpp"
 #include "proxy/admin/admin_client.hpp"
 #include "proxy/admin/control_server.hpp"
@@ -29,6 +30,7 @@ constexpr std::string_view usage =
        airlock --print-default-config print the embedded default config
        airlock --print-telemetry-defaults
                                       the vendor telemetry blocked by default, with sources
+       airlock --print-presets        the provider presets for credentials:, with sources
        airlock --version
        airlock revoke [--admin unix:PATH | --admin http://IP:PORT] [--token-file FILE]
                       [--config FILE] ask a running airlock to wipe its secrets; exits 0
@@ -43,6 +45,7 @@ struct options {
   std::optional<std::string> check_file;
   bool print_default = false;
   bool print_telemetry = false;
+  bool print_presets = false;
   bool version = false;
   bool allow_core_dumps = false;
 };
@@ -72,6 +75,8 @@ std::optional<options> parse_args(int argc, char** argv) {
       o.print_default = true;
     } else if (arg == "--print-telemetry-defaults") {
       o.print_telemetry = true;
+    } else if (arg == "--print-presets") {
+      o.print_presets = true;
     } else if (arg == airlock::secrets::allow_core_dumps_flag) {
       o.allow_core_dumps = true;
     } else if (arg == "--version") {
@@ -265,6 +270,10 @@ int main(int argc, char** argv) {
       std::cout << e.name << "\t" << e.host.text << (e.path_prefix.empty() ? "" : "\t")
                 << e.path_prefix << "\n    source: " << e.source << "\n";
     }
+    return 0;
+  }
+  if (opts->print_presets) {
+    std::cout << airlock::config::describe_presets();
     return 0;
   }
   if (opts->print_default) {
