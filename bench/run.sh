@@ -4,6 +4,7 @@
 #   full:    wrk at 1, 32, 256 (keep-alive) and 32 (new connection per request), hey (TLS,
 #            tunnel) at 1, 32 connections, fixed-rate latency, 2 GiB tunnel bulk, 1 GiB
 #            intercepted and scrubbed, SSE 500 events per path; 3 runs x 4 s per figure
+#            (~16 min)
 #   --quick: 32 connections only, 3 runs x 1 s per figure, 512 MiB bulk, 256 MiB scrubbed,
 #            200 SSE events, smaller probes (<3 min)
 #   --only:  just these groups (default all): plain newconn rate bulk scrub-bulk mitm
@@ -46,7 +47,7 @@ while [ $# -gt 0 ]; do
       shift
       ;;
     --only=*) ONLY=${1#--only=} ;;
-    -h | --help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
   shift
@@ -329,6 +330,9 @@ idle_airlock_tls() {
 
 # --- start everything; a scenario that cannot start or answer is FAILING, not dropped ---
 make_bench_pki
+# issue 18: nginx's TLS server gets a scrub: false twin port and the scrubbing files
+scrub_files "$BENCH_TMP/nginx/www"
+NGINX_NOSCRUB_PORT=$(free_port) NGINX_TLS_EXTRA=$(scrub_nginx_locations)
 start_nginx || { say "nginx upstream did not start:"; cat "$BENCH_TMP/nginx/error.log" >&2; exit 1; }
 ORIGIN=http://127.0.0.1:$NGINX_PORT/small
 TLS_URL=https://$BENCH_HOST:$NGINX_TLS_PORT/small

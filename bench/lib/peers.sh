@@ -74,17 +74,16 @@ CONF
 # and over TLS (the bench PKI's ECDSA P-256 certificate for bench.test; needs BENCH_PKI and
 # BENCH_KEY). Over TLS /small answers 403 unless x-api-key is exactly BENCH_KEY: a proxy
 # that fails to inject (or forwards the client's placeholder as well) shows up as non-2xx
-# responses instead of as speed. The TLS server listens on a second port too
-# (NGINX_NOSCRUB_PORT) and has the scrubbing scenarios' files (lib/scrub.sh). -----------
+# responses instead of as speed. Optional: NGINX_NOSCRUB_PORT, a second port of the TLS
+# server, and NGINX_TLS_EXTRA, more of its config (the scrubbing scenarios', lib/scrub.sh).
+# -----------------------------------------------------------------------------------------
 start_nginx() {
   local d=$BENCH_TMP/nginx
   mkdir -p "$d/www" "$d/tmp"
   head -c 99 /dev/zero | tr '\0' 'a' >"$d/www/small" && echo >>"$d/www/small"
   head -c 16384 /dev/zero | tr '\0' 'b' >"$d/www/16k"
-  scrub_files "$d/www"
   NGINX_PORT=$(free_port)
   NGINX_TLS_PORT=$(free_port)
-  NGINX_NOSCRUB_PORT=$(free_port) # the same TLS server, named by scrub: false rules
   {
     nginx_preamble "$d"
     cat <<CONF
@@ -92,14 +91,14 @@ start_nginx() {
   server { listen 127.0.0.1:$NGINX_PORT; root $d/www; }
   server {
     listen 127.0.0.1:$NGINX_TLS_PORT ssl;
-    listen 127.0.0.1:$NGINX_NOSCRUB_PORT ssl;
+    ${NGINX_NOSCRUB_PORT:+listen 127.0.0.1:$NGINX_NOSCRUB_PORT ssl;}
     root $d/www;
     ssl_certificate $BENCH_PKI/upstream.pem;
     ssl_certificate_key $BENCH_PKI/upstream.key;
     ssl_protocols TLSv1.2 TLSv1.3;
     ssl_session_cache shared:bench:10m;
     location = /small { if (\$http_x_api_key != "$BENCH_KEY") { return 403; } }
-$(scrub_nginx_locations)
+${NGINX_TLS_EXTRA:-}
   }
 }
 CONF

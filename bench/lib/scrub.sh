@@ -60,6 +60,7 @@ scrub_rule() {
 }
 
 # scrub_files WWW: nginx's /echo (100 B holding the key) and, for scrub-bulk, the bodies
+# (before start_nginx, which serves WWW)
 scrub_files() {
   local www=$1 head="{\"echo\": {\"x-api-key\": \"$BENCH_KEY\"}, \"pad\": \""
   mkdir -p "$www/scrub"
@@ -70,9 +71,10 @@ scrub_files() {
   python3 "$BENCH_LIB/scrub_body.py" --out "$www/scrub/gz.gz" --mib "$SCRUB_GZIP_MIB" --gzip
 }
 
-# scrub_nginx_locations: inside nginx's TLS server (both its ports); the key is checked as
-# for /small, so a proxy that does not inject fails. /scrub/gz is sent gzip-coded whatever
-# the request accepts (airlock asks scrubbed hosts for identity; this upstream ignores it).
+# scrub_nginx_locations: for NGINX_TLS_EXTRA, inside nginx's TLS server (both its ports).
+# The key is checked as for /small, so a proxy that does not inject fails. /scrub/gz is
+# sent gzip-coded whatever the request accepts (airlock asks scrubbed hosts for identity;
+# this upstream ignores it).
 scrub_nginx_locations() {
   cat <<CONF
     location = /echo { if (\$http_x_api_key != "$BENCH_KEY") { return 403; } }
