@@ -122,10 +122,6 @@ void print_banner(const airlock::proxy::server& srv,
             << "airlock " << airlock::version << ": proxy listening on " << at << "\n"
             << "  point an agent at it:  export HTTPS_PROXY=" << url << " HTTP_PROXY=" << url
             << "\n";
-  if (srv.tls() == nullptr) {
-    std::cout << "  CA: none needed: no credential rule, so no host is intercepted\n" << std::flush;
-    return;
-  }
   const std::string& dir = srv.cfg().tls.export_dir;
   std::cout << "  trust airlock's CA:    " << dir << "/ca.pem  (or: . " << dir << "/ca.env)\n"
             << std::flush;
