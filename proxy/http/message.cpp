@@ -9,25 +9,6 @@ namespace airlock::proxy::http {
 
 namespace {
 
-// Calls fn for each non-empty element of a comma-separated list, trimmed.
-template <typename Fn>
-void for_each_token(std::string_view list, Fn&& fn) {
-  while (!list.empty()) {
-    const auto comma = list.find(',');
-    std::string_view item = list.substr(0, comma);
-    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
-    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) {
-      item.remove_prefix(1);
-    }
-    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) {
-      item.remove_suffix(1);
-    }
-    if (!item.empty()) {
-      fn(item);
-    }
-  }
-}
-
 bool has_token(const std::vector<std::string_view>& tokens, std::string_view token) {
   for (auto t : tokens) {
     if (iequals(t, token)) {

@@ -4,30 +4,12 @@
 
 #include <openssl/crypto.h>
 
+#include "proxy/http/message.hpp"
 #include "proxy/policy/inject.hpp"
 
 namespace airlock::proxy {
 
 namespace {
-
-// Each element of a comma-separated field value, without surrounding whitespace.
-template <typename Fn>
-void each_token(std::string_view list, Fn&& fn) {
-  while (!list.empty()) {
-    const auto comma = list.find(',');
-    std::string_view item = list.substr(0, comma);
-    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
-    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) {
-      item.remove_prefix(1);
-    }
-    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) {
-      item.remove_suffix(1);
-    }
-    if (!item.empty()) {
-      fn(item);
-    }
-  }
-}
 
 void add_secrets_of(const config::value_template& t, std::vector<std::string_view>& names) {
   for (const auto& part : t.parts) {
@@ -110,9 +92,9 @@ body_coding coding_of(const http::response_head& head) {
   };
   for (const auto& h : head.headers) {
     if (http::iequals(h.name, "content-encoding")) {
-      each_token(h.value, [&](std::string_view c) { note(c, false); });
+      http::for_each_token(h.value, [&](std::string_view c) { note(c, false); });
     } else if (http::iequals(h.name, "transfer-encoding")) {
-      each_token(h.value, [&](std::string_view c) { note(c, true); });
+      http::for_each_token(h.value, [&](std::string_view c) { note(c, true); });
     }
     if (out.what == body_coding::kind::unreadable) {
       return out;
@@ -131,7 +113,7 @@ std::string_view upgrade_extension(const http::response_head& head) {
   for (const auto& h : head.headers) {
     if (http::iequals(h.name, "sec-websocket-extensions")) {
       std::string_view first;
-      each_token(h.value, [&](std::string_view e) {
+      http::for_each_token(h.value, [&](std::string_view e) {
         if (first.empty()) {
           first = e.substr(0, e.find(';'));
         }

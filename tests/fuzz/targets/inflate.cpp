@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "proxy/filter/inflater.hpp"
+#include "tests/support/zlib_compress.hpp"
 
 namespace {
 
@@ -29,17 +30,9 @@ void check(bool ok) {
 }
 
 std::string compress(std::string_view data, int bits) {
-  z_stream z{};
-  check(deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, bits, 8, Z_DEFAULT_STRATEGY) == Z_OK);
-  std::string out(deflateBound(&z, data.size()) + 64, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  z.avail_in = static_cast<uInt>(data.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  check(deflate(&z, Z_FINISH) == Z_STREAM_END);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
+  auto out = airlock::proxy::testing::zlib_compress(data, bits);
+  check(out.has_value());
+  return *out;
 }
 
 }  // namespace

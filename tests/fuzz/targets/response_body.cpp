@@ -25,6 +25,7 @@
 
 #include "proxy/filter/response_filter.hpp"
 #include "tests/support/scrub_reference.hpp"
+#include "tests/support/zlib_compress.hpp"
 
 namespace {
 
@@ -53,17 +54,9 @@ std::shared_ptr<const airlock::proxy::scrub_automaton> automaton_for(const std::
 }
 
 std::string compress(std::string_view in, int window_bits) {
-  z_stream z{};
-  check(deflateInit2(&z, 6, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY) == Z_OK);
-  std::string out(deflateBound(&z, in.size()) + 64, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  z.avail_in = static_cast<uInt>(in.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  check(deflate(&z, Z_FINISH) == Z_STREAM_END);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
+  auto out = airlock::proxy::testing::zlib_compress(in, window_bits);
+  check(out.has_value());
+  return *out;
 }
 
 std::string chunked(std::string_view body, std::mt19937& rng) {

@@ -6,6 +6,7 @@
 // stream, are an error with a reason rather than passed on.
 
 #include "proxy/filter/inflater.hpp"
+#include "tests/support/zlib_compress.hpp"
 
 #include <gtest/gtest.h>
 #include <zlib.h>
@@ -27,20 +28,9 @@ constexpr int raw_bits = -15;
 // zlib's own compressor: window bits 31 for gzip, 15 for zlib, -15 for raw deflate.
 std::string compress(std::string_view data, int bits, int level = Z_DEFAULT_COMPRESSION,
                      gz_header* header = nullptr) {
-  z_stream z{};
-  EXPECT_EQ(deflateInit2(&z, level, Z_DEFLATED, bits, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  if (header != nullptr) {
-    EXPECT_EQ(deflateSetHeader(&z, header), Z_OK);
-  }
-  std::string out(deflateBound(&z, data.size()) + 64, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  z.avail_in = static_cast<uInt>(data.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
+  auto out = testing::zlib_compress(data, bits, level, header);
+  EXPECT_TRUE(out);
+  return out.value_or("");
 }
 
 coding coding_for(int bits) {

@@ -11,6 +11,7 @@
 
 #include "proxy/filter/response_filter.hpp"
 #include "tests/support/scrub_reference.hpp"
+#include "tests/support/zlib_compress.hpp"
 
 namespace airlock::proxy {
 namespace {
@@ -18,17 +19,9 @@ namespace {
 constexpr std::string_view key = "sk-ant-api03-Zx9/Qw+Rt_Yu-Io";
 
 std::string deflate_with(std::string_view in, int window_bits) {
-  z_stream z{};
-  EXPECT_EQ(deflateInit2(&z, 6, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY), Z_OK);
-  std::string out(deflateBound(&z, in.size()) + 64, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  z.avail_in = static_cast<uInt>(in.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
+  auto out = testing::zlib_compress(in, window_bits);
+  EXPECT_TRUE(out);
+  return out.value_or("");
 }
 
 std::string gzip(std::string_view in) {
