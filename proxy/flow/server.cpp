@@ -61,14 +61,15 @@ server::server(config::config cfg, secrets::store& secrets)
       scrubs_(cfg_.credentials, secrets) {
   const bool https_route = std::any_of(cfg_.routes.begin(), cfg_.routes.end(),
                                        [](const config::route& r) { return r.tls; });
+  // The port first: the kit that make_tls_state exports names it (port 0 is resolved here).
+  tcp::endpoint at = claim_port(resolve_listen(cfg_.proxy.listen));
   if (!cfg_.credentials.empty() || https_route) {
-    tls_ = make_tls_state(cfg_);
+    tls_ = make_tls_state(cfg_, at);
   }
   unsigned n = cfg_.proxy.workers;
   if (n == 0) {
     n = std::max(1u, std::thread::hardware_concurrency());
   }
-  tcp::endpoint at = claim_port(resolve_listen(cfg_.proxy.listen));
   dns_ = std::make_unique<dns_pool>(dns_threads, dns_max_threads, dns_max_waiting);
   for (unsigned i = 0; i < n; ++i) {
     workers_.push_back(std::make_unique<worker>(cfg_, stats_, connections_, tls_.get(), secrets_,

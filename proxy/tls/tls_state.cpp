@@ -61,7 +61,8 @@ tls_state::tls_state(intercept::workspace_ca ca_in, intercept::ca_rotation::sett
       ca(std::move(ca_in), leaves, std::move(rotation)),
       upstream(make_upstream_context(cfg.tls)) {}
 
-std::unique_ptr<tls_state> make_tls_state(const config::config& cfg) {
+std::unique_ptr<tls_state> make_tls_state(const config::config& cfg,
+                                          const asio::ip::tcp::endpoint& listening) {
   // Only hosts with a credential rule are intercepted (tunnel.cpp, forward.cpp), so those
   // are all the names a leaf is ever minted for.
   std::vector<std::string> hosts;
@@ -73,6 +74,9 @@ std::unique_ptr<tls_state> make_tls_state(const config::config& cfg) {
   rotation.lifetime = std::chrono::duration_cast<std::chrono::seconds>(cfg.tls.ca_lifetime);
   rotation.scope = intercept::scope_for_hosts(hosts);
   rotation.export_dir = cfg.tls.export_dir;
+  rotation.kit.proxy =
+      intercept::agent_proxy(cfg.proxy, listening.address().to_string(), listening.port());
+  rotation.kit.telemetry_optouts = cfg.telemetry.block_vendor_defaults;
   auto ca = rotation.renews
                 ? intercept::workspace_ca::generate(rotation.lifetime, &rotation.scope)
                 : intercept::workspace_ca::load(cfg.tls.ca_cert_file, cfg.tls.ca_key_file);

@@ -34,9 +34,11 @@ struct tls_state {
 ssl::context make_upstream_context(const config::tls_config& cfg);
 
 // Loads or generates the CA (an ephemeral one constrained to the credential rules' hosts),
-// exports it for the agent, starts its renewal and builds the upstream context. Throws
-// (start-up only) with a message naming what failed.
-std::unique_ptr<tls_state> make_tls_state(const config::config& cfg);
+// exports it and the rest of the agent's kit (naming the proxy listener bound at `listening`),
+// starts its renewal and builds the upstream context. Throws (start-up only) with a message
+// naming what failed.
+std::unique_ptr<tls_state> make_tls_state(const config::config& cfg,
+                                          const asio::ip::tcp::endpoint& listening);
 
 // Prepares an upstream TLS connection to host: SNI (names only) and certificate name
 // verification (DNS name or IP). False if OpenSSL refuses the name.
