@@ -6,7 +6,7 @@
 #include <cctype>
 
 #include "config/parse_values.hpp"
-#include "config/request_path.hpp"
+#include "config/rule_parts.hpp"
 #include "config/sections.hpp"
 
 namespace airlock::config {
@@ -16,26 +16,10 @@ namespace {
 constexpr duration min_ca_lifetime = std::chrono::seconds(5);
 constexpr duration max_ca_lifetime = std::chrono::hours(720);
 
-bool is_tchar(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
-         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
 bool is_secret_name(std::string_view name) {
   return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '-';
   });
-}
-
-// Fields airlock frames or routes by itself; a rule setting them would break the message.
-bool is_reserved_field(std::string_view name) {
-  static constexpr std::array<std::string_view, 11> reserved = {
-      "host",    "content-length",   "transfer-encoding",   "connection", "keep-alive", "te",
-      "upgrade", "proxy-connection", "proxy-authorization", "trailer",    "expect"};
-  std::string lower(name);
-  std::transform(lower.begin(), lower.end(), lower.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return std::find(reserved.begin(), reserved.end(), lower) != reserved.end();
 }
 
 // Splits "Bearer {{github}}" into literal and secret parts; refuses unknown secrets,
@@ -70,49 +54,11 @@ value_template parse_template(const reader& r, const YAML::Node& node, const std
     std::string name = text.substr(open + 2, close - open - 2);
     name.erase(0, name.find_first_not_of(' '));
     name.erase(name.find_last_not_of(' ') + 1);
-    const bool declared = std::any_of(secrets.begin(), secrets.end(),
-                                      [&](const secret_source& s) { return s.name == name; });
-    if (!declared) {
+    if (!is_declared(secrets, name)) {
       r.fail(node, path + ": \"{{" + name + "}}\" names no secret declared under secrets:");
     }
     out.parts.push_back({true, name});
     pos = close + 2;
-  }
-  return out;
-}
-
-std::string read_host_pattern(const reader& r, const YAML::Node& node, const std::string& path) {
-  std::string host = r.scalar(node, path);
-  std::transform(host.begin(), host.end(), host.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  if (!host.empty() && host.back() == '.') {
-    host.pop_back();
-  }
-  std::string_view name = host;
-  if (name.substr(0, 2) == "*.") {
-    name.remove_prefix(2);
-  }
-  const bool ok = !name.empty() && name.front() != '.' && name.back() != '.' &&
-                  name.find("..") == std::string_view::npos &&
-                  std::all_of(name.begin(), name.end(), [](char c) {
-                    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '.' ||
-                           c == '-' || c == '_' || c == ':';
-                  });
-  if (!ok) {
-    r.fail(node, path + ": expected a host name, an IP address or \"*.domain\", got \"" +
-                     r.scalar(node, path) + "\"");
-  }
-  return host;
-}
-
-std::vector<std::string> read_list(const reader& r, const YAML::Node& node,
-                                   const std::string& path) {
-  if (!node.IsSequence() || node.size() == 0) {
-    r.fail(node, path + ": expected a non-empty list");
-  }
-  std::vector<std::string> out;
-  for (const auto& item : node) {
-    out.push_back(r.scalar(item, path));
   }
   return out;
 }
@@ -127,25 +73,10 @@ request_match read_match(const reader& r, const YAML::Node& node, const std::str
     m.port = static_cast<std::uint16_t>(r.integer(node["port"], path + ".port", 1, 65535));
   }
   if (node["paths"]) {
-    m.path_prefixes = read_list(r, node["paths"], path + ".paths");
-    for (const auto& p : m.path_prefixes) {
-      if (p.empty() || p.front() != '/') {
-        r.fail(node["paths"], path + ".paths: each prefix starts with \"/\", got \"" + p + "\"");
-      }
-      if (const auto problem = prefix_problem(p, path_decoding::unreserved); !problem.empty()) {
-        r.fail(node["paths"], path + ".paths: " + problem + ", got \"" + p + "\"");
-      }
-    }
+    m.path_prefixes = read_paths(r, node["paths"], path + ".paths");
   }
   if (node["methods"]) {
-    m.methods = read_list(r, node["methods"], path + ".methods");
-    for (auto& method : m.methods) {
-      if (method.empty() || !std::all_of(method.begin(), method.end(), is_tchar)) {
-        r.fail(node["methods"], path + ".methods: \"" + method + "\" is not a method");
-      }
-      std::transform(method.begin(), method.end(), method.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-    }
+    m.methods = read_methods(r, node["methods"], path + ".methods");
   }
   return m;
 }
@@ -293,25 +224,63 @@ void read_secrets(const reader& r, const YAML::Node& node, std::vector<secret_so
 
 namespace {
 
-// scrub: true | false | {enabled: BOOL, on_unreadable: refuse | pass}
-scrub_options read_scrub(const reader& r, const YAML::Node& node, const std::string& path) {
-  scrub_options out;
-  if (node.IsScalar()) {
-    out.enabled = r.boolean(node, path);
-    return out;
+basic_auth_action read_basic_auth(const reader& r, const YAML::Node& basic, const std::string& path,
+                                  const std::vector<secret_source>& secrets) {
+  r.expect_map(basic, path, {"username", "password"});
+  if (!basic["username"] || !basic["password"]) {
+    r.fail(basic, path + ": needs username and password");
   }
-  r.expect_map(node, path, {"enabled", "on_unreadable"});
-  if (const auto enabled = node["enabled"]) {
-    out.enabled = r.boolean(enabled, path + ".enabled");
+  basic_auth_action action;
+  action.username = r.scalar(basic["username"], path + ".username");
+  if (action.username.find(':') != std::string::npos) {
+    r.fail(basic["username"], path + ".username: must not contain \":\"");
   }
-  if (const auto unreadable = node["on_unreadable"]) {
-    const std::string what = r.scalar(unreadable, path + ".on_unreadable");
-    if (what != "refuse" && what != "pass") {
-      r.fail(unreadable, path + ".on_unreadable: expected refuse or pass, got \"" + what + "\"");
+  action.password = parse_template(r, basic["password"], path + ".password", secrets);
+  return action;
+}
+
+credential_rule read_rule(const reader& r, const YAML::Node& item, const std::string& path,
+                          const std::vector<secret_source>& secrets) {
+  r.expect_map(item, path,
+               {"name", "host", "port", "paths", "methods", "headers", "basic_auth", "query",
+                "strip", "scrub"});
+  credential_rule rule;
+  rule.match = read_match(r, item, path);
+  rule.name = item["name"] ? r.scalar(item["name"], path + ".name") : rule.match.host;
+  if (const auto headers = item["headers"]) {
+    rule.headers = read_header_templates(r, headers, path + ".headers", secrets);
+  }
+  if (const auto basic = item["basic_auth"]) {
+    const bool sets_authorization =
+        std::any_of(rule.headers.begin(), rule.headers.end(), [](const auto& h) {
+          std::string lower = h.first;
+          std::transform(lower.begin(), lower.end(), lower.begin(),
+                         [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+          return lower == "authorization";
+        });
+    if (sets_authorization) {
+      r.fail(basic, path + ": basic_auth and an Authorization header both set Authorization");
     }
-    out.pass_unreadable = what == "pass";
+    rule.basic_auth = read_basic_auth(r, basic, path + ".basic_auth", secrets);
   }
-  return out;
+  if (const auto query = item["query"]) {
+    r.expect_any_map(query, path + ".query");
+    for (const auto& kv : query) {
+      rule.query.emplace_back(
+          kv.first.Scalar(),
+          parse_template(r, kv.second, path + ".query." + kv.first.Scalar(), secrets));
+    }
+  }
+  if (rule.headers.empty() && !rule.basic_auth && rule.query.empty()) {
+    r.fail(item, path + ": a rule needs headers, basic_auth or query (or preset:)");
+  }
+  if (const auto strip = item["strip"]) {
+    read_strip(r, strip, path + ".strip", rule.strip);
+  }
+  if (const auto scrub = item["scrub"]) {
+    rule.scrub = read_scrub(r, scrub, path + ".scrub");
+  }
+  return rule;
 }
 
 }  // namespace
@@ -325,54 +294,11 @@ void read_credentials(const reader& r, const YAML::Node& node,
   for (std::size_t i = 0; i < node.size(); ++i) {
     const YAML::Node& item = node[i];
     const std::string path = "credentials[" + std::to_string(i) + "]";
-    r.expect_map(
-        item, path,
-        {"name", "host", "port", "paths", "methods", "headers", "basic_auth", "query", "scrub"});
-    credential_rule rule;
-    rule.match = read_match(r, item, path);
-    rule.name = item["name"] ? r.scalar(item["name"], path + ".name") : rule.match.host;
-    if (const auto headers = item["headers"]) {
-      rule.headers = read_header_templates(r, headers, path + ".headers", secrets);
+    if (item.IsMap() && item["preset"]) {
+      read_preset(r, item, path, secrets, out);
+    } else {
+      out.push_back(read_rule(r, item, path, secrets));
     }
-    if (const auto basic = item["basic_auth"]) {
-      r.expect_map(basic, path + ".basic_auth", {"username", "password"});
-      if (!basic["username"] || !basic["password"]) {
-        r.fail(basic, path + ".basic_auth: needs username and password");
-      }
-      basic_auth_action action;
-      action.username = r.scalar(basic["username"], path + ".basic_auth.username");
-      if (action.username.find(':') != std::string::npos) {
-        r.fail(basic["username"], path + ".basic_auth.username: must not contain \":\"");
-      }
-      action.password =
-          parse_template(r, basic["password"], path + ".basic_auth.password", secrets);
-      const bool sets_authorization =
-          std::any_of(rule.headers.begin(), rule.headers.end(), [](const auto& h) {
-            std::string lower = h.first;
-            std::transform(lower.begin(), lower.end(), lower.begin(),
-                           [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-            return lower == "authorization";
-          });
-      if (sets_authorization) {
-        r.fail(basic, path + ": basic_auth and an Authorization header both set Authorization");
-      }
-      rule.basic_auth = std::move(action);
-    }
-    if (const auto query = item["query"]) {
-      r.expect_any_map(query, path + ".query");
-      for (const auto& kv : query) {
-        rule.query.emplace_back(
-            kv.first.Scalar(),
-            parse_template(r, kv.second, path + ".query." + kv.first.Scalar(), secrets));
-      }
-    }
-    if (rule.headers.empty() && !rule.basic_auth && rule.query.empty()) {
-      r.fail(item, path + ": a rule needs headers, basic_auth or query");
-    }
-    if (const auto scrub = item["scrub"]) {
-      rule.scrub = read_scrub(r, scrub, path + ".scrub");
-    }
-    out.push_back(std::move(rule));
   }
 }
 

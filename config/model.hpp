@@ -158,12 +158,24 @@ struct scrub_options {
   bool pass_unreadable = false;
 };
 
+// Where an agent's client may carry its own credential on a request a rule injects into:
+// removed, besides the fields and parameters the rule sets, so the upstream sees one
+// credential, airlock's, and never the agent's placeholder beside it (issue 19: the Node
+// Anthropic SDK sends "Authorization: Bearer" where the rule sets x-api-key). Field names
+// lowercase, compared as rule fields are (case, "_" for "-"); parameter names compared
+// after percent-decoding, in any case.
+struct strip_options {
+  std::vector<std::string> headers{"authorization", "x-api-key", "api-key", "x-goog-api-key"};
+  std::vector<std::string> query;
+};
+
 struct credential_rule {
   std::string name;  // for logs and metrics; defaults to the host pattern
   request_match match;
   std::vector<std::pair<std::string, value_template>> headers;  // field name, value
   std::optional<basic_auth_action> basic_auth;                  // sets Authorization
   std::vector<std::pair<std::string, value_template>> query;    // parameter, value
+  strip_options strip;
   scrub_options scrub;
 };
 

@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "config/load.hpp"
+#include "config/presets.hpp"
 #include "config/telemetry_defaults.hpp"
 #include "config/telemetry_optouts.hpp"
 #include "proxy/admin/admin_client.hpp"
@@ -31,6 +32,7 @@ constexpr std::string_view usage =
        airlock --print-telemetry-defaults
                                       the vendor telemetry blocked by default and the
                                       switches telemetry.env sets, with sources
+       airlock --print-presets        the provider presets for credentials:, with sources
        airlock --version
        airlock revoke [--admin unix:PATH | --admin http://IP:PORT] [--token-file FILE]
                       [--config FILE] ask a running airlock to wipe its secrets; exits 0
@@ -45,6 +47,7 @@ struct options {
   std::optional<std::string> check_file;
   bool print_default = false;
   bool print_telemetry = false;
+  bool print_presets = false;
   bool version = false;
   bool allow_core_dumps = false;
 };
@@ -74,6 +77,8 @@ std::optional<options> parse_args(int argc, char** argv) {
       o.print_default = true;
     } else if (arg == "--print-telemetry-defaults") {
       o.print_telemetry = true;
+    } else if (arg == "--print-presets") {
+      o.print_presets = true;
     } else if (arg == airlock::secrets::allow_core_dumps_flag) {
       o.allow_core_dumps = true;
     } else if (arg == "--version") {
@@ -282,6 +287,10 @@ int main(int argc, char** argv) {
   }
   if (opts->print_telemetry) {
     print_telemetry_defaults();
+    return 0;
+  }
+  if (opts->print_presets) {
+    std::cout << airlock::config::describe_presets();
     return 0;
   }
   if (opts->print_default) {

@@ -55,6 +55,8 @@ class connection final : public std::enable_shared_from_this<connection>, privat
 
   awaitable<void> run();
   awaitable<head_status> read_request_head(std::size_t& head_len);
+  // A head whose body has not all arrived: acknowledged at once (TCP_QUICKACK).
+  void ack_if_body_waits(std::size_t head_len);
   awaitable<void> reject_request(int status, std::string_view reason);
   void begin_request();
   // The TLS handshake with the client of an intercepted CONNECT: whether requests now

@@ -190,9 +190,9 @@ std::optional<refusal> exchange::build_head(const request& r, const absolute_tar
   if (access_log_enabled()) {
     record_.rule = rule->name;
   }
-  std::size_t stripped = 0;
+  std::size_t stripped = stripped_param_count(target.origin_form, *rule);
   for (const auto& h : r.head.headers) {
-    stripped += rule_sets_field(*rule, h.name) || http::iequals(h.name, "proxy-authorization");
+    stripped += rule_strips_field(*rule, h.name) || http::iequals(h.name, "proxy-authorization");
   }
   if (stripped > 0) {
     ctx_.series.client_auth_stripped(stripped);

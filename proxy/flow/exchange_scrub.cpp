@@ -49,7 +49,15 @@ refusal exchange::unreadable_refusal(std::string_view coding) const {
             "the upstream answered in a coding airlock cannot scan for secrets (" +
                 std::string(coding) + "); it asked for identity"};
   r.reason = "scrub_unreadable";
-  r.rule = ctx_.cfg.credentials[scrub_rule_].name;
+  // The rule that refused: not one that lets unreadable bodies pass, even if it injected.
+  std::size_t refusing = scrub_rule_;
+  for (const std::uint32_t i : scrub_scope_.rules) {
+    if (!ctx_.cfg.credentials[i].scrub.pass_unreadable) {
+      refusing = i;
+      break;
+    }
+  }
+  r.rule = ctx_.cfg.credentials[refusing].name;
   return r;
 }
 

@@ -222,6 +222,9 @@ awaitable<bool> exchange::deliver(const request& r, std::size_t resp_head_len,
   if (scrub_) {
     count_scrubbed(frames ? frames->replacements() : 0);
   }
+  // One line when the upgraded connection ends: its duration and bytes each way are the
+  // whole conversation (Codex's model traffic is nothing but this).
+  client_.answered(101);
   co_return false;
 }
 

@@ -96,10 +96,9 @@ std::optional<authority> parse_host_header(std::string_view value, std::uint16_t
   return parse(value, default_port);
 }
 
-std::optional<absolute_target> parse_absolute_http(std::string_view target) {
-  constexpr std::string_view scheme = "http://";
+bool starts_with_scheme(std::string_view target, std::string_view scheme) {
   if (target.size() <= scheme.size()) {
-    return std::nullopt;
+    return false;
   }
   for (std::size_t i = 0; i < scheme.size(); ++i) {
     char c = target[i];
@@ -107,10 +106,21 @@ std::optional<absolute_target> parse_absolute_http(std::string_view target) {
       c = static_cast<char>(c | 0x20);
     }
     if (c != scheme[i]) {
-      return std::nullopt;
+      return false;
     }
   }
-  std::string_view rest = target.substr(scheme.size());
+  return true;
+}
+
+std::optional<absolute_target> parse_absolute_http(std::string_view target) {
+  // ws:// is http:// for a WebSocket upgrade (RFC 6455 3): aiohttp writes it that way.
+  const std::size_t scheme = starts_with_scheme(target, "http://") ? 7
+                             : starts_with_scheme(target, "ws://") ? 5
+                                                                   : 0;
+  if (scheme == 0) {
+    return std::nullopt;
+  }
+  std::string_view rest = target.substr(scheme);
   const auto end = rest.find_first_of("/?#");
   std::string_view auth_text = rest.substr(0, end);
   if (auth_text.find('@') != std::string_view::npos) {

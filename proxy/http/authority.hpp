@@ -39,8 +39,12 @@ struct absolute_target {
   std::string_view origin_form;
 };
 
-// Absolute-form target of a forward request. Only http:// (https goes through CONNECT);
-// refuses userinfo ("http://user@host"), fragments and malformed hosts or ports.
+// Absolute-form target of a forward request. Only http:// and its WebSocket spelling ws://
+// (https and wss go through CONNECT); refuses userinfo ("http://user@host"), fragments and
+// malformed hosts or ports.
 std::optional<absolute_target> parse_absolute_http(std::string_view target);
+
+// Whether target begins with scheme (lowercase, "https://"), in any case.
+bool starts_with_scheme(std::string_view target, std::string_view scheme);
 
 }  // namespace airlock::proxy

@@ -96,7 +96,9 @@ metrics::metrics(const config::config& cfg)
   }
   stripped_ = &prometheus::BuildCounter()
                    .Name("airlock_client_auth_fields_stripped_total")
-                   .Help("Client header fields removed because a rule sets them (placeholders)")
+                   .Help(
+                       "Client credential carriers (header fields, query parameters) removed from "
+                       "requests a rule injects into: placeholders")
                    .Register(*registry_)
                    .Add({});
 }

@@ -64,6 +64,28 @@ bool same_field_for_cgi(std::string_view a, std::string_view b) {
   return true;
 }
 
+bool iequals_ascii(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// Calls f with each "&"-separated parameter of target's query, empty ones included.
+template <typename F>
+void for_each_param(std::string_view target, F&& f) {
+  const auto q = target.find('?');
+  if (q == std::string_view::npos) {
+    return;
+  }
+  std::string_view rest = target.substr(q + 1);
+  while (!rest.empty()) {
+    const auto amp = rest.find('&');
+    f(rest.substr(0, amp));
+    rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+  }
+}
+
 std::string percent_decode(std::string_view s) {
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -135,6 +157,29 @@ bool rule_sets_field(const config::credential_rule& rule, std::string_view field
                      [&](const auto& h) { return same_field_for_cgi(h.first, field); });
 }
 
+bool rule_strips_field(const config::credential_rule& rule, std::string_view field) {
+  return rule_sets_field(rule, field) ||
+         std::any_of(rule.strip.headers.begin(), rule.strip.headers.end(),
+                     [&](const std::string& h) { return same_field_for_cgi(h, field); });
+}
+
+bool rule_strips_param(const config::credential_rule& rule, std::string_view decoded_name) {
+  const auto same = [&](std::string_view name) { return iequals_ascii(name, decoded_name); };
+  return std::any_of(rule.query.begin(), rule.query.end(),
+                     [&](const auto& p) { return same(p.first); }) ||
+         std::any_of(rule.strip.query.begin(), rule.strip.query.end(), same);
+}
+
+std::size_t stripped_param_count(std::string_view target, const config::credential_rule& rule) {
+  std::size_t n = 0;
+  for_each_param(target, [&](std::string_view param) {
+    n += static_cast<std::size_t>(
+        !param.empty() &&
+        rule_strips_param(rule, percent_decode(param.substr(0, param.find('=')))));
+  });
+  return n;
+}
+
 std::optional<std::string> append_target_with_query(std::string& out, std::string_view target,
                                                     const config::credential_rule& rule,
                                                     const secret_lookup& lookup) {
@@ -143,23 +188,15 @@ std::optional<std::string> append_target_with_query(std::string& out, std::strin
   const std::string_view path = target.substr(0, q);
   out.append(path.empty() ? "/" : path);
   char sep = '?';
-  if (q != std::string_view::npos) {
-    std::string_view rest = target.substr(q + 1);
-    while (!rest.empty()) {
-      const auto amp = rest.find('&');
-      const std::string_view param = rest.substr(0, amp);
-      rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
-      const std::string name = percent_decode(param.substr(0, param.find('=')));
-      const bool replaced = std::any_of(rule.query.begin(), rule.query.end(),
-                                        [&](const auto& p) { return p.first == name; });
-      if (param.empty() || replaced) {
-        continue;
-      }
-      out.push_back(sep);
-      out.append(param);
-      sep = '&';
+  for_each_param(target, [&](std::string_view param) {
+    if (param.empty() ||
+        rule_strips_param(rule, percent_decode(param.substr(0, param.find('='))))) {
+      return;
     }
-  }
+    out.push_back(sep);
+    out.append(param);
+    sep = '&';
+  });
   std::string value;
   value.reserve(1024);
   for (const auto& [name, tmpl] : rule.query) {

@@ -42,8 +42,20 @@ const config::credential_rule* find_rule(const std::vector<config::credential_ru
                                          std::string_view method, std::string_view target);
 
 // Whether the rule sets this field, compared case-insensitively with "_" read as "-" (CGI
-// and WSGI upstreams merge x_api_key into x-api-key); such client fields are removed.
+// and WSGI upstreams merge x_api_key into x-api-key).
 bool rule_sets_field(const config::credential_rule& rule, std::string_view field);
+
+// Whether a client field is removed from a request the rule injects into: one the rule
+// sets, or a credential carrier of its strip list (Authorization, x-api-key, ... by
+// default), in the same spellings as rule_sets_field.
+bool rule_strips_field(const config::credential_rule& rule, std::string_view field);
+
+// Whether a client query parameter (its name percent-decoded) is removed: one the rule
+// sets or one of its strip list, in any case (some servers read KEY as key).
+bool rule_strips_param(const config::credential_rule& rule, std::string_view decoded_name);
+
+// How many parameters of origin-form target rule_strips_param removes, for the metric.
+std::size_t stripped_param_count(std::string_view target, const config::credential_rule& rule);
 
 // Appends "Name: value\r\n" for each field the rule sets (basic_auth as Authorization:
 // Basic base64(user:password)). On a missing secret appends nothing and returns its name.
@@ -52,8 +64,8 @@ std::optional<std::string> append_injected_fields(std::string& out,
                                                   const secret_lookup& lookup);
 
 // Appends origin-form target with the rule's query parameters set: client parameters
-// of the same name (compared after percent-decoding, so "api%5Fkey" is "api_key") are
-// dropped, then name=value is added, percent-encoded. Returns a missing secret's name.
+// rule_strips_param names (compared after percent-decoding, so "api%5Fkey" is "api_key")
+// are dropped, then name=value is added, percent-encoded. Returns a missing secret's name.
 std::optional<std::string> append_target_with_query(std::string& out, std::string_view target,
                                                     const config::credential_rule& rule,
                                                     const secret_lookup& lookup);

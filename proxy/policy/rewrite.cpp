@@ -15,14 +15,15 @@ void append_field(std::string& out, std::string_view name, std::string_view valu
   out.append("\r\n");
 }
 
-// Copies every end-to-end field; `skip_host` drops Host so the writer can set its own,
-// and fields the credential rule sets are dropped so only airlock's value goes up.
 // Fields a scrubbed answer must not depend on (see write_upstream_request).
 bool unscannable_ask(std::string_view name) {
   return iequals(name, "accept-encoding") || iequals(name, "sec-websocket-extensions") ||
          iequals(name, "range") || iequals(name, "if-range");
 }
 
+// Copies every end-to-end field; `skip_host` drops Host so the writer can set its own,
+// and with a credential rule every client credential carrier it strips is dropped, so
+// only airlock's value goes up.
 void append_end_to_end(std::string& out, const std::vector<header>& headers,
                        const std::vector<std::string_view>& connection_tokens, bool skip_host,
                        const config::credential_rule* rule = nullptr,
@@ -35,7 +36,7 @@ void append_end_to_end(std::string& out, const std::vector<header>& headers,
       continue;
     }
     if (is_hop_by_hop(h.name, connection_tokens) || (skip_host && iequals(h.name, "host")) ||
-        (rule != nullptr && rule_sets_field(*rule, h.name))) {
+        (rule != nullptr && rule_strips_field(*rule, h.name))) {
       continue;
     }
     append_field(out, h.name, h.value);
@@ -63,7 +64,8 @@ std::optional<std::string> write_upstream_request(std::string& out, const reques
   }
   out.append(head.method);
   out.push_back(' ');
-  if (rule != nullptr && lookup != nullptr && !rule->query.empty()) {
+  if (rule != nullptr && lookup != nullptr &&
+      (!rule->query.empty() || !rule->strip.query.empty())) {
     if (auto missing = append_target_with_query(out, target.origin_form, *rule, *lookup)) {
       out.clear();
       return missing;

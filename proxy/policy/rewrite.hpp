@@ -19,8 +19,10 @@ namespace airlock::proxy::http {
 // HTTP/1.0 clients are forwarded as HTTP/1.0 with keep-alive asked for, so the
 // upstream never answers them with chunked framing.
 //
-// With a credential rule, every field the rule sets is dropped from the client's head
-// and the rule's fields are added from lookup (strip, then set: one value goes up).
+// With a credential rule, every field the rule sets and every credential carrier it
+// strips (rule_strips_field, rule_strips_param) is dropped from the client's head and
+// target, and the rule's fields are added from lookup (strip, then set: one credential
+// goes up, airlock's).
 // Returns the name of a missing secret instead, leaving out empty.
 //
 // An OPTIONS or TRACE's Max-Forwards goes up one less (the caller answers 0 itself);

@@ -69,8 +69,8 @@ std::optional<refusal> absolute(const request_view& req, destination& to) {
           "airlock is a forward proxy: send absolute-form requests (http://host/path) or use "
           "CONNECT");
     }
-    if (req.target.size() > 8 && http::iequals(req.target.substr(0, 8), "https://")) {
-      return bad_request("https:// URLs must be requested through CONNECT");
+    if (starts_with_scheme(req.target, "https://") || starts_with_scheme(req.target, "wss://")) {
+      return bad_request("https:// and wss:// URLs must be requested through CONNECT");
     }
     return bad_request("malformed request target");
   }

@@ -80,5 +80,54 @@ TEST_F(access_log_test, AccessLogCanBeSwitchedOff) {
   EXPECT_EQ(access_lines(airlock_output()).size(), 0u);
 }
 
+// A WebSocket gets its line when it closes (issue 19, failure 6: Codex's model traffic is
+// nothing but upgrades, and was invisible): status 101, how long, the bytes each way, the
+// rule, and how many echoes of the key its frames had masked (issue 18).
+TEST_F(access_log_test, AWebSocketIsLoggedWhenItCloses) {
+  tls_echo_server up(tls_echo_options{localhost_cert(), [](const std::string& request) {
+                                        if (request.rfind("GET ", 0) == 0) {
+                                          return std::string(
+                                              "HTTP/1.1 101 Switching Protocols\r\n"
+                                              "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                                              "Sec-WebSocket-Accept: "
+                                              "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n");
+                                        }
+                                        // Echoes the key the handshake carried, in a frame.
+                                        const std::string payload = std::string("got ") + api_key;
+                                        return std::string("\x81") +
+                                               static_cast<char>(payload.size()) + payload;
+                                      }});
+  start_intercepting("  anthropic: { env: ANTHROPIC_KEY }\n",
+                     "  - { name: realtime, host: localhost, port: " + std::to_string(up.port()) +
+                         ", headers: { x-api-key: \"{{anthropic}}\" } }\n",
+                     {{"ANTHROPIC_KEY", api_key}});
+  auto tunnel = open_tunnel(up.port());
+  ASSERT_TRUE(tunnel);
+  ASSERT_TRUE(
+      tunnel->send("GET /v1/realtime HTTP/1.1\r\nHost: localhost:" + std::to_string(up.port()) +
+                   "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                   "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                   "Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n"));
+  const auto switched = tunnel->read_response(5s, true);
+  ASSERT_TRUE(switched);
+  ASSERT_EQ(switched->status, 101);
+  ASSERT_TRUE(tunnel->send("hello\r\n\r\n"));
+  ASSERT_TRUE(tunnel->read_until("got ************************", 5s)) << tunnel->buffered();
+  EXPECT_EQ(count_of(tunnel->buffered(), api_key), 0u);
+  // airlock asked for no extension, so the frames came uncompressed and could be read.
+  EXPECT_EQ(up.requests()[0].find("Sec-WebSocket-Extensions"), std::string::npos);
+  tunnel.reset();
+  airlock().terminate();
+  ASSERT_EQ(airlock().wait_exit(10s), 0);
+  const auto lines = access_lines(airlock_output());
+  ASSERT_FALSE(lines.empty()) << airlock_output();
+  const std::string& ws = lines.back();
+  for (const std::string field : {"mode=intercept", "method=GET", "path=/v1/realtime ",
+                                  "status=101", "rule=realtime", "scrubbed=1"}) {
+    EXPECT_NE(ws.find(field), std::string::npos) << field << " in " << ws;
+  }
+  EXPECT_EQ(ws.find("bytes_out=0 "), std::string::npos) << ws;
+}
+
 }  // namespace
 }  // namespace airlock::test

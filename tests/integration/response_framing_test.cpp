@@ -175,5 +175,34 @@ TEST_F(response_framing_test, UpgradeBecomesATunnel) {
   EXPECT_NE(received.find("Upgrade: websocket\r\n"), std::string::npos) << received;
 }
 
+// aiohttp's WebSocket client through a proxy writes the target as ws://host/path (issue 19,
+// failure 5): the same upgrade as http://, not a malformed target.
+TEST_F(response_framing_test, WsSchemeInAbsoluteFormIsAnUpgradeLikeHttp) {
+  recording_server upstream(answering(
+      "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"));
+  start_airlock();
+
+  auto client = connect();
+  ASSERT_TRUE(client->send("GET ws://" + upstream.authority() +
+                           "/socket?x=1 HTTP/1.1\r\nHost: " + upstream.authority() +
+                           "\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+                           "Sec-WebSocket-Version: 13\r\n"
+                           "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"));
+  const auto r = client->read_response(5s);
+  ASSERT_TRUE(r) << client->buffered();
+  EXPECT_EQ(r->status, 101) << r->head;
+  const std::string received = upstream.received();
+  EXPECT_EQ(received.rfind("GET /socket?x=1 HTTP/1.1\r\n", 0), 0U) << received;
+
+  // wss:// is TLS to the upstream: a CONNECT, as for https://.
+  auto other = connect();
+  ASSERT_TRUE(other->send("GET wss://" + upstream.authority() +
+                          "/ HTTP/1.1\r\nHost: " + upstream.authority() + "\r\n\r\n"));
+  const auto refused = other->read_response(5s);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 400);
+  EXPECT_NE(refused->body.find("through CONNECT"), std::string::npos) << refused->body;
+}
+
 }  // namespace
 }  // namespace airlock::test

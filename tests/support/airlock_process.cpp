@@ -77,8 +77,8 @@ std::string airlock_settings::yaml() const {
     }
     y << egress_yaml;
   }
-  y << "log: { level: " << log_level << ", format: text" << (access_log ? "" : ", access: false")
-    << " }\n";
+  y << "log: { level: " << log_level << ", format: " << log_format
+    << (access_log ? "" : ", access: false") << " }\n";
   if (!resolve.empty()) {
     y << "resolve:\n";
     for (const auto& [from, to] : resolve) {

@@ -33,6 +33,7 @@ struct airlock_settings {
   std::optional<unsigned> pool_max_idle;       // proxy.pool.max_idle_per_host
   std::map<std::string, std::string> resolve;  // "host:port" -> "127.0.0.1:port"
   std::string log_level = "debug";
+  std::string log_format = "text";  // or json
   bool access_log = true;
   // Lines added inside proxy: (indented by two), for keys the fields here do not cover.
   std::string proxy_yaml;

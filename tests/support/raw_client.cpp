@@ -124,8 +124,11 @@ bool chunked_last(std::string_view codings) {
 enum class decode { complete, incomplete, malformed };
 
 // Decodes a whole chunked body from data; consumed covers trailers and the final CRLF.
-decode decode_chunked(std::string_view data, std::string& body, std::size_t& consumed) {
+// trailers: the trailer field lines, each with its CRLF.
+decode decode_chunked(std::string_view data, std::string& body, std::string& trailers,
+                      std::size_t& consumed) {
   body.clear();
+  trailers.clear();
   std::size_t pos = 0;
   for (;;) {
     const auto eol = data.find("\r\n", pos);
@@ -150,6 +153,9 @@ decode decode_chunked(std::string_view data, std::string& body, std::size_t& con
           return decode::incomplete;
         }
         const bool empty = end == pos;
+        if (!empty) {
+          trailers.append(data.substr(pos, end + 2 - pos));
+        }
         pos = end + 2;
         if (empty) {
           consumed = pos;
@@ -372,8 +378,8 @@ std::optional<http_response> raw_client::read_response(milliseconds timeout, boo
   if (te && chunked_last(*te)) {
     for (;;) {
       std::size_t consumed = 0;
-      const auto st =
-          decode_chunked(std::string_view(buffer_).substr(body_start), r.body, consumed);
+      const auto st = decode_chunked(std::string_view(buffer_).substr(body_start), r.body,
+                                     r.trailers, consumed);
       if (st == decode::complete) {
         buffer_.erase(0, body_start + consumed);
         return r;

@@ -21,8 +21,9 @@ using std::chrono::milliseconds;
 // A response as it came off the wire.
 struct http_response {
   int status = 0;
-  std::string head;  // status line and fields, with the final CRLFCRLF
-  std::string body;  // decoded when chunked
+  std::string head;      // status line and fields, with the final CRLFCRLF
+  std::string body;      // decoded when chunked
+  std::string trailers;  // a chunked body's trailer field lines, each with its CRLF
 
   // Value of the first field with that name (case-insensitive), or nullopt.
   std::optional<std::string> header(std::string_view name) const;

@@ -1,6 +1,7 @@
 #include "tests/support/tls_echo_server.hpp"
 
 #include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <cctype>
 #include <stdexcept>
@@ -136,12 +137,49 @@ asio::awaitable<void> tls_echo_server::serve(tcp::socket sock) {
     const std::string request = buf.substr(0, length);
     buf.erase(0, length);
     log_.add_request(request);
-    const std::string response = opts_.respond ? opts_.respond(request) : echo_response(request);
-    auto [wec, written] = co_await asio::async_write(tls, asio::buffer(response), use_tuple);
-    if (wec) {
+    if (!co_await answer(tls, request)) {
       co_return;
     }
   }
+}
+
+asio::awaitable<bool> tls_echo_server::answer(asio::ssl::stream<tcp::socket>& tls,
+                                              const std::string& request) {
+  std::vector<std::string> parts;
+  if (opts_.respond_parts) {
+    parts = opts_.respond_parts(request);
+  } else {
+    parts.push_back(opts_.respond ? opts_.respond(request) : echo_response(request));
+  }
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0 && opts_.part_gap.count() > 0) {
+      asio::steady_timer gap(tls.get_executor(), opts_.part_gap);
+      auto [tec] = co_await gap.async_wait(use_tuple);
+      (void)tec;
+    }
+    auto [wec, written] = co_await asio::async_write(tls, asio::buffer(parts[i]), use_tuple);
+    if (wec) {
+      co_return false;
+    }
+  }
+  if (opts_.close_after_response) {
+    // close_notify, so the end is not a truncation; a peer that never answers it gets the
+    // TCP close two seconds later.
+    auto done = std::make_shared<bool>(false);
+    asio::steady_timer limit(tls.get_executor(), std::chrono::seconds(2));
+    limit.async_wait([&tls, done](boost::system::error_code ec) {
+      if (!ec && !*done) {
+        boost::system::error_code ignored;
+        tls.next_layer().close(ignored);
+      }
+    });
+    auto [sec] = co_await tls.async_shutdown(use_tuple);
+    (void)sec;
+    *done = true;
+    limit.cancel();
+    co_return false;
+  }
+  co_return true;
 }
 
 }  // namespace airlock::test

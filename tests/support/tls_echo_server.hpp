@@ -6,6 +6,7 @@
 // can tell "refused during the handshake" from "nothing was sent" from "sent".
 
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <chrono>
 #include <functional>
 #include <mutex>
@@ -28,6 +29,12 @@ struct tls_echo_options {
   // The newest protocol the server speaks (TLS1_VERSION: only TLS 1.0, with the
   // security level lowered so OpenSSL 3 agrees to it); 0: the library's defaults.
   int max_version = 0;
+  // Builds the response as pieces written one by one, part_gap apart (a stream, or bytes
+  // a proxy must read in several reads); when set, it is used instead of respond.
+  std::function<std::vector<std::string>(const std::string& request)> respond_parts{};
+  std::chrono::milliseconds part_gap{0};
+  // Closes the connection after each response (the end of a body without framing).
+  bool close_after_response = false;
 };
 
 class tls_echo_server {
@@ -57,6 +64,8 @@ class tls_echo_server {
 
  private:
   asio::awaitable<void> serve(tcp::socket sock);
+  // Writes the response to `request`; false when the connection is to end.
+  asio::awaitable<bool> answer(asio::ssl::stream<tcp::socket>& tls, const std::string& request);
 
   tls_echo_options opts_;
   asio::ssl::context ctx_;

@@ -184,6 +184,9 @@ TEST(parse_absolute_http, splits_authority_and_origin_form) {
            {"http://example.com:8080", "example.com", 8080, "example.com:8080", "/"},
            {"HTTP://Example.COM:8080/A", "example.com", 8080, "Example.COM:8080", "/A"},
            {"hTtP://h/", "h", 80, "h", "/"},
+           // aiohttp's WebSocket through a proxy: the same request as http://.
+           {"ws://example.com/socket?x=1", "example.com", 80, "example.com", "/socket?x=1"},
+           {"WS://h:8080", "h", 8080, "h:8080", "/"},
            {"http://h?q", "h", 80, "h", "?q"},
            {"http://h:81?q=/x", "h", 81, "h:81", "?q=/x"},
            {"http://h:/", "h", 80, "h:", "/"},

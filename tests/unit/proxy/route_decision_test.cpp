@@ -214,8 +214,11 @@ TEST(route_decision, absolute_form_that_does_not_parse) {
       {"/v1/x",
        "airlock is a forward proxy: send absolute-form requests (http://host/path) or use "
        "CONNECT"},
-      {"https://api.anthropic.com/", "https:// URLs must be requested through CONNECT"},
-      {"HTTPS://x", "https:// URLs must be requested through CONNECT"},
+      {"https://api.anthropic.com/", "https:// and wss:// URLs must be requested through CONNECT"},
+      {"HTTPS://x", "https:// and wss:// URLs must be requested through CONNECT"},
+      {"wss://example.com/socket", "https:// and wss:// URLs must be requested through CONNECT"},
+      {"ws://user@example.com/", "malformed request target"},
+      {"wsx://example.com/", "malformed request target"},
       {"https://", "malformed request target"},
       {"http://user@example.com/", "malformed request target"},
       {"http://example.com/#f", "malformed request target"},
