@@ -2,12 +2,13 @@
 # One command that measures airlock against direct and against peers on loopback.
 # Usage: bench/run.sh [--quick] [--only GROUP[,GROUP...]]   (make bench [QUICK=1])
 #   full:    wrk at 1, 32, 256 (keep-alive) and 32 (new connection per request), hey (TLS,
-#            tunnel) at 1, 32 connections, fixed-rate latency, 2 GiB tunnel bulk, SSE
-#            500 events per path; 3 runs x 4 s per figure (~14 min)
-#   --quick: 32 connections only, 3 runs x 1 s per figure, 512 MiB bulk, 200 SSE events,
-#            smaller probes (<3 min)
-#   --only:  just these groups (default all): plain newconn rate bulk mitm mitm-newconn
-#            tunnel sse idle newhost
+#            tunnel) at 1, 32 connections, fixed-rate latency, 2 GiB tunnel bulk, 1 GiB
+#            intercepted and scrubbed, SSE 500 events per path; 3 runs x 4 s per figure
+#            (~16 min)
+#   --quick: 32 connections only, 3 runs x 1 s per figure, 512 MiB bulk, 256 MiB scrubbed,
+#            200 SSE events, smaller probes (<3 min)
+#   --only:  just these groups (default all): plain newconn rate bulk scrub-bulk mitm
+#            mitm-newconn tunnel sse idle newhost
 # Writes bench/results/latest.md and latest.csv and prints the markdown. See bench/README.md.
 set -euo pipefail
 
@@ -19,6 +20,8 @@ LUA=$here/lib/wrk-absolute.lua
 RUNS=3 IDLE_CONNS=1000 DURATION=4 CONNS=(1 32 256) MODE=full
 MITM_CONNS=(1 32) IDLE_TLS_CONNS=1000 NEW_HOST_NAMES=30
 NEWCONN_CONNS=(32) TUNNEL_CONNS=(1 32) BULK_MIB=2048
+# scrub-bulk (issue 18): MiB of text intercepted and scrubbed, and MiB (decoded) sent gzipped
+SCRUB_BULK_MIB=1024 SCRUB_GZIP_MIB=256
 # seconds per run for the new-connection (scenario 2) and fixed-rate (scenario 9) figures
 SHORT_DURATION=4
 # fixed-rate latency: each wrk connection waits a random 0..2*RATE_DELAY_MS ms after every
@@ -28,7 +31,7 @@ RATE_DELAY_MS=10
 # SSE_INTERVAL_MS; each stream first reads SSE_WARMUP events it does not count
 SSE_EVENTS=500 SSE_INTERVAL_MS=10 SSE_WARMUP=10
 # the --only groups, in the order they run
-ALL_GROUPS=(idle newhost plain newconn rate bulk mitm mitm-newconn tunnel sse)
+ALL_GROUPS=(idle newhost plain newconn rate bulk scrub-bulk mitm mitm-newconn tunnel sse)
 usage() { echo "usage: bench/run.sh [--quick] [--only GROUP[,GROUP...]] (groups: ${ALL_GROUPS[*]})"; }
 ONLY=""
 while [ $# -gt 0 ]; do
@@ -36,6 +39,7 @@ while [ $# -gt 0 ]; do
     --quick)
       DURATION=1 CONNS=(32) MITM_CONNS=(32) IDLE_CONNS=250 IDLE_TLS_CONNS=250 MODE=quick
       NEW_HOST_NAMES=15 TUNNEL_CONNS=(32) BULK_MIB=512 SHORT_DURATION=1 SSE_EVENTS=200
+      SCRUB_BULK_MIB=256 SCRUB_GZIP_MIB=64
       ;;
     --only)
       [ $# -ge 2 ] || { usage >&2; exit 2; }
@@ -43,7 +47,7 @@ while [ $# -gt 0 ]; do
       shift
       ;;
     --only=*) ONLY=${1#--only=} ;;
-    -h | --help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) usage >&2; exit 2 ;;
   esac
   shift
@@ -82,10 +86,13 @@ BENCH_KEY=$(openssl rand -hex 16)
 source "$here/lib/peers.sh"
 # shellcheck source=bench/lib/mitm_peers.sh
 source "$here/lib/mitm_peers.sh"
+# shellcheck source=bench/lib/scrub.sh
+source "$here/lib/scrub.sh"
+scrub_keys
 trap 'stop_all; rm -rf "$BENCH_TMP"' EXIT
 trap 'exit 130' INT TERM
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-for f in runs fail idle newhost bulk sse notes; do : >"$BENCH_TMP/$f.tsv"; done
+for f in runs fail idle newhost bulk scrub_bulk sse notes; do : >"$BENCH_TMP/$f.tsv"; done
 say() { echo "bench: [$((SECONDS / 60))m$((SECONDS % 60))s] $*" >&2; }
 
 load_start=$(cut -d' ' -f1 /proc/loadavg) # before anything of ours runs
@@ -106,6 +113,8 @@ load_start=$(cut -d' ' -f1 /proc/loadavg) # before anything of ours runs
   echo "newconn_conns=${NEWCONN_CONNS[*]}"
   echo "tunnel_conns=${TUNNEL_CONNS[*]}"
   echo "bulk_mib=$BULK_MIB"
+  echo "scrub_bulk_mib=$SCRUB_BULK_MIB"
+  echo "scrub_gzip_mib=$SCRUB_GZIP_MIB"
   echo "rate_delay_ms=$RATE_DELAY_MS"
   echo "idle_conns=$IDLE_CONNS"
   echo "idle_tls_conns=$IDLE_TLS_CONNS"
@@ -321,11 +330,14 @@ idle_airlock_tls() {
 
 # --- start everything; a scenario that cannot start or answer is FAILING, not dropped ---
 make_bench_pki
+# issue 18: nginx's TLS server gets a scrub: false twin port and the scrubbing files
+scrub_files "$BENCH_TMP/nginx/www"
+NGINX_NOSCRUB_PORT=$(free_port) NGINX_TLS_EXTRA=$(scrub_nginx_locations)
 start_nginx || { say "nginx upstream did not start:"; cat "$BENCH_TMP/nginx/error.log" >&2; exit 1; }
 ORIGIN=http://127.0.0.1:$NGINX_PORT/small
 TLS_URL=https://$BENCH_HOST:$NGINX_TLS_PORT/small
 # scenario 7's upstream: the ports go into the proxies' configs whether or not it runs
-SSE_PORT=$(free_port) SSE_TLS_PORT=$(free_port)
+SSE_PORT=$(free_port) SSE_TLS_PORT=$(free_port) SSE_NOSCRUB_PORT=$(free_port)
 SSE_URL=http://127.0.0.1:$SSE_PORT/sse
 SSE_TLS_URL=https://$BENCH_HOST:$SSE_TLS_PORT/sse
 declare -A URL ABS PID HURL HARGS BARGS SARGS
@@ -359,7 +371,8 @@ if want idle; then idle_airlock_tls; fi
 start_airlock || true
 echo "airlock=$(airlock_version)" >>"$BENCH_TMP/meta.txt"
 if [ -n "$AIRLOCK_ERR" ]; then
-  for name in airlock airlock-forward airlock-mitm airlock-tunnel airlock-tunnel-bulk; do
+  for name in airlock airlock-forward airlock-mitm airlock-tunnel airlock-tunnel-bulk \
+    airlock-mitm-noscrub airlock-mitm-echo; do
     fail "$name" "$AIRLOCK_ERR"
   done
 elif preflight airlock -x "http://127.0.0.1:$AIRLOCK_PORT" "$ORIGIN"; then
@@ -375,6 +388,9 @@ elif preflight airlock -x "http://127.0.0.1:$AIRLOCK_PORT" "$ORIGIN"; then
 else
   fail airlock-forward "the plain-forward preflight failed"
   add_mitm airlock-mitm "$AIRLOCK_PID" "$AIRLOCK_PORT" "$AIRLOCK_CA"
+fi
+if [ -z "$AIRLOCK_ERR" ] && want mitm sse scrub-bulk; then
+  add_scrub "$AIRLOCK_PID" "$AIRLOCK_PORT" "$AIRLOCK_CA"
 fi
 
 # the plain forward and reverse peers serve every group but the TLS-interception ones
@@ -516,17 +532,25 @@ if want bulk; then
   done
 fi
 
-# TLS: the same rounds with hey, keep-alive first, then a new connection per request;
-# then scenario 3, small requests through a blind CONNECT tunnel with keep-alive
+# issue 18: intercepted downloads, scrubbing on and off, and a gzip-coded one decoded
+if want scrub-bulk; then scrub_bulk_rounds; fi
+
+# TLS: the same rounds with hey, keep-alive first (with the scrubbing twins of
+# airlock-mitm), then a new connection per request; then scenario 3, small requests
+# through a blind CONNECT tunnel with keep-alive
+mapfile -t KEEPALIVE_NAMES < <(mitm_keepalive_names)
 if want mitm mitm-newconn; then
-  for name in "${MITM_ACTIVE[@]}"; do hey_once "$name" mitm-keepalive 32 1 >/dev/null; done
+  for name in "${KEEPALIVE_NAMES[@]}"; do hey_once "$name" mitm-keepalive 32 1 >/dev/null; done
 fi
 for group in mitm-keepalive mitm-newconn tunnel; do
   if [ "$group" = tunnel ]; then
     want tunnel || continue
     conns=("${TUNNEL_CONNS[@]}") names=("${TUNNEL_ACTIVE[@]}")
+  elif [ "$group" = mitm-keepalive ]; then
+    want mitm || continue
+    conns=("${MITM_CONNS[@]}") names=("${KEEPALIVE_NAMES[@]}")
   else
-    want "${group%-keepalive}" || continue
+    want mitm-newconn || continue
     conns=("${MITM_CONNS[@]}") names=("${MITM_ACTIVE[@]}")
   fi
   for c in "${conns[@]}"; do
@@ -553,8 +577,12 @@ if want sse; then
   done
 fi
 
-for name in "${ACTIVE[@]}" "${MITM_ACTIVE[@]}" "${TUNNEL_ACTIVE[@]}" "${BULK_ACTIVE[@]}"; do
+for name in "${ACTIVE[@]}" "${KEEPALIVE_NAMES[@]}" "${TUNNEL_ACTIVE[@]}" "${BULK_ACTIVE[@]}"; do
   kill -0 "${PID[$name]}" 2>/dev/null || fail "$name" "process exited during the measurement"
+done
+for name in "${SCRUB_BULK_ACTIVE[@]}"; do
+  kill -0 "${PID[scrub-bulk:$name]}" 2>/dev/null ||
+    fail "$name-scrub-bulk" "process exited during the measurement"
 done
 for name in "${SSE_ACTIVE[@]}"; do
   kill -0 "${PID[sse:$name]}" 2>/dev/null || fail "$name" "process exited during the measurement"

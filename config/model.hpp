@@ -218,8 +218,8 @@ struct egress_config {
 };
 
 // One telemetry endpoint: a host pattern, and a path prefix where the host also
-// carries real API traffic (then only requests airlock can see are blocked: plain http,
-// reverse routes, hosts intercepted for a credential rule).
+// carries real API traffic (then airlock intercepts the host to see the path:
+// proxy/policy/interception.hpp).
 struct telemetry_entry {
   std::string name;
   host_pattern host;

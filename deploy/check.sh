@@ -244,7 +244,8 @@ netns_checks() {
   pids+=($!)
   # airlock in the "pod", as UID 65532, a plain forward proxy allowed to reach TEST-NET-1,
   # with one push secret. $d/run is 65532's (the pod's emptyDir, the image's /run/airlock-admin):
-  # airlock creates the socket's directory in it.
+  # airlock creates the socket's directory in it, and the CA's (always made: the doctor's
+  # check host and the telemetry path entries are intercepted).
   install -d -o 65532 -g 65532 -m 0755 "$d/run"
   local sock="$d/run/airlock-admin/admin.sock"
   cat >"$d/airlock.yaml" <<EOF
@@ -253,6 +254,7 @@ admin: { socket: "$sock" }
 secrets: { orchestrated: { push: true, required: false } }
 metrics: { listen: "127.0.0.1:9464" }
 egress: { default: allow, block_private_addresses: true, allow_private: [192.0.2.0/24] }
+tls: { ca: { export_dir: "$d/run/ca" } }
 log: { level: warn, format: text }
 EOF
   chmod 644 "$d/airlock.yaml"

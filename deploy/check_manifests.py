@@ -23,8 +23,7 @@ results = []  # (ok, text)
 # The worst case of README.md "Memory": what airlock can hold at most, from its config.
 MIB = 1024 * 1024
 FIXED_BYTES = 32 * MIB                   # code, libraries, CA and leaf cache, metrics, slack
-PER_CONNECTION = 64 * 1024               # plain forward and blind tunnels, upstream included
-PER_CONNECTION_INTERCEPTED = 192 * 1024  # TLS on both sides (credential rules, https routes)
+PER_CONNECTION_INTERCEPTED = 192 * 1024  # TLS on both sides: possible in every config
 DEFAULT_MAX_CONNECTIONS = 10000
 DEFAULT_HEAD_BUDGET = 32 * MIB
 IMAGE_MEMORY_LIMIT = 256 * MIB           # what deploy/README.md tells image users to give it
@@ -65,9 +64,9 @@ def limit_bytes(text):
 
 def worst_case_bytes(cfg):
     proxy = cfg.get("proxy") or {}
-    intercepts = bool(cfg.get("credentials")) or any(
-        str(r.get("upstream", "")).startswith("https://") for r in cfg.get("routes") or [])
-    per = PER_CONNECTION_INTERCEPTED if intercepts else PER_CONNECTION
+    # Any connection may be intercepted, whatever the config: the agent can CONNECT to the
+    # doctor's check host (or a host with telemetry path entries) as often as it likes.
+    per = PER_CONNECTION_INTERCEPTED
     connections = int(proxy.get("max_connections", DEFAULT_MAX_CONNECTIONS))
     heads = size_bytes(proxy.get("max_pending_head_bytes", DEFAULT_HEAD_BUDGET))
     return FIXED_BYTES + connections * per + heads

@@ -15,6 +15,7 @@
 #include "config/telemetry_optouts.hpp"
 #include "proxy/admin/admin_client.hpp"
 #include "proxy/admin/control_server.hpp"
+#include "proxy/doctor/doctor.hpp"
 #include "proxy/flow/server.hpp"
 #include "proxy/observe/logging.hpp"
 #include "proxy/tls/tls_state.hpp"
@@ -39,6 +40,9 @@ constexpr std::string_view usage =
                                       only when the receipt shows every secret wiped
        airlock push NAME [--admin ...] [--token-file FILE] [--config FILE] < value
                                       push a secret's value (stdin) to a running airlock
+       airlock doctor [--proxy URL] [--json]
+                                      in the agent's container: does each runtime on PATH
+                                      go through airlock and trust its CA? exits 1 if not
 options: --allow-core-dumps            debugging only: keep the process dumpable
 )";
 
@@ -129,10 +133,6 @@ void print_banner(const airlock::proxy::server& srv,
             << "airlock " << airlock::version << ": proxy listening on " << at << "\n"
             << "  point an agent at it:  export HTTPS_PROXY=" << url << " HTTP_PROXY=" << url
             << "\n";
-  if (srv.tls() == nullptr) {
-    std::cout << "  CA: none needed: no credential rule, so no host is intercepted\n" << std::flush;
-    return;
-  }
   const std::string& dir = srv.cfg().tls.export_dir;
   std::cout << "  trust airlock's CA:    " << dir << "/ca.pem\n"
             << "  or configure it all:   . " << dir
@@ -276,6 +276,9 @@ int main(int argc, char** argv) {
   }
   if (argc > 1 && std::string_view(argv[1]) == "push") {
     return airlock::proxy::control::run_push(argc - 2, argv + 2);
+  }
+  if (argc > 1 && std::string_view(argv[1]) == "doctor") {
+    return airlock::proxy::doctor::run_doctor(argc - 2, argv + 2);
   }
   const auto opts = parse_args(argc, argv);
   if (!opts) {

@@ -74,7 +74,9 @@ CONF
 # and over TLS (the bench PKI's ECDSA P-256 certificate for bench.test; needs BENCH_PKI and
 # BENCH_KEY). Over TLS /small answers 403 unless x-api-key is exactly BENCH_KEY: a proxy
 # that fails to inject (or forwards the client's placeholder as well) shows up as non-2xx
-# responses instead of as speed. ---------------------------------------------------------
+# responses instead of as speed. Optional: NGINX_NOSCRUB_PORT, a second port of the TLS
+# server, and NGINX_TLS_EXTRA, more of its config (the scrubbing scenarios', lib/scrub.sh).
+# -----------------------------------------------------------------------------------------
 start_nginx() {
   local d=$BENCH_TMP/nginx
   mkdir -p "$d/www" "$d/tmp"
@@ -89,12 +91,14 @@ start_nginx() {
   server { listen 127.0.0.1:$NGINX_PORT; root $d/www; }
   server {
     listen 127.0.0.1:$NGINX_TLS_PORT ssl;
+    ${NGINX_NOSCRUB_PORT:+listen 127.0.0.1:$NGINX_NOSCRUB_PORT ssl;}
     root $d/www;
     ssl_certificate $BENCH_PKI/upstream.pem;
     ssl_certificate_key $BENCH_PKI/upstream.key;
     ssl_protocols TLSv1.2 TLSv1.3;
     ssl_session_cache shared:bench:10m;
     location = /small { if (\$http_x_api_key != "$BENCH_KEY") { return 403; } }
+${NGINX_TLS_EXTRA:-}
   }
 }
 CONF
@@ -245,14 +249,16 @@ CONF
 }
 
 # --- the SSE upstream (scenario 7): lib/sse_server.py, plain HTTP on SSE_PORT and TLS (the
-# bench certificate, x-api-key must be BENCH_KEY) on SSE_TLS_PORT; ports chosen by the
-# caller, so that the proxies' configs can name them before it starts. ----------------
+# bench certificate, x-api-key must be BENCH_KEY) on SSE_TLS_PORT and SSE_NOSCRUB_PORT;
+# ports chosen by the caller, so that the proxies' configs can name them before it
+# starts. ------------------------------------------------------------------------------
 start_sse() {
   local d=$BENCH_TMP/sse
   mkdir -p "$d"
   spawn "$d/stdout.log" env BENCH_KEY="$BENCH_KEY" python3 "$BENCH_LIB/sse_server.py" \
-    --port "$SSE_PORT" --tls-port "$SSE_TLS_PORT" --cert "$BENCH_PKI/upstream.pem" \
-    --key "$BENCH_PKI/upstream.key" --interval-ms "$SSE_INTERVAL_MS"
+    --port "$SSE_PORT" --tls-port "$SSE_TLS_PORT" --tls-port "$SSE_NOSCRUB_PORT" \
+    --cert "$BENCH_PKI/upstream.pem" --key "$BENCH_PKI/upstream.key" \
+    --interval-ms "$SSE_INTERVAL_MS"
   SSE_PID=$SPAWNED_PID
   wait_port "$SSE_PORT" "$SSE_PID" 10 && wait_port "$SSE_TLS_PORT" "$SSE_PID" 5
 }
@@ -261,12 +267,14 @@ start_sse() {
 # Plain-forward and intercepting in one config, as deployed: requests to 127.0.0.1 are
 # forwarded as they are; CONNECT to bench.test or *.bench.test (credential rules) is
 # intercepted with airlock's ephemeral CA (exported to DIR/ca/ca.pem), x-api-key set from
-# the BENCH_KEY environment variable, upstream verified against the bench CA.
+# the BENCH_KEY environment variable, upstream verified against the bench CA. The
+# intercepted bench.test ports each have four rules, scrubbing on or off (lib/scrub.sh).
 # start_airlock [NAME]: NAME (default airlock) names the directory, so a second instance
 # can run beside the first. Sets AIRLOCK_PORT, AIRLOCK_PID, AIRLOCK_CA; on failure returns
-# 1 with the reason in AIRLOCK_ERR. Needs NGINX_TLS_PORT, SSE_TLS_PORT, BENCH_PKI, BENCH_KEY.
+# 1 with the reason in AIRLOCK_ERR. Needs NGINX_TLS_PORT, NGINX_NOSCRUB_PORT, SSE_TLS_PORT,
+# SSE_NOSCRUB_PORT, BENCH_PKI, BENCH_KEY and scrub_keys' BENCH_KEY2..4.
 start_airlock() {
-  local d=$BENCH_TMP/${1:-airlock} deadline name
+  local d=$BENCH_TMP/${1:-airlock} deadline name port
   AIRLOCK_PID=""
   mkdir -p "$d/ca"
   AIRLOCK_ERR=""
@@ -288,19 +296,25 @@ tls:
   upstream: { ca_file: "$BENCH_PKI/ca.pem" }
 secrets:
   benchkey: { env: BENCH_KEY }
+$(scrub_secrets_yaml)
 credentials:   # a rule without port: means 443; the bench upstreams listen on free ports
-  - { host: "$BENCH_HOST", port: $NGINX_TLS_PORT, headers: { x-api-key: "{{benchkey}}" } }
+$(scrub_rules "$BENCH_HOST" "$NGINX_TLS_PORT")
+$(scrub_rules "$BENCH_HOST" "$NGINX_NOSCRUB_PORT" off)
   - { host: "*.$BENCH_HOST", port: $NGINX_TLS_PORT, headers: { x-api-key: "{{benchkey}}" } }
-  - { host: "$BENCH_HOST", port: $SSE_TLS_PORT, headers: { x-api-key: "{{benchkey}}" } }
+$(scrub_rules "$BENCH_HOST" "$SSE_TLS_PORT")
+$(scrub_rules "$BENCH_HOST" "$SSE_NOSCRUB_PORT" off)
 resolve:
 CONF
     # resolve: keys are exact host:port, so every new-host name gets its own entry
     for name in "$BENCH_HOST" $(new_host_names "$NEW_HOST_NAMES"); do
       echo "  \"$name:$NGINX_TLS_PORT\": \"127.0.0.1:$NGINX_TLS_PORT\""
     done
-    echo "  \"$BENCH_HOST:$SSE_TLS_PORT\": \"127.0.0.1:$SSE_TLS_PORT\"" # the SSE upstream
+    for port in "$NGINX_NOSCRUB_PORT" "$SSE_TLS_PORT" "$SSE_NOSCRUB_PORT"; do
+      echo "  \"$BENCH_HOST:$port\": \"127.0.0.1:$port\"" # scrub: false twin, SSE upstream
+    done
   } >"$d/airlock.yaml"
-  spawn "$d/stdout.log" env BENCH_KEY="$BENCH_KEY" "$AIRLOCK_BIN" --config "$d/airlock.yaml"
+  spawn "$d/stdout.log" env BENCH_KEY="$BENCH_KEY" BENCH_KEY2="$BENCH_KEY2" \
+    BENCH_KEY3="$BENCH_KEY3" BENCH_KEY4="$BENCH_KEY4" "$AIRLOCK_BIN" --config "$d/airlock.yaml"
   AIRLOCK_PID=$SPAWNED_PID
   deadline=$((SECONDS + 10))
   while ((SECONDS < deadline)); do

@@ -11,6 +11,7 @@ Inputs in --dir (all tab-separated, written by run.sh):
   idle.tsv     scenario json-from-idle_conns.py
   newhost.tsv  scenario json-from-new_host.py
   sse.tsv      scenario run json-from-sse_client.py   (scenario 7, delays pooled over runs)
+  scrub_bulk.tsv  scenario run http_code bytes seconds cpu_ticks   (issue 18, report_scrub.py)
   notes.tsv    scenario note               (appended to that scenario's FAILING throughput rows)
 meta.txt's "groups" lists the run.sh --only groups that ran (all when it is missing); the
 report leaves out the tables, ratios and targets of the others.
@@ -24,6 +25,8 @@ import json
 import statistics
 from pathlib import Path
 
+import report_scrub
+
 # group -> (title, scenarios in table order, the airlock scenario, its ratio peers)
 GROUPS = {
     "forward": ("Plain HTTP forward — wrk, keep-alive",
@@ -34,7 +37,8 @@ GROUPS = {
                         ["direct", "airlock", "squid", "tinyproxy", "haproxy", "nginx-reverse"],
                         "airlock", ["direct", "squid", "tinyproxy", "haproxy", "nginx-reverse"]),
     "mitm-keepalive": ("TLS interception with injection — hey, keep-alive",
-                       ["tls-direct", "airlock-forward", "airlock-mitm", "mitmdump", "squid-bump"],
+                       ["tls-direct", "airlock-forward", "airlock-mitm",
+                        *report_scrub.KEEPALIVE_SCENARIOS, "mitmdump", "squid-bump"],
                        "airlock-mitm", ["airlock-forward", "mitmdump", "squid-bump", "tls-direct"]),
     "mitm-newconn": ("TLS interception with injection — hey, a new connection per request",
                      ["tls-direct", "airlock-forward", "airlock-mitm", "mitmdump", "squid-bump"],
@@ -53,11 +57,12 @@ BULK_PEERS = ["direct", "squid-tunnel", "tinyproxy-tunnel"]  # airlock-tunnel ov
 # scenario 7: (scenario, the baseline its delay is compared with), in table order
 SSE = [("direct", "direct"), ("airlock", "direct"), ("squid", "direct"),
        ("tinyproxy", "direct"), ("haproxy", "direct"), ("nginx-reverse", "direct"),
-       ("tls-direct", "tls-direct"), ("airlock-mitm", "tls-direct"),
+       ("tls-direct", "tls-direct"), ("airlock-mitm", "tls-direct"), *report_scrub.SSE_SCENARIOS,
        ("mitmdump", "tls-direct"), ("squid-bump", "tls-direct")]
 # report group -> the run.sh --only group it belongs to
 SELECTOR = {"forward": "plain", "forward-newconn": "newconn", "fixed-rate": "rate",
-            "tunnel-bulk": "bulk", "mitm-keepalive": "mitm", "mitm-newconn": "mitm-newconn",
+            "tunnel-bulk": "bulk", "scrub-bulk": "scrub-bulk", "mitm-keepalive": "mitm",
+            "mitm-newconn": "mitm-newconn",
             "tunnel": "tunnel", "sse": "sse", "idle": "idle", "newhost": "newhost"}
 IDLE = [("airlock", "forward"), ("squid", "forward"), ("airlock-mitm", "intercepted"),
         ("squid-bump", "intercepted"), ("mitmdump", "intercepted")]
@@ -96,7 +101,8 @@ def load(d):
         s, _run, code, nbytes, secs, ticks = (row + ["0"] * 6)[:6]
         bulk.setdefault(s, []).append(dict(code=code, bytes=int(float(nbytes)),
                                            secs=float(secs), cpu_s=int(ticks) * tick_us / 1e6))
-    return meta, fails, runs, idle, newhost, bulk, sse, notes
+    scrub_bulk = report_scrub.load_bulk(d / "scrub_bulk.tsv", tick_us)
+    return meta, fails, runs, idle, newhost, bulk, sse, notes, scrub_bulk
 
 
 def ran(meta, group):
@@ -298,9 +304,9 @@ def sse_rows(sse, fails, meta):
     return list(out.values())
 
 
-def targets(rat, idle, newhost, meta, bulk, added, sse):
-    """Issues 3 and 8's performance targets, each met / missed / n/a (a figure is missing);
-    only those of the groups that ran."""
+def targets(rat, idle, newhost, meta, bulk, added, sse, scrub):
+    """Issues 3, 8 and 18's performance targets, each met / missed / n/a (a figure is
+    missing); only those of the groups that ran. scrub: (ratios, bulk rows, SSE diff)."""
     out = []
 
     def add(what, value, target, met):
@@ -346,6 +352,8 @@ def targets(rat, idle, newhost, meta, bulk, added, sse):
         add(f"SSE added delay per event, p99 ({how}: {r['scenario']} − "
             f"{'direct' if how == 'plain forward' else 'tls-direct'}), ms",
             r.get("added_p99_ms"), "< 1", lambda v: v < 1)
+    top = max(group_conns(meta, "mitm-keepalive")) if ran(meta, "mitm-keepalive") else None
+    report_scrub.targets(add, meta, *scrub, top)
     return out
 
 
@@ -471,7 +479,7 @@ def sse_section(meta, sse):
     return L
 
 
-def markdown(meta, rows, rat, idle, newhost, tgt, bulk, added, sse):
+def markdown(meta, rows, rat, idle, newhost, tgt, bulk, added, sse, scrub):
     L = header(meta)
     for g in ["forward", "forward-newconn", "mitm-keepalive", "mitm-newconn", "tunnel"]:
         if ran(meta, g):
@@ -482,6 +490,9 @@ def markdown(meta, rows, rat, idle, newhost, tgt, bulk, added, sse):
         L += rate_section(meta, rows, added)
     if sse:
         L += sse_section(meta, sse)
+    if any(scrub[:2]) or scrub[2] is not None:
+        conns = group_conns(meta, "mitm-keepalive") if ran(meta, "mitm-keepalive") else []
+        L += report_scrub.section(meta, rows, *scrub, conns)
     tables = [gs for gs in (["forward", "forward-newconn"], ["mitm-keepalive", "mitm-newconn"],
                             ["tunnel"]) if any(ran(meta, g) for g in gs)]
     if tables or bulk:
@@ -525,7 +536,7 @@ def markdown(meta, rows, rat, idle, newhost, tgt, bulk, added, sse):
                      f"{fmt(r.get('kib_per_conn'), '{:.1f}')} | {fmt(r.get('fds_added'))} | "
                      f"{r['status']} |")
     if tgt:
-        L += ["", "## Targets (issues 3 and 8, one airlock worker)", "",
+        L += ["", "## Targets (issues 3, 8 and 18, one airlock worker)", "",
               "| target | measured | wanted | status |", "|---|--:|--:|---|"]
         for t in tgt:
             L.append(f"| {t['scenario']} | {fmt(t['measured'], '{:.2f}')} | {t['target']} | "
@@ -539,7 +550,7 @@ def main():
     ap.add_argument("--md", required=True, type=Path)
     ap.add_argument("--csv", required=True, type=Path)
     a = ap.parse_args()
-    meta, fails, runs, idle, newhost, bulk, sse, notes = load(a.dir)
+    meta, fails, runs, idle, newhost, bulk, sse, notes, scrub_bulk = load(a.dir)
     rows = summarize(meta, fails, runs, notes)
     rat = ratios(rows, meta)
     idl = idle_rows(idle, fails, meta)
@@ -547,17 +558,23 @@ def main():
     blk = bulk_rows(bulk, fails, meta)
     added = added_latency(rows, meta)
     ss = sse_rows(sse, fails, meta)
-    tgt = targets(rat, idl, nh, meta, blk, added, ss)
-    a.md.write_text(markdown(meta, rows, rat, idl, nh, tgt, blk, added, ss))
+    scrub = (report_scrub.keepalive_ratios(rows, group_conns(meta, "mitm-keepalive"))
+             if ran(meta, "mitm-keepalive") else [],
+             report_scrub.bulk_rows(scrub_bulk, fails, meta) if ran(meta, "scrub-bulk") else [],
+             report_scrub.sse_diff(ss) if ss else None)
+    tgt = targets(rat, idl, nh, meta, blk, added, ss, scrub)
+    a.md.write_text(markdown(meta, rows, rat, idl, nh, tgt, blk, added, ss, scrub))
     with a.csv.open("w", newline="") as f:
         w = csv.DictWriter(f, CSV_FIELDS)
         w.writeheader()
         for k in ["cpu", "cores", "kernel", "load_start", "load_end", "mode", "groups", "duration",
-                  "short_duration", "runs", "clk_tck", "bulk_mib", "rate_target", "rate_conns",
+                  "short_duration", "runs", "clk_tck", "bulk_mib", "scrub_bulk_mib",
+                  "scrub_gzip_mib", "rate_target", "rate_conns",
                   "rate_delay_ms", "sse_events", "sse_interval_ms", "sse_warmup", "airlock",
                   "nginx", "squid", "haproxy", "tinyproxy", "mitmdump", "wrk", "hey", "openssl"]:
             w.writerow(dict(date=meta["date"], kind="meta", scenario=k, status=meta.get(k, "")))
-        for r in rows + rat + blk + ([added] if added else []) + ss + idl + nh + tgt:
+        extra = scrub[0] + scrub[1] + ([scrub[2]] if scrub[2] else [])
+        for r in rows + rat + blk + ([added] if added else []) + ss + extra + idl + nh + tgt:
             w.writerow(dict(date=meta["date"], **r))
     print(a.md.read_text(), end="")
 

@@ -6,8 +6,10 @@ events, one every --interval-ms, each carrying the moment it is handed to the ke
 
 CLOCK_MONOTONIC is one clock for every process on the machine, so lib/sse_client.py can
 subtract it from its own receive time. --port serves plain HTTP, --tls-port the same over
-TLS with --cert/--key; over TLS a request whose x-api-key is not $BENCH_KEY gets 403 (so
-an intercepting proxy that does not inject fails, as with nginx's /small).
+TLS with --cert/--key (given twice, on two ports: airlock names one with a scrubbing rule and
+the other with "scrub: false", so both run against one server); over TLS a request whose
+x-api-key is not $BENCH_KEY gets 403 (so an intercepting proxy that does not inject fails,
+as with nginx's /small).
 
 HTTP/1.1 requests get a chunked response (one chunk per event) and the connection stays
 open for the next request (proxies that pool upstream connections reuse it); HTTP/1.0
@@ -135,7 +137,7 @@ def accept_loop(lsock, key, interval_ns, tls_ctx):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
-    ap.add_argument("--tls-port", type=int)
+    ap.add_argument("--tls-port", type=int, action="append", default=[])
     ap.add_argument("--cert")
     ap.add_argument("--key")
     ap.add_argument("--interval-ms", type=float, default=10.0)
@@ -146,7 +148,7 @@ def main():
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
         ctx.load_cert_chain(a.cert, a.key)
-        loops.append((listen(a.tls_port), os.environ["BENCH_KEY"], ctx))
+        loops += [(listen(port), os.environ["BENCH_KEY"], ctx) for port in a.tls_port]
     for lsock, key, ctx in loops[1:]:
         threading.Thread(target=accept_loop, args=(lsock, key, interval_ns, ctx),
                          daemon=True).start()

@@ -84,6 +84,10 @@ awaitable<exchange::outcome> exchange::serve(const request& r) {
     const bool keep = co_await answer_options(r);
     co_return outcome{keep, std::nullopt};
   }
+  if (std::holds_alternative<route_decision::answer_check>(d.action)) {
+    const bool keep = co_await answer_check_host(r, *d.to);
+    co_return outcome{keep, std::nullopt};
+  }
   if (const auto* fwd = std::get_if<route_decision::forward>(&d.action)) {
     const bool keep = co_await forward(r, *d.to, fwd->rule);
     co_return outcome{keep, std::nullopt};

@@ -95,6 +95,7 @@ class exchange {
   awaitable<outcome> connect(const request& r, destination& to,
                              const route_decision::action_type& action);
   awaitable<bool> answer_options(const request& r);
+  awaitable<bool> answer_check_host(const request& r, const destination& to);
   std::optional<refusal> build_head(const request& r, const absolute_target& target,
                                     const config::credential_rule* rule);
   std::optional<refusal> start_body(const request& r, const config::credential_rule* rule,

@@ -10,6 +10,7 @@
 
 #include "proxy/flow/dns_pool.hpp"
 #include "proxy/flow/worker.hpp"
+#include "proxy/policy/interception.hpp"
 #include "proxy/tls/tls_state.hpp"
 
 namespace airlock::proxy {
@@ -59,13 +60,13 @@ server::server(config::config cfg, secrets::store& secrets)
       metrics_(std::make_unique<metrics>(cfg_)),
       heads_(cfg_.proxy.max_pending_head_bytes),
       scrubs_(cfg_.credentials, secrets) {
-  const bool https_route = std::any_of(cfg_.routes.begin(), cfg_.routes.end(),
-                                       [](const config::route& r) { return r.tls; });
+  // Always: the doctor's check host is intercepted in every configuration, so an agent's
+  // trust in the CA can be checked before the first credential rule exists; the default
+  // telemetry entries intercept hosts anyway (README "Interception").
+  const std::vector<std::string> intercepted = interception_names(cfg_, *policy_);
   // The port first: the kit that make_tls_state exports names it (port 0 is resolved here).
   tcp::endpoint at = claim_port(resolve_listen(cfg_.proxy.listen));
-  if (!cfg_.credentials.empty() || https_route) {
-    tls_ = make_tls_state(cfg_, at);
-  }
+  tls_ = make_tls_state(cfg_, intercepted, at);
   unsigned n = cfg_.proxy.workers;
   if (n == 0) {
     n = std::max(1u, std::thread::hardware_concurrency());

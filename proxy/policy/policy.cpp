@@ -49,6 +49,13 @@ policy::policy(const config::config& cfg)
   counts_ = std::make_unique<std::atomic<std::uint64_t>[]>(entries_.size() + 1);
 }
 
+bool policy::judges_paths(std::string_view host_in, std::uint16_t port) const {
+  const std::string host = canonical_host(host_in);
+  return std::any_of(entries_.begin(), entries_.end(), [&](const config::telemetry_entry& e) {
+    return !e.path_prefix.empty() && pattern_matches(e.host, host, port);
+  });
+}
+
 verdict policy::decide(std::string_view host_in, std::uint16_t port,
                        std::optional<std::string_view> path) const {
   const std::string host = canonical_host(host_in);

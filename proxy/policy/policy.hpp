@@ -36,6 +36,10 @@ class policy {
   verdict decide(std::string_view host, std::uint16_t port,
                  std::optional<std::string_view> path) const;
 
+  // Whether a telemetry entry with a path covers host and port: its requests must be seen
+  // (intercepted) to be judged. host as for decide().
+  bool judges_paths(std::string_view host, std::uint16_t port) const;
+
   // Telemetry entries in force: the defaults minus unblock, then telemetry.block.
   const std::vector<config::telemetry_entry>& telemetry() const { return entries_; }
   int telemetry_answer() const { return answer_; }

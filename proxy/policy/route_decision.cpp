@@ -3,7 +3,9 @@
 #include <utility>
 
 #include "proxy/http/intermediary.hpp"
+#include "proxy/policy/check_host.hpp"
 #include "proxy/policy/inject.hpp"
+#include "proxy/policy/interception.hpp"
 #include "proxy/policy/routes.hpp"
 
 namespace airlock::proxy {
@@ -102,7 +104,9 @@ std::optional<route_decision::action_type> local_answer(const request_view& req,
                                                         const destination& to, bool tunnelled,
                                                         traffic_mode mode,
                                                         const decision_inputs& in) {
-  // The rule lookup only for the methods it can change anything for.
+  // The rule lookup only for the methods it can change anything for. Every intercepted
+  // tunnel counts, also one intercepted for its telemetry paths alone: which rules apply
+  // inside is not this check's to reason about.
   const bool credential_destination =
       http::reflects_request(req.method) &&
       (tunnelled || mode == traffic_mode::route ||
@@ -203,11 +207,22 @@ route_decision decide_connect(const request_view& req, const decision_inputs& in
     out.action = bad_request("CONNECT request with a body");
     return out;
   }
+  const interception why = interception_for(in.cfg, in.egress, target->host, target->port);
+  if (why == interception::check) {
+    out.to.emplace().auth = std::move(*target);
+    if (in.can_intercept) {
+      out.action = route_decision::intercept{};
+    } else {
+      out.action = refusal{refusal_kind::other, 503, "destination_unavailable",
+                           "the check host is answered inside airlock's TLS, and this airlock "
+                           "has no workspace CA"};
+    }
+    return out;
+  }
   const verdict v = in.egress.decide(target->host, target->port, std::nullopt);
   out.egress = v;
   auto refused = policy_refusal(v, *target, false, in.egress.telemetry_answer());
-  const bool intercept =
-      in.can_intercept && has_rule_for(in.cfg.credentials, target->host, target->port);
+  const bool intercept = in.can_intercept && why != interception::none;
   out.to.emplace().auth = std::move(*target);
   if (refused) {
     out.action = std::move(*refused);
@@ -234,6 +249,13 @@ route_decision decide_request(const request_view& req, const authority* tunnel,
   }
   if (refused) {
     out.action = std::move(*refused);
+    return out;
+  }
+  // Answered here whatever the rules and the policy say: nothing goes anywhere. Not on a
+  // reverse route, whose Host names airlock itself.
+  if (out.mode != traffic_mode::route && is_check_host(to.auth.host)) {
+    out.to = std::move(to);
+    out.action = route_decision::answer_check{};
     return out;
   }
   upgrade_plain_http(to, in);

@@ -15,8 +15,9 @@
 //   telemetry counts policy::count_blocked(d.egress->entry) and telemetry_blocked, one of
 //   kind egress_denied counts egress_denied.
 // - d.action: refusal → respond_error(answer) and close, counted as answer.kind under d.mode;
-//   answer_options → answer_options(); tunnel → dial d.to->auth, 200, relay; intercept →
-//   200 and the client TLS handshake as d.to->auth; forward → pool key ("tls:" when
+//   answer_options → answer_options(); answer_check → answer_check(method, target) of
+//   check_host.hpp (d.to->tls: inside an intercepted tunnel); tunnel → dial d.to->auth, 200, relay;
+//   intercept → 200 and the client TLS handshake as d.to->auth; forward → pool key ("tls:" when
 //   d.to->tls) + d.to->auth, the upstream head from d.to->host_text(), d.to->origin_form()
 //   and the rule (&cfg.credentials[*rule]).
 // It replaces: the CONNECT-or-request branch in session::run (session.cpp), the checks of
@@ -83,13 +84,17 @@ struct destination {
 
 struct route_decision {
   struct answer_options {};  // OPTIONS with Max-Forwards: 0: airlock answers 200 with Allow
+  struct answer_check {};    // the doctor's check host: airlock answers (answer_check())
   struct tunnel {};          // CONNECT relayed blind
-  struct intercept {};       // CONNECT answered with airlock's TLS: a rule may apply inside
+  // CONNECT answered with airlock's TLS (interception_for): a credential rule may apply
+  // inside, a telemetry path entry may refuse, or the check host is answered.
+  struct intercept {};
   struct forward {
     std::optional<std::size_t> rule;  // index into cfg.credentials; only over TLS
   };
 
-  using action_type = std::variant<refusal, answer_options, tunnel, intercept, forward>;
+  using action_type =
+      std::variant<refusal, answer_options, answer_check, tunnel, intercept, forward>;
 
   traffic_mode mode = traffic_mode::forward;  // what the answer is counted and logged as
   action_type action;
@@ -115,11 +120,15 @@ refusal host_mismatch(std::string detail);
 std::optional<refusal> policy_refusal(const verdict& v, const authority& target, bool has_path,
                                       int telemetry_answer);
 
-// A CONNECT on a fresh connection: refusal, tunnel or intercept.
+// A CONNECT on a fresh connection: refusal, tunnel or intercept (interception_for: a
+// credential rule's host, a host with telemetry path entries, or the check host, which
+// comes before the egress policy: nothing is dialled for it).
 route_decision decide_connect(const request_view& req, const decision_inputs& in);
 
 // Any other request, or anything sent inside the intercepted tunnel to *tunnel (a CONNECT
-// there included): refusal, answer_options or forward.
+// there included): refusal, answer_options, answer_check (an absolute-form request to the
+// check host, or any request in a tunnel to it, before the policy and every rule) or
+// forward.
 route_decision decide_request(const request_view& req, const authority* tunnel,
                               const decision_inputs& in);
 

@@ -62,17 +62,12 @@ tls_state::tls_state(intercept::workspace_ca ca_in, intercept::ca_rotation::sett
       upstream(make_upstream_context(cfg.tls)) {}
 
 std::unique_ptr<tls_state> make_tls_state(const config::config& cfg,
+                                          std::span<const std::string> intercepted,
                                           const asio::ip::tcp::endpoint& listening) {
-  // Only hosts with a credential rule are intercepted (tunnel.cpp, forward.cpp), so those
-  // are all the names a leaf is ever minted for.
-  std::vector<std::string> hosts;
-  for (const auto& rule : cfg.credentials) {
-    hosts.push_back(rule.match.host);
-  }
   intercept::ca_rotation::settings rotation;
   rotation.renews = cfg.tls.ca_cert_file.empty();
   rotation.lifetime = std::chrono::duration_cast<std::chrono::seconds>(cfg.tls.ca_lifetime);
-  rotation.scope = intercept::scope_for_hosts(hosts);
+  rotation.scope = intercept::scope_for_hosts(intercepted);
   rotation.export_dir = cfg.tls.export_dir;
   rotation.kit.proxy =
       intercept::agent_proxy(cfg.proxy, listening.address().to_string(), listening.port());
@@ -84,11 +79,20 @@ std::unique_ptr<tls_state> make_tls_state(const config::config& cfg,
     spdlog::warn(
         "tls.ca.cert_file {}: the CA has no name constraints, so its key can sign for any site "
         "the agent visits; guard it like a credential (the ephemeral CA is limited to the "
-        "credential rules' hosts)",
+        "intercepted hosts)",
         cfg.tls.ca_cert_file);
   }
   auto state = std::make_unique<tls_state>(std::move(ca), std::move(rotation), cfg);
-  state->ca.export_files();
+  try {
+    state->ca.export_files();
+  } catch (const intercept::ca_error& e) {
+    // A config without credentials wrote nothing before the check host and telemetry path
+    // entries were intercepted: say why a CA is exported at all.
+    throw intercept::ca_error(std::string(e.what()) +
+                              " (tls.ca.export_dir: airlock exports its CA in every "
+                              "configuration, for the doctor's check host and hosts with "
+                              "telemetry path entries; name a directory it can write)");
+  }
   state->ca.start();
   return state;
 }

@@ -5,6 +5,7 @@
 // rotation lock internally, everything else is read-only afterwards.
 
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -33,11 +34,12 @@ struct tls_state {
 // verification, TLS 1.2+, HTTP/1.1 by ALPN. Throws naming what failed (start-up only).
 ssl::context make_upstream_context(const config::tls_config& cfg);
 
-// Loads or generates the CA (an ephemeral one constrained to the credential rules' hosts),
-// exports it and the rest of the agent's kit (naming the proxy listener bound at `listening`),
-// starts its renewal and builds the upstream context. Throws (start-up only) with a message
-// naming what failed.
+// Loads or generates the CA (an ephemeral one constrained to intercepted, the host patterns
+// of every name airlock intercepts: interception_names()), exports it and the rest of the
+// agent's kit (naming the proxy listener bound at `listening`), starts its renewal and builds
+// the upstream context. Throws (start-up only) with a message naming what failed.
 std::unique_ptr<tls_state> make_tls_state(const config::config& cfg,
+                                          std::span<const std::string> intercepted,
                                           const asio::ip::tcp::endpoint& listening);
 
 // Prepares an upstream TLS connection to host: SNI (names only) and certificate name

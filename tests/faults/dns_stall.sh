@@ -70,6 +70,7 @@ admin: { socket: "$tmp/admin/admin.sock" }
 metrics: { listen: "127.0.0.1:19464" }
 egress: { allow_private: ["127.0.0.0/8"] }
 resolve: { "pinned.test:18080": "127.0.0.1:18080" }
+tls: { ca: { export_dir: "$tmp/ca" } }
 log: { level: warn, format: text }
 EOF
 "${in_ns[@]}" timeout 60 "$bin" --config "$tmp/airlock.yaml" >"$tmp/airlock.log" 2>&1 &

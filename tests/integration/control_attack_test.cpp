@@ -450,7 +450,10 @@ TEST_F(control_attack_test, ASocketDirectoryAnotherUserCanWriteIsRefused) {
   write_file(scratch("a.yaml"),
              "proxy: { listen: \"127.0.0.1:0\" }\n"
              "metrics: { listen: \"127.0.0.1:0\" }\n"
-             "admin: { socket: \"" +
+             "tls: { ca: { export_dir: \"" +
+                 scratch("ca-export").string() +
+                 "\" } }\n"
+                 "admin: { socket: \"" +
                  (dir / "admin.sock").string() + "\" }\n");
   auto r = run_command({airlock_binary(), "--config", scratch("a.yaml").string()}, tmp_.path(),
                        "agent-dir", 10s);
@@ -463,7 +466,10 @@ TEST_F(control_attack_test, ASocketDirectoryAnotherUserCanWriteIsRefused) {
   write_file(scratch("b.yaml"),
              "proxy: { listen: \"127.0.0.1:0\" }\n"
              "metrics: { listen: \"127.0.0.1:0\" }\n"
-             "admin: { socket: \"" +
+             "tls: { ca: { export_dir: \"" +
+                 scratch("ca-export").string() +
+                 "\" } }\n"
+                 "admin: { socket: \"" +
                  (dir / "admin.sock").string() + "\" }\n");
   child_process ok(spawn_options{{airlock_binary(), "--config", scratch("b.yaml").string()},
                                  scratch("b.out"),

@@ -191,10 +191,11 @@ TEST_F(lifecycle_test, SigtermRevokesBeforeItDrains) {
 
 TEST_F(lifecycle_test, UnreadableTokenFileStopsTheStart) {
   write_file(scratch("short-token"), "short\n");
-  write_file(scratch("airlock.yaml"), "admin: { listen: \"127.0.0.1:0\", token_file: \"" +
-                                          scratch("short-token").string() + "\" }\n" +
-                                          "proxy: { listen: \"127.0.0.1:0\" }\n" +
-                                          "metrics: { listen: \"127.0.0.1:0\" }\n");
+  write_file(scratch("airlock.yaml"),
+             "admin: { listen: \"127.0.0.1:0\", token_file: \"" + scratch("short-token").string() +
+                 "\" }\n" + "proxy: { listen: \"127.0.0.1:0\" }\n" + "tls: { ca: { export_dir: \"" +
+                 scratch("ca-export").string() + "\" } }\n" +
+                 "metrics: { listen: \"127.0.0.1:0\" }\n");
   const auto r = run_command({airlock_binary(), "--config", scratch("airlock.yaml").string()},
                              tmp_.path(), "bad-token", 10s);
   EXPECT_EQ(r.exit_code, 1);

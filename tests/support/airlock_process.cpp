@@ -19,8 +19,12 @@ std::vector<std::string> env_entries(const std::map<std::string, std::string>& e
   return out;
 }
 
-// A socket directory of its own per airlock started here: a test may run two at once.
+// A socket directory of its own per airlock started here: a test may run two at once; the
+// CA export directory beside it.
 airlock_settings with_socket(const std::filesystem::path& dir, airlock_settings settings) {
+  if (settings.export_dir.empty()) {
+    settings.export_dir = (dir / "ca-export").string();
+  }
   if (settings.admin_socket.empty()) {
     std::filesystem::path sub = dir / "admin";
     for (int i = 2; std::filesystem::exists(sub); ++i) {
@@ -84,6 +88,11 @@ std::string airlock_settings::yaml() const {
     for (const auto& [from, to] : resolve) {
       y << "  \"" << from << "\": \"" << to << "\"\n";
     }
+  }
+  const bool has_tls =
+      extra_yaml.rfind("tls:", 0) == 0 || extra_yaml.find("\ntls:") != std::string::npos;
+  if (!has_tls && !export_dir.empty()) {
+    y << "tls: { ca: { export_dir: \"" << export_dir << "\" } }\n";
   }
   y << extra_yaml;
   return y.str();

@@ -51,6 +51,10 @@ struct airlock_settings {
   std::string extra_yaml;
   // Environment variables for the airlock process (env sources of secrets).
   std::map<std::string, std::string> env;
+  // tls.ca.export_dir when extra_yaml has no tls section: airlock always makes its CA (the
+  // doctor's check host is always intercepted), and it must not land in /run/airlock.
+  // Empty: DIR/ca-export.
+  std::string export_dir;
 
   std::string yaml() const;
 };

@@ -225,8 +225,9 @@ INSTANTIATE_TEST_SUITE_P(
         // Schemes and shapes.
         ""sv, "/"sv, "/path"sv, "*"sv, "example.com:80"sv, "//example.com/"sv, "http:"sv,
         "http:/"sv, "http://"sv, "http:/h/"sv, "http:h/"sv, "https://example.com/"sv,
-        "HTTPS://example.com/"sv, "ftp://example.com/"sv, "ws://example.com/"sv,
-        "httpx://example.com/"sv, " http://example.com/"sv,
+        "HTTPS://example.com/"sv, "ftp://example.com/"sv, "wss://example.com/"sv, "ws:/h/"sv,
+        "ws://"sv, "httpx://example.com/"sv, " http://example.com/"sv, "wsx://example.com/"sv,
+        "ws://user@example.com/"sv,
         // Authority.
         "http:///path"sv, "http://?q"sv, "http://#f"sv, "http://:80/"sv,
         "http://user@example.com/"sv, "http://user:pw@example.com/"sv, "http://@example.com/"sv,

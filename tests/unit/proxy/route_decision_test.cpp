@@ -8,7 +8,8 @@
 //  4 serve_connect: a CONNECT with a body → 400.
 //  5 serve_connect → session.cpp policy_refuses(path nullopt): telemetry 403 (never the
 //    telemetry answer), denied 403, report-only let through.
-//  6 serve_connect: TLS state and has_rule_for(host, port) → intercept, else a blind tunnel.
+//  6 serve_connect: TLS state and has_rule_for(host, port) → intercept, else a blind tunnel
+//    (now interception_for: also telemetry path entries and the check host).
 //  7 forward.cpp serve_forward, intercepted: not origin-form → 400.
 //  8 intercepted: Host not the CONNECT authority (no port: 443) → 421 (now host_mismatch).
 //  9 intercepted: the CONNECT authority over TLS, Host text host_text(443), routes ignored.
@@ -95,13 +96,15 @@ TEST(route_decision, connect_host_must_name_the_target) {
 
 TEST(route_decision, connect_policy_and_the_intercept_choice) {
   const world w(rules_yaml);
-  // A rule names api.anthropic.com (443 only): intercepted; another port, a blind tunnel.
+  // A rule names api.anthropic.com (443 only) and svc.test:8080: intercepted; another port,
+  // a blind tunnel (api.anthropic.com on any port is intercepted for its telemetry paths:
+  // route_decision_intercept_test.cpp).
   EXPECT_TRUE(std::holds_alternative<route_decision::intercept>(
       w.decide(req("CONNECT", "api.anthropic.com:443")).action));
-  EXPECT_TRUE(std::holds_alternative<route_decision::tunnel>(
-      w.decide(req("CONNECT", "api.anthropic.com:8443")).action));
   EXPECT_TRUE(std::holds_alternative<route_decision::intercept>(
       w.decide(req("CONNECT", "svc.test:8080")).action));
+  EXPECT_TRUE(std::holds_alternative<route_decision::tunnel>(
+      w.decide(req("CONNECT", "svc.test:443")).action));
   // Another spelling of a rule's host is another authority: no rule, a blind tunnel.
   EXPECT_TRUE(std::holds_alternative<route_decision::tunnel>(
       w.decide(req("CONNECT", "x.api.anthropic.com:443")).action));
