@@ -55,10 +55,32 @@ void read_pool(const reader& r, const YAML::Node& node, pool_config& out) {
   }
 }
 
+// "http://host:port": airlock's listener speaks plain HTTP to its clients, and the URL goes
+// into proxy variables, which carry no path.
+endpoint read_agent_url(const reader& r, const YAML::Node& node) {
+  const std::string text = r.scalar(node, "proxy.agent_url");
+  const auto wrong = [&](const std::string& why) {
+    r.fail(node, "proxy.agent_url: " + why + ", got \"" + text + "\"");
+  };
+  if (text.size() < 7 || !std::equal(text.begin(), text.begin() + 7, "http://", [](char a, char b) {
+        return std::tolower(static_cast<unsigned char>(a)) == b;
+      })) {
+    wrong("expected \"http://host:port\" (airlock's listener speaks plain http)");
+  }
+  route parsed;
+  if (const auto err = parse_upstream_url(text, parsed)) {
+    wrong(*err);
+  }
+  if (!parsed.base_path.empty()) {
+    wrong("expected \"http://host:port\" without a path");
+  }
+  return endpoint{parsed.host, parsed.port};
+}
+
 void read_proxy(const reader& r, const YAML::Node& node, proxy_config& out) {
   r.expect_map(node, "proxy",
                {"listen", "workers", "max_connections", "max_header_bytes", "max_header_count",
-                "max_pending_head_bytes", "timeouts", "pool", "route_hosts", "via"});
+                "max_pending_head_bytes", "timeouts", "pool", "route_hosts", "via", "agent_url"});
   if (node["listen"]) {
     out.listen = r.address(node["listen"], "proxy.listen", true);
   }
@@ -90,6 +112,9 @@ void read_proxy(const reader& r, const YAML::Node& node, proxy_config& out) {
   }
   if (node["pool"]) {
     read_pool(r, node["pool"], out.pool);
+  }
+  if (const auto url = node["agent_url"]) {
+    out.agent_url = read_agent_url(r, url);
   }
   if (const auto hosts = node["route_hosts"]) {
     if (!hosts.IsSequence()) {

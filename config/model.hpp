@@ -56,6 +56,10 @@ struct proxy_config {
   // localhost (say a compose service name). Any other name is refused: a web page using
   // DNS rebinding would otherwise read API answers made with the workspace's credentials.
   std::vector<std::string> route_hosts;
+  // How the agent reaches this listener (proxy.agent_url, "http://airlock:3128"): what
+  // proxy.env in tls.ca.export_dir points the agent's tools at. Unset: the bound address,
+  // a wildcard one as loopback (an agent in the same pod or network namespace).
+  std::optional<endpoint> agent_url;
   // "Via: 1.1 airlock" on forwarded requests and responses (RFC 9110 7.6.3).
   bool via = true;
 };
@@ -72,7 +76,9 @@ struct log_config {
 struct tls_config {
   std::string ca_cert_file;  // both empty: an ephemeral CA generated at start
   std::string ca_key_file;
-  std::string export_dir = "/run/airlock";  // ca.pem, ca-bundle.pem, ca.env for the agent
+  // The agent's kit: ca.pem, ca-bundle.pem, truststore.p12, wgetrc, ca.env, proxy.env,
+  // telemetry.env and airlock.env (proxy/tls/agent_kit.hpp).
+  std::string export_dir = "/run/airlock";
   // The ephemeral CA's validity; it is renewed at two thirds of it.
   duration ca_lifetime{std::chrono::hours(7 * 24)};
   std::string upstream_ca_file;  // extra upstream trust; the system store always

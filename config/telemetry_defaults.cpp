@@ -59,6 +59,12 @@ std::vector<telemetry_entry> build() {
             "docs.github.com Copilot allowlist reference: Telemetry"),
       entry("github-collector", "collector.github.com", "",
             "docs.github.com Copilot allowlist reference: Analytics telemetry"),
+      // RTK (rtk-ai/rtk, a command-output filter for agents). Off switch:
+      // RTK_TELEMETRY_DISABLED=1. The host takes only the ping and its erasure request.
+      entry("rtk-telemetry", "telemetry.rtk-ai.app", "",
+            "rtk-ai/rtk src/core/telemetry.rs pings option_env!(RTK_TELEMETRY_URL), set by "
+            ".github/workflows/release.yml; release binaries carry "
+            "https://telemetry.rtk-ai.app/ping (docs/TELEMETRY.md: daily, after consent)"),
       // Statsig event intake (Claude Code's SDK and others); not sentry.io or datadoghq.com
       // apexes, whose APIs developers use.
       entry("statsig-events", "statsigapi.net", "", "Statsig SDK events and sdk_exception"),

@@ -6,7 +6,7 @@
 #            config's max_connections and head budget fit its container's memory limit
 #            (the worst-case formula of README.md "Memory")
 #   runtime  the Kubernetes config run for real from a temp dir: /healthz, /readyz 503 until
-#            the secret file appears then 200, the CA files and ca.env, the image's
+#            the secret file appears then 200, the CA files and the kit's env files, the image's
 #            healthcheck script, the admin socket (0700 directory, 0600 socket, no TCP admin
 #            port), `airlock push`, `airlock revoke --config` (the preStop hook), SIGTERM exit 0
 #   netns    (root only) the pod's egress lock in network namespaces: egress-lock.sh with
@@ -177,11 +177,11 @@ runtime_checks() {
   expect "image healthcheck /healthz passes" env AIRLOCK_METRICS_PORT="$metrics_port" "$here/image/healthcheck" /healthz
   expect "image healthcheck /readyz passes" env AIRLOCK_METRICS_PORT="$metrics_port" "$here/image/healthcheck" /readyz
   local f
-  for f in ca.pem ca-bundle.pem ca.env; do
+  for f in ca.pem ca-bundle.pem truststore.p12 wgetrc ca.env proxy.env telemetry.env airlock.env; do
     expect "export dir has $f" test -s "$d/ca/$f"
   done
-  expect "ca.env points the agent's tools at the bundle" bash -c \
-    ". '$d/ca/ca.env' && [ \"\$SSL_CERT_FILE\" = '$d/ca/ca-bundle.pem' ] && [ \"\$NODE_EXTRA_CA_CERTS\" = '$d/ca/ca.pem' ] && [ -n \"\$GIT_SSL_CAINFO\" ] && [ -n \"\$REQUESTS_CA_BUNDLE\" ] && [ -n \"\$CURL_CA_BUNDLE\" ]"
+  expect "airlock.env points the agent's tools at the bundle and the proxy" bash -c \
+    ". '$d/ca/airlock.env' && [ \"\$SSL_CERT_FILE\" = '$d/ca/ca-bundle.pem' ] && [ \"\$NODE_EXTRA_CA_CERTS\" = '$d/ca/ca.pem' ] && [ -n \"\$GIT_SSL_CAINFO\" ] && [ -n \"\$REQUESTS_CA_BUNDLE\" ] && [ -n \"\$CURL_CA_BUNDLE\" ] && [ \"\$WGETRC\" = '$d/ca/wgetrc' ] && [ -n \"\$HTTPS_PROXY\" ] && [ -n \"\$JAVA_TOOL_OPTIONS\" ]"
   expect "admin socket directory created 0700" test "$(stat -c %a "$d/admin")" = 700
   expect "admin socket is a socket, 0600" bash -c "[ -S '$sock' ] && [ \"\$(stat -c %a '$sock')\" = 600 ]"
   expect "GET /v1/status over the admin socket (curl --unix-socket)" \

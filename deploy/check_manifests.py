@@ -222,9 +222,7 @@ def check_kubernetes(docs, cfg, where):
     for var in ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"]:
         check(aenv.get(var) == proxy, f"{where}: agent {var}={proxy}")
     check("127.0.0.1" in (aenv.get("NO_PROXY") or ""), f"{where}: agent NO_PROXY has 127.0.0.1")
-    for var in ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "GIT_SSL_CAINFO"]:
-        check(aenv.get(var) == f"{export}/ca-bundle.pem", f"{where}: agent {var}")
-    check(aenv.get("NODE_EXTRA_CA_CERTS") == f"{export}/ca.pem", f"{where}: agent NODE_EXTRA_CA_CERTS")
+    check_kit_env(aenv, export, where)
 
     # The config the pod runs is the ConfigMap mounted at /etc/airlock.
     mounts = {m["mountPath"]: m["name"] for m in airlock.get("volumeMounts", [])}
@@ -246,6 +244,24 @@ def check_kubernetes(docs, cfg, where):
     check(ingress_ports == {metrics_port}, f"{where}: the NetworkPolicy admits metrics only")
     ann = deployments[0]["spec"]["template"]["metadata"].get("annotations", {})
     check(ann.get("prometheus.io/port") == str(metrics_port), f"{where}: scrape annotation port")
+
+
+# What ca.env exports (proxy/tls/agent_kit_ca.cpp): the bundle where a variable replaces the
+# tool's store, ca.pem where it adds to one.
+KIT_BUNDLE_VARS = ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "GIT_SSL_CAINFO",
+                   "CARGO_HTTP_CAINFO", "DENO_CERT", "PIP_CERT", "AWS_CA_BUNDLE",
+                   "CODEX_CA_CERTIFICATE", "GRPC_DEFAULT_SSL_ROOTS_FILE_PATH", "NPM_CONFIG_CAFILE"]
+
+
+def check_kit_env(env, export, where):
+    """The agent's own environment repeats airlock.env, for processes that never source it."""
+    for var in KIT_BUNDLE_VARS:
+        check(env.get(var) == f"{export}/ca-bundle.pem", f"{where}: agent {var}")
+    check(env.get("NODE_EXTRA_CA_CERTS") == f"{export}/ca.pem", f"{where}: agent NODE_EXTRA_CA_CERTS")
+    check(env.get("WGETRC") == f"{export}/wgetrc", f"{where}: agent WGETRC")
+    check(f"-Djavax.net.ssl.trustStore={export}/truststore.p12" in (env.get("JAVA_TOOL_OPTIONS") or ""),
+          f"{where}: agent JAVA_TOOL_OPTIONS names the trust store")
+    check(str(env.get("NODE_USE_ENV_PROXY")) == "1", f"{where}: agent NODE_USE_ENV_PROXY=1")
 
 
 def check_admin_socket(pod, airlock, volumes, cfg, metrics_port, where):
@@ -303,6 +319,12 @@ def check_compose(path, cfg):
         check(env.get(var) == proxy, f"compose: agent {var}={proxy}")
     check(str(cfg["proxy"]["listen"]).startswith("0.0.0.0:"), "compose: proxy listens beyond loopback")
     check("airlock" in cfg["proxy"].get("route_hosts", []), "compose: route_hosts has airlock")
+    # proxy.env must name airlock as the agent reaches it, and reverse routes by that name must
+    # go to airlock directly: a proxied request to its own listener is refused as a loop.
+    check(cfg["proxy"].get("agent_url") == proxy, f"compose: proxy.agent_url is {proxy}")
+    for var in ["NO_PROXY", "no_proxy"]:
+        check("airlock" in str(env.get(var) or "").split(","), f"compose: agent {var} has airlock")
+    check_kit_env(env, export, "compose")
     test = airlock.get("healthcheck", {}).get("test", [])
     check("/readyz" in test, "compose: healthcheck on /readyz")
     check(agent.get("depends_on", {}).get("airlock", {}).get("condition") == "service_healthy",

@@ -399,12 +399,12 @@ EOF
   expect "podman healthcheck run (AIRLOCK_METRICS_PORT=$mp): healthy" timeout 30 podman healthcheck run "$c"
   local mnt f
   mnt=$(podman volume inspect --format '{{.Mountpoint}}' "$v")
-  for f in ca.pem ca-bundle.pem ca.env; do
+  for f in ca.pem ca-bundle.pem truststore.p12 wgetrc ca.env proxy.env telemetry.env airlock.env; do
     expect "$f written to the /run/airlock volume" wait_for 10 test -s "$mnt/$f"
   done
   expect "the volume took the image directory's owner (65532:65532)" test "$(stat -c %u:%g "$mnt")" = 65532:65532
   expect "ca.env exports the container paths" bash -c \
-    ". '$mnt/ca.env' && [ \"\$SSL_CERT_FILE\" = /run/airlock/ca-bundle.pem ] && [ \"\$NODE_EXTRA_CA_CERTS\" = /run/airlock/ca.pem ]"
+    ". '$mnt/ca.env' && [ \"\$SSL_CERT_FILE\" = /run/airlock/ca-bundle.pem ] && [ \"\$NODE_EXTRA_CA_CERTS\" = /run/airlock/ca.pem ] && [ \"\$WGETRC\" = /run/airlock/wgetrc ]"
   # plain.test has no credential rule: airlock forwards plain http as is (a host with a
   # credential rule is always dialled with TLS, so its secret never crosses in clear text).
   expect "plain GET through airlock to 127.0.0.1 (plain.test via resolve)" bash -c \
@@ -474,8 +474,8 @@ compose_checks() {
   fi
   expect "agent is running" wait_for 20 bash -c "[ \"\$(podman inspect --format '{{.State.Status}}' '$g')\" = running ]"
   # shellcheck disable=SC2016 # expanded by the shell in the container
-  expect "agent sees ca.env and ca-bundle.pem, read-only" timeout 30 podman exec "$g" bash -c \
-    '. /run/airlock/ca.env && test -s "$SSL_CERT_FILE" && ! touch /run/airlock/x 2>/dev/null'
+  expect "agent sees airlock.env and ca-bundle.pem, read-only" timeout 30 podman exec "$g" bash -c \
+    '. /run/airlock/airlock.env && test -s "$SSL_CERT_FILE" && [ "$HTTPS_PROXY" = http://airlock:3128 ] && ! touch /run/airlock/x 2>/dev/null'
   expect "agent reaches airlock:3128 by name" timeout 30 podman exec "$g" bash -c 'exec 3<>/dev/tcp/airlock/3128'
   # shellcheck disable=SC2016 # expanded by the shell in the container
   expect "agent has no default route (internal network)" timeout 30 podman exec "$g" bash -c \

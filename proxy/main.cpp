@@ -12,6 +12,7 @@
 #include "config/load.hpp"
 #include "config/presets.hpp"
 #include "config/telemetry_defaults.hpp"
+#include "config/telemetry_optouts.hpp"
 #include "proxy/admin/admin_client.hpp"
 #include "proxy/admin/control_server.hpp"
 #include "proxy/doctor/doctor.hpp"
@@ -30,7 +31,8 @@ constexpr std::string_view usage =
        airlock --check-config FILE    validate FILE, print FILE:LINE:COL: message on error
        airlock --print-default-config print the embedded default config
        airlock --print-telemetry-defaults
-                                      the vendor telemetry blocked by default, with sources
+                                      the vendor telemetry blocked by default and the
+                                      switches telemetry.env sets, with sources
        airlock --print-presets        the provider presets for credentials:, with sources
        airlock --version
        airlock revoke [--admin unix:PATH | --admin http://IP:PORT] [--token-file FILE]
@@ -132,8 +134,26 @@ void print_banner(const airlock::proxy::server& srv,
             << "  point an agent at it:  export HTTPS_PROXY=" << url << " HTTP_PROXY=" << url
             << "\n";
   const std::string& dir = srv.cfg().tls.export_dir;
-  std::cout << "  trust airlock's CA:    " << dir << "/ca.pem  (or: . " << dir << "/ca.env)\n"
+  std::cout << "  trust airlock's CA:    " << dir << "/ca.pem\n"
+            << "  or configure it all:   . " << dir
+            << "/airlock.env  (CA, proxy and telemetry switches for every runtime)\n"
             << std::flush;
+}
+
+// What telemetry.block_vendor_defaults blocks, then the switches telemetry.env sets at the
+// source; each with where it was learnt.
+void print_telemetry_defaults() {
+  std::cout << "# Blocked by airlock (name, host, path):\n";
+  for (const auto& e : airlock::config::vendor_telemetry_defaults()) {
+    std::cout << e.name << "\t" << e.host.text << (e.path_prefix.empty() ? "" : "\t")
+              << e.path_prefix << "\n    source: " << e.source << "\n";
+  }
+  std::cout << "\n# Switched off at the source: telemetry.env in tls.ca.export_dir\n";
+  for (const auto& o : airlock::config::vendor_telemetry_optouts()) {
+    std::cout << o.tool << "\t"
+              << (o.variable.empty() ? "(no environment switch)" : o.variable + "=" + o.value)
+              << "\n    source: " << o.source << "\n";
+  }
 }
 
 // Secrets must never reach swap or a core file: lock their memory, make the process
@@ -269,10 +289,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (opts->print_telemetry) {
-    for (const auto& e : airlock::config::vendor_telemetry_defaults()) {
-      std::cout << e.name << "\t" << e.host.text << (e.path_prefix.empty() ? "" : "\t")
-                << e.path_prefix << "\n    source: " << e.source << "\n";
-    }
+    print_telemetry_defaults();
     return 0;
   }
   if (opts->print_presets) {

@@ -64,12 +64,13 @@ server::server(config::config cfg, secrets::store& secrets)
   // trust in the CA can be checked before the first credential rule exists; the default
   // telemetry entries intercept hosts anyway (README "Interception").
   const std::vector<std::string> intercepted = interception_names(cfg_, *policy_);
-  tls_ = make_tls_state(cfg_, intercepted);
+  // The port first: the kit that make_tls_state exports names it (port 0 is resolved here).
+  tcp::endpoint at = claim_port(resolve_listen(cfg_.proxy.listen));
+  tls_ = make_tls_state(cfg_, intercepted, at);
   unsigned n = cfg_.proxy.workers;
   if (n == 0) {
     n = std::max(1u, std::thread::hardware_concurrency());
   }
-  tcp::endpoint at = claim_port(resolve_listen(cfg_.proxy.listen));
   dns_ = std::make_unique<dns_pool>(dns_threads, dns_max_threads, dns_max_waiting);
   for (unsigned i = 0; i < n; ++i) {
     workers_.push_back(std::make_unique<worker>(cfg_, stats_, connections_, tls_.get(), secrets_,

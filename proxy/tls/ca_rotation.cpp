@@ -78,7 +78,7 @@ void ca_rotation::export_files() {
   if (previous_) {
     certs.push_back(previous_.get());
   }
-  export_cas(settings_.export_dir, certs, settings_.system_bundle);
+  export_cas(settings_.export_dir, certs, settings_.system_bundle, settings_.kit);
 }
 
 system_time ca_rotation::renew_if_due(system_time now) {
@@ -121,7 +121,7 @@ void ca_rotation::renew(system_time now) {
   if (overlap) {
     certs.push_back(current_.cert());
   }
-  export_cas(settings_.export_dir, certs, settings_.system_bundle);
+  export_cas(settings_.export_dir, certs, settings_.system_bundle, settings_.kit);
   leaves_.replace_ca(next, cross.get());
   previous_not_after_ = overlap ? std::optional(current_.not_after()) : std::nullopt;
   previous_ = std::move(predecessor);
@@ -139,7 +139,7 @@ void ca_rotation::retire_previous() {
   // itself, then the predecessor leaves the files.
   leaves_.replace_ca(current_);
   X509* const certs[] = {current_.cert()};
-  export_cas(settings_.export_dir, certs, settings_.system_bundle);
+  export_cas(settings_.export_dir, certs, settings_.system_bundle, settings_.kit);
   previous_.reset();
   previous_not_after_.reset();
   spdlog::info("workspace CA: the previous CA expired and left {}", settings_.export_dir);

@@ -61,6 +61,7 @@ class ca_rotation {
     ca_scope scope;  // the successor's name constraints
     std::string export_dir;
     std::string system_bundle = workspace_ca::default_system_bundle;
+    kit_settings kit;  // what the kit's env files say besides the CA
   };
 
   // Does not export or start anything; leaves must be minting from `initial` already.

@@ -62,12 +62,16 @@ tls_state::tls_state(intercept::workspace_ca ca_in, intercept::ca_rotation::sett
       upstream(make_upstream_context(cfg.tls)) {}
 
 std::unique_ptr<tls_state> make_tls_state(const config::config& cfg,
-                                          std::span<const std::string> intercepted) {
+                                          std::span<const std::string> intercepted,
+                                          const asio::ip::tcp::endpoint& listening) {
   intercept::ca_rotation::settings rotation;
   rotation.renews = cfg.tls.ca_cert_file.empty();
   rotation.lifetime = std::chrono::duration_cast<std::chrono::seconds>(cfg.tls.ca_lifetime);
   rotation.scope = intercept::scope_for_hosts(intercepted);
   rotation.export_dir = cfg.tls.export_dir;
+  rotation.kit.proxy =
+      intercept::agent_proxy(cfg.proxy, listening.address().to_string(), listening.port());
+  rotation.kit.telemetry_optouts = cfg.telemetry.block_vendor_defaults;
   auto ca = rotation.renews
                 ? intercept::workspace_ca::generate(rotation.lifetime, &rotation.scope)
                 : intercept::workspace_ca::load(cfg.tls.ca_cert_file, cfg.tls.ca_key_file);

@@ -35,11 +35,12 @@ struct tls_state {
 ssl::context make_upstream_context(const config::tls_config& cfg);
 
 // Loads or generates the CA (an ephemeral one constrained to intercepted, the host patterns
-// of every name airlock intercepts: interception_names()), exports it for the agent, starts
-// its renewal and builds the upstream context. Throws (start-up only) with a message naming
-// what failed.
+// of every name airlock intercepts: interception_names()), exports it and the rest of the
+// agent's kit (naming the proxy listener bound at `listening`), starts its renewal and builds
+// the upstream context. Throws (start-up only) with a message naming what failed.
 std::unique_ptr<tls_state> make_tls_state(const config::config& cfg,
-                                          std::span<const std::string> intercepted);
+                                          std::span<const std::string> intercepted,
+                                          const asio::ip::tcp::endpoint& listening);
 
 // Prepares an upstream TLS connection to host: SNI (names only) and certificate name
 // verification (DNS name or IP). False if OpenSSL refuses the name.

@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "proxy/tls/agent_kit.hpp"
 #include "proxy/tls/name_constraints.hpp"
 #include "proxy/tls/openssl_ptr.hpp"
 
@@ -59,17 +60,18 @@ class workspace_ca {
   // leaves that successor signs. Throws ca_error when OpenSSL fails.
   x509_ptr cross_sign(const workspace_ca& successor) const;
 
-  // Writes, each atomically (temp file + rename) with mode 0644, creating `dir` with 0755:
-  //   ca.pem         this CA's certificate only (never the key);
-  //   ca-bundle.pem  system_bundle's contents when that file exists, then ca.pem, for tools
-  //                  whose variable replaces the system store;
-  //   ca.env         `export` lines pointing SSL_CERT_FILE, REQUESTS_CA_BUNDLE,
-  //                  CURL_CA_BUNDLE and GIT_SSL_CAINFO at the bundle and NODE_EXTRA_CA_CERTS
-  //                  at ca.pem (node adds those to its own store).
-  // Paths in ca.env are absolute. Throws ca_error naming the path on any failure, including
-  // a system bundle that exists but cannot be read.
-  void export_to(const std::string& dir,
-                 const std::string& system_bundle = default_system_bundle) const;
+  // Writes the agent's kit into `dir` (created with 0755), each file atomically (temp file +
+  // rename) with mode 0644:
+  //   ca.pem          this CA's certificate only (never the key);
+  //   ca-bundle.pem   system_bundle's contents when that file exists, then ca.pem, for tools
+  //                   whose variable replaces the system store;
+  //   truststore.p12  the same certificates as a PKCS#12 trust store for Java;
+  //   wgetrc, ca.env, proxy.env, telemetry.env, airlock.env  (agent_kit.hpp), with absolute
+  //                   paths; `. DIR/airlock.env` configures the agent's tools.
+  // Throws ca_error naming the path on any failure, including a system bundle that exists but
+  // cannot be read.
+  void export_to(const std::string& dir, const std::string& system_bundle = default_system_bundle,
+                 const kit_settings& kit = {}) const;
 
   static constexpr const char* default_system_bundle = "/etc/ssl/certs/ca-certificates.crt";
 
@@ -86,9 +88,10 @@ class workspace_ca {
 std::string certs_pem(std::span<X509* const> certs);
 
 // export_to for several CAs at once (newest first), which is how a renewal's overlap is
-// published: ca.pem and ca-bundle.pem carry every certificate in certs. Same files, modes,
-// atomicity and errors as workspace_ca::export_to.
+// published: ca.pem, ca-bundle.pem and the trust store carry every certificate in certs. Same
+// files, modes, atomicity and errors as workspace_ca::export_to.
 void export_cas(const std::string& dir, std::span<X509* const> certs,
-                const std::string& system_bundle = workspace_ca::default_system_bundle);
+                const std::string& system_bundle = workspace_ca::default_system_bundle,
+                const kit_settings& kit = {});
 
 }  // namespace airlock::proxy::intercept

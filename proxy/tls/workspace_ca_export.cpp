@@ -1,10 +1,13 @@
 // workspace_ca::export_to and export_cas: the files through which the agent's tools come to trust
-// the CA.
+// the CA and find the proxy.
 
+#include <algorithm>
 #include <filesystem>
 #include <system_error>
 
+#include "proxy/tls/agent_kit.hpp"
 #include "proxy/tls/ca_files.hpp"
+#include "proxy/tls/trust_store.hpp"
 #include "proxy/tls/workspace_ca.hpp"
 
 namespace airlock::proxy::intercept {
@@ -16,29 +19,14 @@ namespace fs = std::filesystem;
 // The system bundle is about 200 KiB on Debian; this leaves room for large corporate stores.
 constexpr std::size_t max_system_bundle_bytes = 16 << 20;
 
-// Single-quotes a path for `sh` only when it needs it, so the common case stays readable.
-std::string shell_word(const std::string& s) {
-  const bool plain = !s.empty() && s.find_first_not_of(
-                                       "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                       "0123456789/._-+,:@%") == std::string::npos;
-  if (plain) {
-    return s;
-  }
-  std::string out = "'";
-  for (const char c : s) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  out += '\'';
-  return out;
-}
-
 // The export directory as an absolute, normalised path without a trailing slash, created with
-// 0755 when missing (not umask-dependent: the agent runs as another user).
+// 0755 when missing (not umask-dependent: the agent runs as another user). A control
+// character in it could not be written into wgetrc or an env file as one path.
 fs::path prepare_dir(const std::string& dir) {
+  if (std::any_of(dir.begin(), dir.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; })) {
+    throw ca_error("CA export directory " + dir +
+                   ": a control character (line break, tab) cannot go into the kit's files");
+  }
   std::error_code ec;
   fs::path abs = fs::absolute(fs::path(dir), ec);
   if (ec) {
@@ -66,42 +54,44 @@ fs::path prepare_dir(const std::string& dir) {
 
 }  // namespace
 
-void workspace_ca::export_to(const std::string& dir, const std::string& system_bundle) const {
+void workspace_ca::export_to(const std::string& dir, const std::string& system_bundle,
+                             const kit_settings& kit) const {
   X509* const one[] = {cert_.get()};
-  export_cas(dir, one, system_bundle);
+  export_cas(dir, one, system_bundle, kit);
 }
 
 void export_cas(const std::string& dir, std::span<X509* const> certs,
-                const std::string& system_bundle) {
+                const std::string& system_bundle, const kit_settings& kit) {
   const fs::path out = prepare_dir(dir);
-  const std::string ca_path = (out / "ca.pem").string();
-  const std::string bundle_path = (out / "ca-bundle.pem").string();
+  const std::string base = out.string();
   const std::string ca_text = certs_pem(certs);
 
-  std::string bundle;
+  std::string system;
   std::error_code ec;
   if (!system_bundle.empty() && fs::exists(system_bundle, ec)) {
     // Exists but unreadable is an error: a bundle without the system roots would break every
     // non-intercepted HTTPS call the agent makes.
-    bundle = read_small_file(system_bundle, "system CA bundle", max_system_bundle_bytes);
-    if (!bundle.empty() && bundle.back() != '\n') {
-      bundle += '\n';
+    system = read_small_file(system_bundle, "system CA bundle", max_system_bundle_bytes);
+    if (!system.empty() && system.back() != '\n') {
+      system += '\n';
     }
   }
-  bundle += ca_text;
+  const trust_store java = make_trust_store(certs, system, trust_store_password);
 
-  const std::string bundle_word = shell_word(bundle_path);
-  std::string env;
-  for (const char* var :
-       {"SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "GIT_SSL_CAINFO"}) {
-    env += std::string("export ") + var + "=" + bundle_word + "\n";
-  }
-  env += "export NODE_EXTRA_CA_CERTS=" + shell_word(ca_path) + "\n";
-
-  // ca.pem first: ca.env and the bundle refer to it, so it must never be the one missing.
-  write_file_atomically(ca_path, ca_text, 0644);
-  write_file_atomically(bundle_path, bundle, 0644);
-  write_file_atomically((out / "ca.env").string(), env, 0644);
+  // Each file before those that name it, so a reader never finds a reference to a file that
+  // is missing: the certificates, then ca.env, then airlock.env. Every one is rewritten at
+  // each renewal, each atomically.
+  const auto write = [&base](const char* name, const std::string& content) {
+    write_file_atomically(base + "/" + name, content, 0644);
+  };
+  write("ca.pem", ca_text);
+  write("ca-bundle.pem", system + ca_text);
+  write(trust_store_file, java.der);
+  write(wgetrc_file, wgetrc_text(base));
+  write(ca_env_file, ca_env_text(base));
+  write(proxy_env_file, proxy_env_text(kit.proxy));
+  write(telemetry_env_file, telemetry_env_text(kit.telemetry_optouts));
+  write(airlock_env_file, airlock_env_text(base));
 }
 
 }  // namespace airlock::proxy::intercept

@@ -3,10 +3,12 @@
 // exported files (re-read or not) keep being intercepted, and the expiry metric follows.
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include "tests/integration/intercept_fixture.hpp"
@@ -68,6 +70,17 @@ class ca_renewal_test : public intercept_test {
 
   double expiry() { return metric("airlock_ca_expiry_timestamp_seconds"); }
 
+  // Inode of each file in the export directory, by name.
+  std::map<std::string, std::uintmax_t> kit_inodes() const {
+    std::map<std::string, std::uintmax_t> out;
+    for (const auto& entry : std::filesystem::directory_iterator(export_dir())) {
+      struct stat st {};
+      EXPECT_EQ(::stat(entry.path().c_str(), &st), 0) << entry.path();
+      out[entry.path().filename().string()] = st.st_ino;
+    }
+    return out;
+  }
+
   std::size_t sent_ = 0;  // requests intercepted() has seen reach the upstream
 };
 
@@ -99,6 +112,11 @@ TEST_F(ca_renewal_test, ClientsStayInterceptedAcrossARenewal) {
   std::filesystem::copy_file(airlock_ca(), before);
   ASSERT_EQ(cert_count(before), 1u);
 
+  // Every file of the kit is replaced at the renewal (by rename, so a new inode), not only
+  // the certificates.
+  const auto kit = kit_inodes();
+  ASSERT_EQ(kit.size(), 8u);
+
   const auto wait_start = std::chrono::steady_clock::now();
   double renewed_expiry = first_expiry;
   while (renewed_expiry == first_expiry && seconds_since(wait_start) < 15) {
@@ -113,6 +131,19 @@ TEST_F(ca_renewal_test, ClientsStayInterceptedAcrossARenewal) {
   EXPECT_EQ(cert_count(airlock_ca()), 2u);
   EXPECT_TRUE(intercepted(*up, airlock_ca()));
   EXPECT_TRUE(intercepted(*up, before));
+  const auto renewed = kit_inodes();
+  for (const auto& [name, inode] : kit) {
+    EXPECT_NE(renewed.at(name), inode) << name << " was not rewritten at the renewal";
+  }
+  // Java's trust store carries both CAs too, beside the system roots.
+  const auto p12 =
+      run_command({"/usr/bin/openssl", "pkcs12", "-in", (export_dir() / "truststore.p12").string(),
+                   "-passin", "pass:changeit", "-nokeys"},
+                  tmp_.path(), "openssl-pkcs12", 20s);
+  ASSERT_EQ(p12.exit_code, 0) << p12.err;
+  EXPECT_EQ(count_of(p12.out, "friendlyName: airlock-ca-"), 2u);
+  EXPECT_EQ(count_of(p12.out, "BEGIN CERTIFICATE"),
+            count_of(read_all(export_dir() / "ca-bundle.pem"), "BEGIN CERTIFICATE"));
 
   // Through the first CA's expiry and the next renewal, a client re-reading the files never
   // fails.

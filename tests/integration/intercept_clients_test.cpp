@@ -36,12 +36,14 @@ TEST_F(intercept_clients_test, ExportedCaFiles) {
   EXPECT_NE(airlock().stdout_text().find("trust airlock's CA:    " + dir + "/ca.pem"),
             std::string::npos)
       << airlock().stdout_text();
-  // The CA certificate and what points at it, nothing else: its key stays in memory.
+  // The CA certificate and the kit that points at it, nothing else: its key stays in memory.
   std::set<std::string> names;
   for (const auto& entry : std::filesystem::directory_iterator(export_dir())) {
     names.insert(entry.path().filename().string());
   }
-  EXPECT_EQ(names, (std::set<std::string>{"ca-bundle.pem", "ca.env", "ca.pem"}));
+  EXPECT_EQ(names,
+            (std::set<std::string>{"airlock.env", "ca-bundle.pem", "ca.env", "ca.pem", "proxy.env",
+                                   "telemetry.env", "truststore.p12", "wgetrc"}));
 
   const std::string ca = read_file(airlock_ca());
   EXPECT_EQ(count_of(ca, "-----BEGIN CERTIFICATE-----"), 1u);
@@ -60,7 +62,7 @@ TEST_F(intercept_clients_test, ExportedCaFiles) {
         << env;
   }
   EXPECT_NE(env.find("export NODE_EXTRA_CA_CERTS=" + dir + "/ca.pem\n"), std::string::npos) << env;
-  EXPECT_EQ(count_of(env, "export "), 5u) << env;
+  EXPECT_EQ(count_of(env, "export "), 14u) << env;  // kit_files_test has the rest
 
   // The CA really is a CA, and what an agent that sources ca.env gets is a working
   // curl: no --cacert, CURL_CA_BUNDLE from the file.

@@ -57,6 +57,21 @@ TEST(routes, route_hosts_are_lowercased) {
   EXPECT_EQ(c.proxy.route_hosts, (std::vector<std::string>{"airlock", "airlock.ns.svc"}));
 }
 
+// proxy.agent_url: what proxy.env in the export directory names; plain http, no path.
+TEST(routes, agent_url_loads_as_host_and_port) {
+  const config none = load_string("proxy: {listen: \"0.0.0.0:3128\"}", "r.yaml");
+  EXPECT_FALSE(none.proxy.agent_url.has_value());
+  const config named = load_string("proxy: {agent_url: \"HTTP://Airlock:3128/\"}", "r.yaml");
+  ASSERT_TRUE(named.proxy.agent_url.has_value());
+  EXPECT_EQ(named.proxy.agent_url->host, "airlock");
+  EXPECT_EQ(named.proxy.agent_url->port, 3128);
+  const config v6 = load_string("proxy: {agent_url: \"http://[::1]:8080\"}", "r.yaml");
+  ASSERT_TRUE(v6.proxy.agent_url.has_value());
+  EXPECT_EQ(v6.proxy.agent_url->to_string(), "[::1]:8080");
+  const config port80 = load_string("proxy: {agent_url: http://airlock}", "r.yaml");
+  EXPECT_EQ(port80.proxy.agent_url->port, 80);
+}
+
 struct route_error {
   const char* name;
   std::string yaml;
@@ -124,8 +139,20 @@ INSTANTIATE_TEST_SUITE_P(
                     28, "plain segments"},
         route_error{"route_hosts_port", "proxy:\n  route_hosts: [\"airlock:3128\"]\n", 2, 17,
                     "not a host name"},
-        route_error{"route_hosts_map", "proxy:\n  route_hosts: {a: b}\n", 2, 16,
-                    "expected a list"}),
+        route_error{"route_hosts_map", "proxy:\n  route_hosts: {a: b}\n", 2, 16, "expected a list"},
+        route_error{"agent_url_https", "proxy:\n  agent_url: https://airlock:3128\n", 2, 14,
+                    "proxy.agent_url: expected \"http://host:port\" (airlock's listener speaks "
+                    "plain http), got \"https://airlock:3128\""},
+        route_error{"agent_url_bare", "proxy:\n  agent_url: airlock:3128\n", 2, 14,
+                    "expected \"http://host:port\""},
+        route_error{"agent_url_path", "proxy:\n  agent_url: http://airlock:3128/anthropic\n", 2, 14,
+                    "proxy.agent_url: expected \"http://host:port\" without a path"},
+        route_error{"agent_url_userinfo", "proxy:\n  agent_url: \"http://u:p@airlock:1\"\n", 2, 14,
+                    "user names and passwords"},
+        route_error{"agent_url_port", "proxy:\n  agent_url: \"http://airlock:0\"\n", 2, 14,
+                    "port must be"},
+        route_error{"agent_url_host", "proxy:\n  agent_url: \"http://air lock:1\"\n", 2, 14,
+                    "not a host name"}),
     [](const testing::TestParamInfo<route_error>& info) { return std::string(info.param.name); });
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <openssl/pem.h>
@@ -289,7 +290,9 @@ TEST_F(workspace_ca_export, writes_pem_bundle_and_env) {
   for (const auto& text : {ca_pem, bundle, env}) {
     EXPECT_EQ(text.find("PRIVATE KEY"), std::string::npos);
   }
-  for (const char* name : {"ca.pem", "ca-bundle.pem", "ca.env"}) {
+  const std::vector<std::string> kit{"ca.pem", "ca-bundle.pem", "truststore.p12", "wgetrc",
+                                     "ca.env", "proxy.env",     "telemetry.env",  "airlock.env"};
+  for (const auto& name : kit) {
     EXPECT_EQ(mode_of(dir + "/" + name), 0644u) << name;
   }
   EXPECT_EQ(mode_of(dir), 0755u);
@@ -298,7 +301,27 @@ TEST_F(workspace_ca_export, writes_pem_bundle_and_env) {
   for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) {
     ++entries;
   }
-  EXPECT_EQ(entries, 3u);
+  EXPECT_EQ(entries, kit.size());
+  // The kit names the proxy it was given, and the default one otherwise.
+  EXPECT_NE(read_text(dir + "/proxy.env").find("export HTTPS_PROXY=http://127.0.0.1:3128\n"),
+            std::string::npos);
+  kit_settings other;
+  other.proxy.host = "airlock";
+  other.proxy.port = 8080;
+  other.telemetry_optouts = false;
+  ca_.export_to(dir, system, other);
+  EXPECT_NE(read_text(dir + "/proxy.env").find("export HTTPS_PROXY=http://airlock:8080\n"),
+            std::string::npos);
+  EXPECT_EQ(read_text(dir + "/telemetry.env").find("export "), std::string::npos);
+}
+
+TEST_F(workspace_ca_export, refuses_a_directory_with_a_line_break) {
+  try {
+    ca_.export_to(tmp_.file("two\nlines"), "");
+    ADD_FAILURE() << "exported into a directory whose name breaks wgetrc and the env files";
+  } catch (const ca_error& e) {
+    EXPECT_NE(std::string(e.what()).find("control character"), std::string::npos) << e.what();
+  }
 }
 
 TEST_F(workspace_ca_export, bundle_is_ca_alone_without_system_store_and_gets_a_newline) {
