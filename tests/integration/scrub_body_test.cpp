@@ -7,7 +7,6 @@
 #include <gtest/gtest.h>
 
 #include <random>
-#include <regex>
 
 #include "tests/integration/scrub_fixture.hpp"
 #include "tests/support/scrub_reference.hpp"
@@ -223,10 +222,10 @@ TEST_F(scrub_test, ReplacementsAreCountedAndLoggedButTheSecretNeverIs) {
       access = line;
     }
   }
-  std::smatch m;
-  ASSERT_TRUE(std::regex_search(access, m, std::regex("\"scrubbed\" *: *([0-9]+)")))
-      << "no scrubbed count in the access line: " << access;
-  EXPECT_EQ(m[1], "3") << access;
+  // The JSON writer puts no space after the colon. (No std::regex: g++ 12's ASan build
+  // warns inside it, and warnings are errors.)
+  EXPECT_NE(access.find("\"scrubbed\":3"), std::string::npos)
+      << "no scrubbed count of 3 in the access line: " << access;
   EXPECT_EQ(leaked(log, scrub_secret), "") << log;
 }
 
