@@ -159,7 +159,7 @@ std::vector<runtime_probe> build() {
   npm.timeout = std::chrono::seconds(30);
   npm.fix_bypass = "source {kit}/proxy.env (npm reads HTTPS_PROXY, or https-proxy in .npmrc)";
   npm.fix_untrusted =
-      "npm ignores NODE_EXTRA_CA_CERTS: source {kit}/ca.env (its npmrc sets cafile), or npm "
+      "npm ignores NODE_EXTRA_CA_CERTS: source {kit}/ca.env (NPM_CONFIG_CAFILE), or npm "
       "config set cafile {kit}/ca-bundle.pem";
 
   // A PEP 503 index on the check host lists the marker as a project.
