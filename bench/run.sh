@@ -3,12 +3,12 @@
 # Usage: bench/run.sh [--quick] [--only GROUP[,GROUP...]]   (make bench [QUICK=1])
 #   full:    wrk at 1, 32, 256 (keep-alive) and 32 (new connection per request), hey (TLS,
 #            tunnel) at 1, 32 connections, fixed-rate latency, 2 GiB tunnel bulk, 1 GiB
-#            intercepted and scrubbed, SSE 500 events per path; 3 runs x 4 s per figure
-#            (~16 min)
+#            intercepted and scrubbed, SSE 500 events per path, 200 small POSTs per path;
+#            3 runs x 4 s per figure (~16 min)
 #   --quick: 32 connections only, 3 runs x 1 s per figure, 512 MiB bulk, 256 MiB scrubbed,
-#            200 SSE events, smaller probes (<3 min)
+#            200 SSE events, 50 POSTs, smaller probes (<3 min)
 #   --only:  just these groups (default all): plain newconn rate bulk scrub-bulk mitm
-#            mitm-newconn tunnel sse idle newhost
+#            mitm-newconn tunnel sse post-latency idle newhost
 # Writes bench/results/latest.md and latest.csv and prints the markdown. See bench/README.md.
 set -euo pipefail
 
@@ -30,8 +30,12 @@ RATE_DELAY_MS=10
 # scenario 7 (SSE): events per path, pooled over RUNS interleaved streams, one event every
 # SSE_INTERVAL_MS; each stream first reads SSE_WARMUP events it does not count
 SSE_EVENTS=500 SSE_INTERVAL_MS=10 SSE_WARMUP=10
+# issue 19, failure 7: small POSTs per path from python-requests on one reused connection,
+# pooled over RUNS interleaved rounds; each round first makes POST_WARMUP uncounted ones
+POST_REQUESTS=200 POST_WARMUP=5
 # the --only groups, in the order they run
-ALL_GROUPS=(idle newhost plain newconn rate bulk scrub-bulk mitm mitm-newconn tunnel sse)
+ALL_GROUPS=(idle newhost plain newconn rate bulk scrub-bulk mitm mitm-newconn tunnel sse
+  post-latency)
 usage() { echo "usage: bench/run.sh [--quick] [--only GROUP[,GROUP...]] (groups: ${ALL_GROUPS[*]})"; }
 ONLY=""
 while [ $# -gt 0 ]; do
@@ -39,7 +43,7 @@ while [ $# -gt 0 ]; do
     --quick)
       DURATION=1 CONNS=(32) MITM_CONNS=(32) IDLE_CONNS=250 IDLE_TLS_CONNS=250 MODE=quick
       NEW_HOST_NAMES=15 TUNNEL_CONNS=(32) BULK_MIB=512 SHORT_DURATION=1 SSE_EVENTS=200
-      SCRUB_BULK_MIB=256 SCRUB_GZIP_MIB=64
+      SCRUB_BULK_MIB=256 SCRUB_GZIP_MIB=64 POST_REQUESTS=50
       ;;
     --only)
       [ $# -ge 2 ] || { usage >&2; exit 2; }
@@ -71,6 +75,7 @@ want() { # want GROUP...: true if any of them was selected
 }
 # the SSE events are split over the RUNS rounds (rounded up)
 SSE_PER_RUN=$(((SSE_EVENTS + RUNS - 1) / RUNS))
+POST_PER_RUN=$(((POST_REQUESTS + RUNS - 1) / RUNS)) # the same for the POSTs
 
 for tool in wrk hey nginx squid haproxy tinyproxy mitmdump curl python3 openssl; do
   command -v "$tool" >/dev/null || {
@@ -92,7 +97,7 @@ scrub_keys
 trap 'stop_all; rm -rf "$BENCH_TMP"' EXIT
 trap 'exit 130' INT TERM
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-for f in runs fail idle newhost bulk scrub_bulk sse notes; do : >"$BENCH_TMP/$f.tsv"; done
+for f in runs fail idle newhost bulk scrub_bulk sse post notes; do : >"$BENCH_TMP/$f.tsv"; done
 say() { echo "bench: [$((SECONDS / 60))m$((SECONDS % 60))s] $*" >&2; }
 
 load_start=$(cut -d' ' -f1 /proc/loadavg) # before anything of ours runs
@@ -123,6 +128,8 @@ load_start=$(cut -d' ' -f1 /proc/loadavg) # before anything of ours runs
   echo "sse_events=$((SSE_PER_RUN * RUNS))"
   echo "sse_interval_ms=$SSE_INTERVAL_MS"
   echo "sse_warmup=$SSE_WARMUP"
+  echo "post_requests=$((POST_PER_RUN * RUNS))"
+  echo "post_warmup=$POST_WARMUP"
   versions
 } >"$BENCH_TMP/meta.txt"
 if awk -v l="$load_start" 'BEGIN { exit !(l > 0.5) }'; then
@@ -269,6 +276,35 @@ sse_once() {
   echo "$json"
 }
 
+# add_post SCENARIO PID [--proxy H:P]: registers a path for the post-latency rounds (if they
+# run and the POST upstream is up) after one curl POST through it got the upstream's answer
+add_post() {
+  want post-latency && [ -n "$POST_PID" ] || return 0
+  local name=$1 pid=$2 out want='{"ok":true,"read":1} 200' via=()
+  shift 2
+  if [ "${1:-}" = --proxy ]; then via=(-x "http://$2"); fi
+  out=$(curl -s --max-time 5 -w ' %{http_code}' --data-binary x "${via[@]}" "$POST_URL" || true)
+  if [ "$out" != "$want" ]; then
+    fail "post:$name" "preflight POST got '${out:-no response}' instead of '$want'"
+    return 0
+  fi
+  PID[post:$name]=$pid
+  PARGS[$name]="$*"
+  POST_ACTIVE+=("$name")
+}
+
+# post_once SCENARIO: one round (a new Session, so one connection) of POST_WARMUP +
+# POST_PER_RUN POSTs; prints the client's JSON. /usr/bin/python3: Debian's python3-requests,
+# the client of issue 19 (python3 on PATH may be another interpreter without it).
+post_once() {
+  local args json
+  read -ra args <<<"${PARGS[$1]}"
+  json=$(timeout $((30 + POST_PER_RUN)) /usr/bin/python3 "$here/lib/post_client.py" \
+    --url "$POST_URL" "${args[@]}" --requests "$POST_PER_RUN" --warmup "$POST_WARMUP" || true)
+  [ -n "$json" ] || json='{"error": "post_client.py produced no result"}'
+  echo "$json"
+}
+
 # idle SCENARIO PORT PID [IDLE_CONNS.PY-ARGS...]: RSS cost of idle keep-alive connections
 idle() {
   local name=$1 port=$2 pid=$3 json
@@ -340,8 +376,8 @@ TLS_URL=https://$BENCH_HOST:$NGINX_TLS_PORT/small
 SSE_PORT=$(free_port) SSE_TLS_PORT=$(free_port) SSE_NOSCRUB_PORT=$(free_port)
 SSE_URL=http://127.0.0.1:$SSE_PORT/sse
 SSE_TLS_URL=https://$BENCH_HOST:$SSE_TLS_PORT/sse
-declare -A URL ABS PID HURL HARGS BARGS SARGS
-ACTIVE=() MITM_ACTIVE=() TUNNEL_ACTIVE=() BULK_ACTIVE=() SSE_ACTIVE=()
+declare -A URL ABS PID HURL HARGS BARGS SARGS PARGS
+ACTIVE=() MITM_ACTIVE=() TUNNEL_ACTIVE=() BULK_ACTIVE=() SSE_ACTIVE=() POST_ACTIVE=()
 # scenario 4's file: sparse, so it costs neither disk nor page cache
 truncate -s "${BULK_MIB}M" "$BENCH_TMP/nginx/www/bulk"
 BULK_URL=http://127.0.0.1:$NGINX_PORT/bulk
@@ -352,6 +388,22 @@ if want sse && ! start_sse; then
   fail sse "the SSE upstream did not start: $(tail -n 2 "$BENCH_TMP/sse/stdout.log" | tr '\n' ' ')"
   SSE_PID="" # so add_sse registers nothing
 fi
+
+# issue 19's upstream (nginx's static server refuses POST) and python-requests to drive it
+POST_PID=""
+if want post-latency; then
+  echo "requests=$(/usr/bin/python3 -c 'import requests; print(requests.__version__)' \
+    2>/dev/null || echo none)" >>"$BENCH_TMP/meta.txt"
+  if ! /usr/bin/python3 -c 'import requests' 2>/dev/null; then
+    fail post-latency "/usr/bin/python3 cannot import requests (Debian's python3-requests)"
+  elif ! start_post_server; then
+    fail post-latency "the POST upstream did not start: $(tail -n 2 "$BENCH_TMP/post/stdout.log" |
+      tr '\n' ' ')"
+    POST_PID="" # so add_post registers nothing
+  fi
+fi
+POST_URL=http://127.0.0.1:${POST_PORT:-0}/post
+add_post direct "$POST_PID"
 
 URL[direct]=$ORIGIN ABS[direct]="" PID[direct]=$NGINX_PID
 preflight direct "$ORIGIN" && ACTIVE+=(direct)
@@ -372,7 +424,7 @@ start_airlock || true
 echo "airlock=$(airlock_version)" >>"$BENCH_TMP/meta.txt"
 if [ -n "$AIRLOCK_ERR" ]; then
   for name in airlock airlock-forward airlock-mitm airlock-tunnel airlock-tunnel-bulk \
-    airlock-mitm-noscrub airlock-mitm-echo; do
+    airlock-mitm-noscrub airlock-mitm-echo post:airlock; do
     fail "$name" "$AIRLOCK_ERR"
   done
 elif preflight airlock -x "http://127.0.0.1:$AIRLOCK_PORT" "$ORIGIN"; then
@@ -389,22 +441,31 @@ else
   fail airlock-forward "the plain-forward preflight failed"
   add_mitm airlock-mitm "$AIRLOCK_PID" "$AIRLOCK_PORT" "$AIRLOCK_CA"
 fi
+if [ -z "$AIRLOCK_ERR" ]; then add_post airlock "$AIRLOCK_PID" --proxy "127.0.0.1:$AIRLOCK_PORT"; fi
 if [ -z "$AIRLOCK_ERR" ] && want mitm sse scrub-bulk; then
   add_scrub "$AIRLOCK_PID" "$AIRLOCK_PORT" "$AIRLOCK_CA"
 fi
 
-# the plain forward and reverse peers serve every group but the TLS-interception ones
-if want idle plain newconn tunnel bulk sse; then
+# the plain forward and reverse peers serve every group but the TLS-interception ones (and
+# post-latency only Squid: tinyproxy keeps no connection, the reverse proxies no proxy form)
+if want idle plain newconn tunnel bulk sse post-latency; then
   if ! start_squid; then
-    fail squid "did not start: $(tail -n 2 "$BENCH_TMP/squid/cache.log" 2>/dev/null | tr '\n' ' ')"
-  elif preflight squid -x "http://127.0.0.1:$SQUID_PORT" "$ORIGIN"; then
-    URL[squid]=http://127.0.0.1:$SQUID_PORT/ ABS[squid]=$ORIGIN PID[squid]=$SQUID_PID
-    ACTIVE+=(squid)
-    add_sse squid "$SQUID_PID" --url "$SSE_URL" --proxy "127.0.0.1:$SQUID_PORT"
-    if want idle; then idle squid "$SQUID_PORT" "$SQUID_PID"; fi
-    add_tunnel squid-tunnel "$SQUID_PID" "$SQUID_PORT"
+    why="did not start: $(tail -n 2 "$BENCH_TMP/squid/cache.log" 2>/dev/null | tr '\n' ' ')"
+    fail squid "$why"
+    if want post-latency; then fail post:squid "$why"; fi
+  else
+    if preflight squid -x "http://127.0.0.1:$SQUID_PORT" "$ORIGIN"; then
+      URL[squid]=http://127.0.0.1:$SQUID_PORT/ ABS[squid]=$ORIGIN PID[squid]=$SQUID_PID
+      ACTIVE+=(squid)
+      add_sse squid "$SQUID_PID" --url "$SSE_URL" --proxy "127.0.0.1:$SQUID_PORT"
+      if want idle; then idle squid "$SQUID_PORT" "$SQUID_PID"; fi
+      add_tunnel squid-tunnel "$SQUID_PID" "$SQUID_PORT"
+    fi
+    add_post squid "$SQUID_PID" --proxy "127.0.0.1:$SQUID_PORT"
   fi
+fi
 
+if want idle plain newconn tunnel bulk sse; then
   if ! start_tinyproxy; then
     why="did not start: $(tail -n 2 "$BENCH_TMP/tinyproxy/stdout.log" | tr '\n' ' ')"
     for name in tinyproxy tinyproxy-tunnel tinyproxy-tunnel-bulk; do fail "$name" "$why"; done
@@ -577,6 +638,19 @@ if want sse; then
   done
 fi
 
+# issue 19, failure 7: small POSTs from python-requests, one reused connection per round;
+# RUNS interleaved rounds per path, their times pooled per path
+if want post-latency; then
+  for r in $(seq "$RUNS"); do
+    for name in "${POST_ACTIVE[@]}"; do
+      json=$(post_once "$name")
+      # shellcheck disable=SC2001  # the progress line leaves out the list of times
+      say "$name post run $r/$RUNS: $(echo "$json" | sed 's/, "delays_us": \[.*\]//')"
+      printf '%s\t%s\t%s\n' "$name" "$r" "$json" >>"$BENCH_TMP/post.tsv"
+    done
+  done
+fi
+
 for name in "${ACTIVE[@]}" "${KEEPALIVE_NAMES[@]}" "${TUNNEL_ACTIVE[@]}" "${BULK_ACTIVE[@]}"; do
   kill -0 "${PID[$name]}" 2>/dev/null || fail "$name" "process exited during the measurement"
 done
@@ -586,6 +660,10 @@ for name in "${SCRUB_BULK_ACTIVE[@]}"; do
 done
 for name in "${SSE_ACTIVE[@]}"; do
   kill -0 "${PID[sse:$name]}" 2>/dev/null || fail "$name" "process exited during the measurement"
+done
+for name in "${POST_ACTIVE[@]}"; do
+  kill -0 "${PID[post:$name]}" 2>/dev/null ||
+    fail "post:$name" "process exited during the measurement"
 done
 
 echo "load_end=$(cut -d' ' -f1 /proc/loadavg)" >>"$BENCH_TMP/meta.txt"

@@ -263,6 +263,17 @@ start_sse() {
   wait_port "$SSE_PORT" "$SSE_PID" 10 && wait_port "$SSE_TLS_PORT" "$SSE_PID" 5
 }
 
+# --- the POST upstream (issue 19, post-latency): lib/post_server.py, plain HTTP on
+# POST_PORT; answers POST /post in one write (nginx's static server refuses POST). --------
+start_post_server() {
+  local d=$BENCH_TMP/post
+  mkdir -p "$d"
+  POST_PORT=$(free_port)
+  spawn "$d/stdout.log" python3 "$BENCH_LIB/post_server.py" --port "$POST_PORT"
+  POST_PID=$SPAWNED_PID
+  wait_port "$POST_PORT" "$POST_PID" 10
+}
+
 # --- airlock: one worker. Ready when it prints "proxy listening on 127.0.0.1:PORT". ----
 # Plain-forward and intercepting in one config, as deployed: requests to 127.0.0.1 are
 # forwarded as they are; CONNECT to bench.test or *.bench.test (credential rules) is

@@ -12,6 +12,7 @@ Inputs in --dir (all tab-separated, written by run.sh):
   newhost.tsv  scenario json-from-new_host.py
   sse.tsv      scenario run json-from-sse_client.py   (scenario 7, delays pooled over runs)
   scrub_bulk.tsv  scenario run http_code bytes seconds cpu_ticks   (issue 18, report_scrub.py)
+  post.tsv     scenario run json-from-post_client.py   (issue 19, report_post.py)
   notes.tsv    scenario note               (appended to that scenario's FAILING throughput rows)
 meta.txt's "groups" lists the run.sh --only groups that ran (all when it is missing); the
 report leaves out the tables, ratios and targets of the others.
@@ -25,6 +26,7 @@ import json
 import statistics
 from pathlib import Path
 
+import report_post
 import report_scrub
 
 # group -> (title, scenarios in table order, the airlock scenario, its ratio peers)
@@ -63,7 +65,8 @@ SSE = [("direct", "direct"), ("airlock", "direct"), ("squid", "direct"),
 SELECTOR = {"forward": "plain", "forward-newconn": "newconn", "fixed-rate": "rate",
             "tunnel-bulk": "bulk", "scrub-bulk": "scrub-bulk", "mitm-keepalive": "mitm",
             "mitm-newconn": "mitm-newconn",
-            "tunnel": "tunnel", "sse": "sse", "idle": "idle", "newhost": "newhost"}
+            "tunnel": "tunnel", "sse": "sse", "idle": "idle", "newhost": "newhost",
+            "post-latency": "post-latency"}
 IDLE = [("airlock", "forward"), ("squid", "forward"), ("airlock-mitm", "intercepted"),
         ("squid-bump", "intercepted"), ("mitmdump", "intercepted")]
 NEW_HOST = ["airlock-mitm", "mitmdump", "squid-bump"]
@@ -72,7 +75,8 @@ CSV_FIELDS = ["date", "kind", "group", "scenario", "conns", "rps_median", "rps_m
               "kib_per_conn", "fds_added", "first_ms", "repeat_ms", "added_ms",
               "added_total_ms", "cpu_us_per_req", "mb_per_s_median", "mb_per_s_min",
               "mb_per_s_max", "cpu_s_per_gb", "events", "max_ms", "added_p50_ms",
-              "added_p99_ms", "ratio", "cpu_ratio", "measured", "target", "status"]
+              "added_p99_ms", "requests", "sends_per_request", "ratio", "cpu_ratio", "measured",
+              "target", "status"]
 
 
 def read_tsv(path):
@@ -102,7 +106,8 @@ def load(d):
         bulk.setdefault(s, []).append(dict(code=code, bytes=int(float(nbytes)),
                                            secs=float(secs), cpu_s=int(ticks) * tick_us / 1e6))
     scrub_bulk = report_scrub.load_bulk(d / "scrub_bulk.tsv", tick_us)
-    return meta, fails, runs, idle, newhost, bulk, sse, notes, scrub_bulk
+    post = report_post.load(d / "post.tsv")
+    return meta, fails, runs, idle, newhost, bulk, sse, notes, scrub_bulk, post
 
 
 def ran(meta, group):
@@ -304,8 +309,8 @@ def sse_rows(sse, fails, meta):
     return list(out.values())
 
 
-def targets(rat, idle, newhost, meta, bulk, added, sse, scrub):
-    """Issues 3, 8 and 18's performance targets, each met / missed / n/a (a figure is
+def targets(rat, idle, newhost, meta, bulk, added, sse, scrub, post):
+    """Issues 3, 8, 18 and 19's performance targets, each met / missed / n/a (a figure is
     missing); only those of the groups that ran. scrub: (ratios, bulk rows, SSE diff)."""
     out = []
 
@@ -354,6 +359,7 @@ def targets(rat, idle, newhost, meta, bulk, added, sse, scrub):
             r.get("added_p99_ms"), "< 1", lambda v: v < 1)
     top = max(group_conns(meta, "mitm-keepalive")) if ran(meta, "mitm-keepalive") else None
     report_scrub.targets(add, meta, *scrub, top)
+    report_post.targets(add, post)
     return out
 
 
@@ -479,7 +485,7 @@ def sse_section(meta, sse):
     return L
 
 
-def markdown(meta, rows, rat, idle, newhost, tgt, bulk, added, sse, scrub):
+def markdown(meta, rows, rat, idle, newhost, tgt, bulk, added, sse, scrub, post):
     L = header(meta)
     for g in ["forward", "forward-newconn", "mitm-keepalive", "mitm-newconn", "tunnel"]:
         if ran(meta, g):
@@ -490,6 +496,8 @@ def markdown(meta, rows, rat, idle, newhost, tgt, bulk, added, sse, scrub):
         L += rate_section(meta, rows, added)
     if sse:
         L += sse_section(meta, sse)
+    if post:
+        L += report_post.section(meta, post)
     if any(scrub[:2]) or scrub[2] is not None:
         conns = group_conns(meta, "mitm-keepalive") if ran(meta, "mitm-keepalive") else []
         L += report_scrub.section(meta, rows, *scrub, conns)
@@ -536,7 +544,7 @@ def markdown(meta, rows, rat, idle, newhost, tgt, bulk, added, sse, scrub):
                      f"{fmt(r.get('kib_per_conn'), '{:.1f}')} | {fmt(r.get('fds_added'))} | "
                      f"{r['status']} |")
     if tgt:
-        L += ["", "## Targets (issues 3, 8 and 18, one airlock worker)", "",
+        L += ["", "## Targets (issues 3, 8, 18 and 19, one airlock worker)", "",
               "| target | measured | wanted | status |", "|---|--:|--:|---|"]
         for t in tgt:
             L.append(f"| {t['scenario']} | {fmt(t['measured'], '{:.2f}')} | {t['target']} | "
@@ -550,7 +558,7 @@ def main():
     ap.add_argument("--md", required=True, type=Path)
     ap.add_argument("--csv", required=True, type=Path)
     a = ap.parse_args()
-    meta, fails, runs, idle, newhost, bulk, sse, notes, scrub_bulk = load(a.dir)
+    meta, fails, runs, idle, newhost, bulk, sse, notes, scrub_bulk, post = load(a.dir)
     rows = summarize(meta, fails, runs, notes)
     rat = ratios(rows, meta)
     idl = idle_rows(idle, fails, meta)
@@ -562,19 +570,21 @@ def main():
              if ran(meta, "mitm-keepalive") else [],
              report_scrub.bulk_rows(scrub_bulk, fails, meta) if ran(meta, "scrub-bulk") else [],
              report_scrub.sse_diff(ss) if ss else None)
-    tgt = targets(rat, idl, nh, meta, blk, added, ss, scrub)
-    a.md.write_text(markdown(meta, rows, rat, idl, nh, tgt, blk, added, ss, scrub))
+    pst = report_post.rows(post, fails) if ran(meta, "post-latency") else []
+    tgt = targets(rat, idl, nh, meta, blk, added, ss, scrub, pst)
+    a.md.write_text(markdown(meta, rows, rat, idl, nh, tgt, blk, added, ss, scrub, pst))
     with a.csv.open("w", newline="") as f:
         w = csv.DictWriter(f, CSV_FIELDS)
         w.writeheader()
         for k in ["cpu", "cores", "kernel", "load_start", "load_end", "mode", "groups", "duration",
                   "short_duration", "runs", "clk_tck", "bulk_mib", "scrub_bulk_mib",
                   "scrub_gzip_mib", "rate_target", "rate_conns",
-                  "rate_delay_ms", "sse_events", "sse_interval_ms", "sse_warmup", "airlock",
-                  "nginx", "squid", "haproxy", "tinyproxy", "mitmdump", "wrk", "hey", "openssl"]:
+                  "rate_delay_ms", "sse_events", "sse_interval_ms", "sse_warmup", "post_requests",
+                  "post_warmup", "airlock", "nginx", "squid", "haproxy", "tinyproxy", "mitmdump",
+                  "wrk", "hey", "openssl", "requests"]:
             w.writerow(dict(date=meta["date"], kind="meta", scenario=k, status=meta.get(k, "")))
         extra = scrub[0] + scrub[1] + ([scrub[2]] if scrub[2] else [])
-        for r in rows + rat + blk + ([added] if added else []) + ss + extra + idl + nh + tgt:
+        for r in rows + rat + blk + ([added] if added else []) + ss + extra + pst + idl + nh + tgt:
             w.writerow(dict(date=meta["date"], **r))
     print(a.md.read_text(), end="")
 
