@@ -51,6 +51,9 @@ std::string_view next_record(std::span<const asio::const_buffer> bufs, std::size
   std::size_t len = 0;
   for (; i < bufs.size() && len < max_record; ++i, from = 0) {
     const std::size_t take = std::min(bufs[i].size() - from, max_record - len);
+    if (take == 0) {
+      continue;  // an empty buffer may have no storage at all (memcpy from null is undefined)
+    }
     std::memcpy(gathered.data() + len, static_cast<const char*>(bufs[i].data()) + from, take);
     len += take;
   }
