@@ -72,6 +72,13 @@ std::uint64_t response_filter::scrub_head(const std::shared_ptr<const scrub_auto
   return n;
 }
 
+void response_filter::rekey(const std::shared_ptr<const scrub_automaton>& automaton) {
+  if (scrubber_ && automaton_ != automaton.get()) {
+    scrubber_->rekey(automaton);
+    automaton_ = automaton.get();
+  }
+}
+
 void response_filter::shed() {
   inflater_.reset();
   for (std::string* s : {&text_, &pending_}) {

@@ -74,6 +74,9 @@ class response_filter {
   std::uint64_t scrub_head(const std::shared_ptr<const scrub_automaton>& automaton, char* data,
                            std::size_t size);
 
+  // The secrets changed mid-body (a rotation): the rest of it is scanned for the new ones.
+  void rekey(const std::shared_ptr<const scrub_automaton>& automaton);
+
   // Between responses: the decoder's state and large buffers go, so an idle connection
   // holds none of them.
   void shed();

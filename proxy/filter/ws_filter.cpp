@@ -108,6 +108,11 @@ std::uint64_t ws_filter::replacements() const {
   return message_.replacements() + control_.replacements();
 }
 
+void ws_filter::rekey(const std::shared_ptr<const scrub_automaton>& automaton) {
+  message_.rekey(automaton);
+  control_.rekey(automaton);
+}
+
 ws_filter::result ws_filter::fail(std::size_t at, std::string_view reason) {
   error_ = reason;
   return {at, true, reason};

@@ -49,6 +49,10 @@ class ws_filter {
   // holds only whole frames, all scrubbed, and every later feed fails the same way.
   result feed(std::string_view in, std::string& out);
 
+  // The secrets changed (a rotation) on a connection that stays open: what comes from here
+  // on is scanned for the new ones.
+  void rekey(const std::shared_ptr<const scrub_automaton>& automaton);
+
   // Occurrences replaced so far, on this connection.
   std::uint64_t replacements() const;
 

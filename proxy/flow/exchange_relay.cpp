@@ -65,8 +65,9 @@ awaitable<bool> exchange::relay_response(std::size_t head_len, bool client_keep_
                      resp_info_.body != http::body_kind::until_close);
     co_return keep;
   }
-  if (st == relay_status::source_failed && until_close) {
-    // A reset is the only way to tell the client a close-delimited body is cut short.
+  if (until_close) {
+    // A reset is the only way to tell the client a close-delimited body is cut short: by
+    // the upstream, a timeout, or (decoded for an HTTP/1.0 client) a coding found broken.
     client_.reset_on_close();
   }
   release_upstream(false);

@@ -67,6 +67,9 @@ awaitable<exchange::relay_status> exchange::relay_filtered(std::string_view pref
   stream_ref dst = client_.leg();
   bool eof = false;
   for (;;) {
+    // A long answer (an event stream) may outlive a rotation: it is scanned for the values
+    // that the upstream can have been sent since, not only for those of when it began.
+    filter_.rekey(scrub_memo_.get(ctx_.scrubs, scrub_scope_));
     const response_filter::step s = eof ? filter_.end_of_input() : filter_.feed(up_in_.data());
     if (!s.error.empty()) {
       upstream_error_ = s.error;

@@ -216,7 +216,7 @@ awaitable<bool> exchange::deliver(const request& r, std::size_t resp_head_len,
   up_in_.consume(resp_head_len);
   if (co_await client_.send(out_)) {
     tunnel upgraded(ctx_, deadline_, client_, upstream_->stream(), up_in_,
-                    frames ? &*frames : nullptr);
+                    frames ? &*frames : nullptr, &scrub_memo_, &scrub_scope_);
     co_await upgraded.run();
   }
   if (scrub_) {

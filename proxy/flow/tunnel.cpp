@@ -54,6 +54,9 @@ awaitable<std::optional<std::size_t>> tunnel::pass_on(byte_buffer& buf, stream_r
     co_return ok ? std::optional<std::size_t>(buf.size()) : std::nullopt;
   }
   framed_.clear();
+  if (memo_ != nullptr) {
+    frames_->rekey(memo_->get(ctx_.scrubs, *scope_));
+  }
   const ws_filter::result r = frames_->feed(buf.data(), framed_);
   if (r.error) {
     // Frames airlock cannot scan (compressed, masked, malformed) never reach the agent; the

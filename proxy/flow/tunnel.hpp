@@ -10,6 +10,7 @@
 #include "proxy/flow/byte_buffer.hpp"
 #include "proxy/flow/client_side.hpp"
 #include "proxy/flow/flow_context.hpp"
+#include "proxy/flow/scrub_cache.hpp"
 #include "proxy/io/io_deadline.hpp"
 #include "proxy/tls/stream.hpp"
 
@@ -22,15 +23,19 @@ class tunnel {
   // client: the agent's side (its leg, its buffered bytes, its byte counts); upstream and
   // up_buf: the other side and what was read from it beyond the last head.
   // frames: WebSocket frames from the upstream go through it to the agent (a scrubbed
-  // host's upgrade); nullptr relays the bytes as they are.
+  // host's upgrade); nullptr relays the bytes as they are. memo and scope: where its
+  // secrets are looked up again, so a rotation while the connection is open is followed.
   tunnel(flow_context& ctx, io_deadline& deadline, client_side& client, stream_ref upstream,
-         byte_buffer& up_buf, ws_filter* frames = nullptr)
+         byte_buffer& up_buf, ws_filter* frames = nullptr, scrub_memo* memo = nullptr,
+         const scrub_scope* scope = nullptr)
       : ctx_(ctx),
         deadline_(deadline),
         client_(client),
         upstream_(upstream),
         up_buf_(up_buf),
-        frames_(frames) {}
+        frames_(frames),
+        memo_(memo),
+        scope_(scope) {}
 
   awaitable<void> run();
 
@@ -51,6 +56,8 @@ class tunnel {
   stream_ref upstream_;
   byte_buffer& up_buf_;
   ws_filter* frames_;
+  scrub_memo* memo_;
+  const scrub_scope* scope_;
   std::string framed_;  // the filter's output, reused
 };
 

@@ -186,6 +186,15 @@ std::string_view scrubber::release(std::string_view in, std::size_t keep_from) {
   return sent;
 }
 
+void scrubber::rekey(const std::shared_ptr<const scrub_automaton>& automaton) {
+  if (automaton == automaton_) {
+    return;
+  }
+  automaton_ = automaton;
+  state_ = 0;
+  active_.clear();
+}
+
 std::string_view scrubber::finish() {
   const std::string_view sent = release({}, held_.size());
   state_ = 0;

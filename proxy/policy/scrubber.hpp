@@ -58,6 +58,11 @@ class scrubber {
   // is then ready for another body.
   std::string_view finish();
 
+  // The secrets changed (a rotation) while a stream is under way: from here on the stream is
+  // scanned for the new ones. What is held back now goes out with the next feed: it could
+  // only begin an old value's spelling, as the new value was sent nowhere before the change.
+  void rekey(const std::shared_ptr<const scrub_automaton>& automaton);
+
   // Occurrences replaced so far; occurrences that overlap what was masked before count once.
   std::uint64_t replacements() const { return replacements_; }
   // Bytes held back now (never more than automaton.longest() - 1).

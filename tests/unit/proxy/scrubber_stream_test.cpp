@@ -202,5 +202,28 @@ TEST(scrubber_stream, no_values_pass_everything) {
   }
 }
 
+// A secret rotated while a stream is open (an event stream from a request bin): what comes
+// after the rotation is scanned for the new value; what the old automaton held back (the
+// start of an old value's spelling) goes out with the next feed.
+TEST(scrubber_stream, a_rotation_mid_stream_masks_the_new_value_from_then_on) {
+  constexpr std::string_view rotated = "sk-ant-api03-Mn4_Lk8+Jh/Gf-Ds";
+  const auto old_engines = engines({key});
+  const auto new_engines = engines({rotated});
+  for (std::size_t e = 0; e < old_engines.size(); ++e) {
+    scrubber s(old_engines[e]);
+    std::string out(s.feed("data: sk-ant-"));
+    EXPECT_GT(s.held(), 0U);
+    s.rekey(new_engines[e]);
+    out += s.feed(" now " + std::string(rotated) + " end");
+    out += s.finish();
+    EXPECT_EQ(out, "data: sk-ant- now " + std::string(rotated.size(), '*') + " end");
+    EXPECT_EQ(s.replacements(), 1U);
+    s.rekey(new_engines[e]);  // the same automaton: nothing changes
+    std::string again(s.feed(rotated));
+    again += s.finish();
+    EXPECT_EQ(again, std::string(rotated.size(), '*'));
+  }
+}
+
 }  // namespace
 }  // namespace airlock::proxy

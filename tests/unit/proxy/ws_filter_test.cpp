@@ -307,5 +307,28 @@ TEST(ws_filter, random_frames_and_cuts_match_the_reference) {
   }
 }
 
+// A rotation while the WebSocket stays open: frames after it are scanned for the new value,
+// a message open across it included.
+TEST(ws_filter, a_rotation_while_open_masks_the_new_value_from_then_on) {
+  constexpr std::string_view rotated = "sk-ant-api03-Mn4_Lk8+Jh/Gf-Ds";
+  const auto old_engines = engines({key});
+  const auto new_engines = engines({rotated});
+  for (std::size_t e = 0; e < old_engines.size(); ++e) {
+    ws_filter f(old_engines[e]);
+    std::string out;
+    ws_reader reader;
+    ASSERT_EQ(f.feed(ws_encode(ws_frame{false, 1, "waiting sk-ant-"}), out).consumed, 17U);
+    f.rekey(new_engines[e]);
+    const std::string rest = ws_encode(ws_frame{true, 0, "got " + std::string(rotated)});
+    ASSERT_EQ(f.feed(rest, out).consumed, rest.size());
+    EXPECT_EQ(reader.read(out), "");
+    std::string text;
+    for (const auto& ev : reader.events) {
+      text += ev.payload;
+    }
+    EXPECT_EQ(text, "waiting sk-ant-got " + std::string(rotated.size(), '*'));
+  }
+}
+
 }  // namespace
 }  // namespace airlock::proxy
