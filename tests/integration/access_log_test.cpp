@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/integration/intercept_fixture.hpp"
+#include "tests/support/ws_frames.hpp"
 
 namespace airlock::test {
 namespace {
@@ -94,8 +95,7 @@ TEST_F(access_log_test, AWebSocketIsLoggedWhenItCloses) {
                                         }
                                         // Echoes the key the handshake carried, in a frame.
                                         const std::string payload = std::string("got ") + api_key;
-                                        return std::string("\x81") +
-                                               static_cast<char>(payload.size()) + payload;
+                                        return proxy::testing::ws_encode({true, 1, payload});
                                       }});
   start_intercepting("  anthropic: { env: ANTHROPIC_KEY }\n",
                      "  - { name: realtime, host: localhost, port: " + std::to_string(up.port()) +

@@ -13,15 +13,10 @@
 
 #include "tests/integration/intercept_fixture.hpp"
 #include "tests/support/sanitizers.hpp"
+#include "tests/support/ws_frames.hpp"
 
 namespace airlock::test {
 namespace {
-
-// A WebSocket text frame as a server sends it (unmasked, under 126 bytes): the upstream of
-// a credential host must speak real frames, since airlock scans them (issue 18).
-std::string ws_text_frame(const std::string& payload) {
-  return std::string("\x81") + static_cast<char>(payload.size()) + payload;
-}
 
 using strings = std::vector<std::string>;
 using namespace std::chrono_literals;
@@ -289,20 +284,20 @@ TEST_F(control_attack_test, PushOverTheSocketWithTheCommand) {
 // A WebSocket opened with the key kept relaying after revoke; so did a keep-alive
 // connection and a pooled upstream connection that had carried it.
 TEST_F(control_attack_test, RevokeClosesEveryConnectionThatCarriedACredential) {
-  tls_echo_server up(tls_echo_options{localhost_cert(), [](const std::string& request) {
-                                        if (request.rfind("GET /ws", 0) == 0) {
-                                          return std::string(
-                                              "HTTP/1.1 101 Switching Protocols\r\n"
-                                              "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                                              "Sec-WebSocket-Accept: "
-                                              "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n");
-                                        }
-                                        if (request.rfind("GET ", 0) == 0) {
-                                          return std::string(
-                                              "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
-                                        }
-                                        return ws_text_frame("pong:" + request);
-                                      }});
+  tls_echo_server up(
+      tls_echo_options{localhost_cert(), [](const std::string& request) {
+                         if (request.rfind("GET /ws", 0) == 0) {
+                           return std::string(
+                               "HTTP/1.1 101 Switching Protocols\r\n"
+                               "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                               "Sec-WebSocket-Accept: "
+                               "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n");
+                         }
+                         if (request.rfind("GET ", 0) == 0) {
+                           return std::string("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+                         }
+                         return proxy::testing::ws_encode({true, 1, "pong:" + request});
+                       }});
   start("  key: { env: KEY }\n", {{"KEY", api_key}}, false, up.port());
   const std::string host = "Host: localhost:" + std::to_string(up.port()) + "\r\n";
 

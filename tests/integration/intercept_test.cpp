@@ -5,15 +5,10 @@
 #include <gtest/gtest.h>
 
 #include "tests/integration/intercept_fixture.hpp"
+#include "tests/support/ws_frames.hpp"
 
 namespace airlock::test {
 namespace {
-
-// A WebSocket text frame as a server sends it (unmasked, under 126 bytes): the upstream of
-// a credential host must speak real frames, since airlock scans them (issue 18).
-std::string ws_text_frame(const std::string& payload) {
-  return std::string("\x81") + static_cast<char>(payload.size()) + payload;
-}
 
 using strings = std::vector<std::string>;
 
@@ -260,16 +255,17 @@ TEST_F(intercept_test, IpAddressRuleIsInterceptedAndVerified) {
 // relayed both ways. The upstream answers the upgrade with 101 and every later message
 // ("...\r\n\r\n" framed, as the echo server frames) with "pong:" and the message.
 TEST_F(intercept_test, WebSocketHandshakeIsInjectedThenRelayed) {
-  tls_echo_server up(tls_echo_options{localhost_cert(), [](const std::string& request) {
-                                        if (request.rfind("GET ", 0) == 0) {
-                                          return std::string(
-                                              "HTTP/1.1 101 Switching Protocols\r\n"
-                                              "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                                              "Sec-WebSocket-Accept: "
-                                              "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n");
-                                        }
-                                        return ws_text_frame("pong:" + request);
-                                      }});
+  tls_echo_server up(
+      tls_echo_options{localhost_cert(), [](const std::string& request) {
+                         if (request.rfind("GET ", 0) == 0) {
+                           return std::string(
+                               "HTTP/1.1 101 Switching Protocols\r\n"
+                               "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                               "Sec-WebSocket-Accept: "
+                               "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n");
+                         }
+                         return proxy::testing::ws_encode({true, 1, "pong:" + request});
+                       }});
   start_intercepting(anthropic_secret, x_api_key_rule(up.port()), {{"ANTHROPIC_KEY", api_key}});
 
   auto tunnel = open_tunnel(up.port());
