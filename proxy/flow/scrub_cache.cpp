@@ -60,8 +60,8 @@ void scrub_cache::clear() {
   entries_.clear();
 }
 
-std::shared_ptr<const scrub_automaton> scrub_memo::get(scrub_cache& cache,
-                                                       const scrub_scope& scope) {
+const std::shared_ptr<const scrub_automaton>& scrub_memo::get(scrub_cache& cache,
+                                                              const scrub_scope& scope) {
   const std::uint64_t gen = cache.generation();
   if (!automaton_ || gen != generation_ || rules_ != scope.rules) {
     automaton_ = cache.get(scope);

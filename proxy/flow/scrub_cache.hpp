@@ -53,7 +53,9 @@ class scrub_cache {
 // one host takes no lock per response: asked again only when the scope or a secret changed.
 class scrub_memo {
  public:
-  std::shared_ptr<const scrub_automaton> get(scrub_cache& cache, const scrub_scope& scope);
+  // A reference to the memo's own: asked before every read of a long answer, it copies
+  // (and counts) nothing when nothing changed.
+  const std::shared_ptr<const scrub_automaton>& get(scrub_cache& cache, const scrub_scope& scope);
 
  private:
   std::vector<std::uint32_t> rules_;
