@@ -4,7 +4,7 @@ BUILD_DIR := $(if $(filter release,$(PRESET)),build,build-$(subst asan-ubsan,asa
 JOBS ?= $(shell nproc)
 ARGS ?=
 
-.PHONY: all deps build run test test-asan tsan check-config format format-check bench soak image-check fuzz clean
+.PHONY: all deps build run test test-asan tsan check-config format format-check bench soak image-check fuzz compat clean
 
 all: build
 
@@ -56,6 +56,15 @@ soak:
 	@deploy/install-deps.sh bench
 	@$(MAKE) --no-print-directory build
 	@tests/soak/soak.sh $(SOAK_SECONDS)
+
+# The real agent CLIs and SDKs, pinned in tests/compat/package-lock.json and fetched from the
+# npm registry (about 1.2 GB, kept in build/compat/npm), run through airlock with only
+# `. airlock.env` and a placeholder key, in a loopback-only network namespace against a
+# stand-in for the vendors; writes build/compat/report.md. Not part of make test.
+compat:
+	@deploy/install-deps.sh compat
+	@$(MAKE) --no-print-directory build
+	@tests/compat/run.sh
 
 # Builds deploy/Dockerfile with Debian's podman (a debootstrap base, no registry) and runs
 # the image, the egress-init image and the compose file hardened (about 10-20 minutes).

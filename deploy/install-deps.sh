@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages airlock needs, only those that are missing.
-# Usage: deploy/install-deps.sh [build|test|bench|fuzz|image|all]   (default: test = build + test peers)
+# Usage: deploy/install-deps.sh [build|test|bench|fuzz|image|compat|all]   (default: test = build + test peers)
 # Idempotent and silent when nothing is missing; uses sudo when not root.
 set -euo pipefail
 
@@ -17,15 +17,21 @@ bench_pkgs=(wrk hey haproxy squid-openssl tinyproxy mitmproxy)
 image_pkgs=(podman runc netavark aardvark-dns iptables debootstrap debian-archive-keyring podman-compose
   curl python3 openssl)
 
+# make compat: npm fetches the pinned clients; Node from Debian unless one is installed already
+# (a NodeSource or nvm Node ships its own npm, which Debian's npm package would conflict with).
+compat_pkgs=(curl python3 openssl iproute2 util-linux)
+command -v npm >/dev/null || compat_pkgs+=(nodejs npm)
+
 case "$profile" in
   build) want=("${build_pkgs[@]}") ;;
   test) want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
   fuzz) want=("${build_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
   bench) want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${fuzz_pkgs[@]}" "${bench_pkgs[@]}") ;;
   image) want=("${image_pkgs[@]}") ;;
+  compat) want=("${build_pkgs[@]}" "${compat_pkgs[@]}") ;;
   all) want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
   *)
-    echo "install-deps.sh: unknown profile '$profile' (build|test|bench|fuzz|image|all)" >&2
+    echo "install-deps.sh: unknown profile '$profile' (build|test|bench|fuzz|image|compat|all)" >&2
     exit 2
     ;;
 esac
