@@ -104,7 +104,7 @@ awaitable<bool> exchange::forward(const request& r, destination& to,
   route_path_.swap(to.target_owned);
   const absolute_target target{std::move(to.auth),
                                host_text_.empty() ? to.host_written : host_text_,
-                               route_path_.empty() ? to.target_written : route_path_};
+                               route_path_.empty() ? to.target_written : route_path_, to.tls};
   struct wipe_guard {
     std::string& s;
     ~wipe_guard() { OPENSSL_cleanse(s.data(), s.size()); }

@@ -112,14 +112,26 @@ bool starts_with_scheme(std::string_view target, std::string_view scheme) {
   return true;
 }
 
-std::optional<absolute_target> parse_absolute_http(std::string_view target) {
-  // ws:// is http:// for a WebSocket upgrade (RFC 6455 3): aiohttp writes it that way.
-  const std::size_t scheme = starts_with_scheme(target, "http://") ? 7
-                             : starts_with_scheme(target, "ws://") ? 5
-                                                                   : 0;
-  if (scheme == 0) {
+std::optional<absolute_target> parse_absolute_form(std::string_view target) {
+  // ws:// and wss:// are http:// and https:// for a WebSocket upgrade (RFC 6455 3): aiohttp
+  // writes ws:// that way.
+  struct scheme_form {
+    std::string_view name;
+    bool tls;
+  };
+  static constexpr scheme_form schemes[] = {
+      {"http://", false}, {"ws://", false}, {"https://", true}, {"wss://", true}};
+  const scheme_form* found = nullptr;
+  for (const auto& s : schemes) {
+    if (starts_with_scheme(target, s.name)) {
+      found = &s;
+      break;
+    }
+  }
+  if (found == nullptr) {
     return std::nullopt;
   }
+  const std::size_t scheme = found->name.size();
   std::string_view rest = target.substr(scheme);
   const auto end = rest.find_first_of("/?#");
   std::string_view auth_text = rest.substr(0, end);
@@ -129,11 +141,11 @@ std::optional<absolute_target> parse_absolute_http(std::string_view target) {
   if (target.find('#') != std::string_view::npos) {
     return std::nullopt;
   }
-  auto auth = parse(auth_text, std::uint16_t{80});
+  auto auth = parse(auth_text, static_cast<std::uint16_t>(found->tls ? 443 : 80));
   if (!auth) {
     return std::nullopt;
   }
-  absolute_target out{std::move(*auth), auth_text, "/"};
+  absolute_target out{std::move(*auth), auth_text, "/", found->tls};
   if (end != std::string_view::npos) {
     out.origin_form = rest.substr(end);
   }

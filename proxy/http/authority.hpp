@@ -37,12 +37,13 @@ struct absolute_target {
   // "/path?query"; "/" when the URI had no path; starts with '?' for "http://h?q",
   // where writers put the missing "/" in front.
   std::string_view origin_form;
+  bool tls = false;  // https:// or wss://: airlock opens the TLS to the upstream
 };
 
-// Absolute-form target of a forward request. Only http:// and its WebSocket spelling ws://
-// (https and wss go through CONNECT); refuses userinfo ("http://user@host"), fragments and
-// malformed hosts or ports.
-std::optional<absolute_target> parse_absolute_http(std::string_view target);
+// Absolute-form target of a forward request: http://, https:// and their WebSocket
+// spellings ws:// and wss:// (default ports 80 and 443); refuses userinfo
+// ("http://user@host"), fragments and malformed hosts or ports.
+std::optional<absolute_target> parse_absolute_form(std::string_view target);
 
 // Whether target begins with scheme (lowercase, "https://"), in any case.
 bool starts_with_scheme(std::string_view target, std::string_view scheme);

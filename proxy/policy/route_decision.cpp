@@ -61,25 +61,30 @@ std::optional<refusal> routed(const request_view& req, const config::config& cfg
   return std::nullopt;
 }
 
-// An absolute-form http:// request: the URI names the authority, and a Host field saying
-// something else is an attempt to make two parsers disagree.
-std::optional<refusal> absolute(const request_view& req, destination& to) {
-  auto target = parse_absolute_http(req.target);
+// An absolute-form request: the URI names the authority, and a Host field saying something
+// else is an attempt to make two parsers disagree. https:// and wss:// (scripts that
+// hand-roll a proxy request with the URL as its target) go up over TLS airlock opens and verifies,
+// as a plain http:// request to a credential host does: the same rules, policy and
+// scrubbing as inside an intercepted tunnel, and the agent needs no CA for it.
+std::optional<refusal> absolute(const request_view& req, const decision_inputs& in,
+                                destination& to) {
+  auto target = parse_absolute_form(req.target);
   if (!target) {
     if (is_origin_form(req.target)) {
       return bad_request(
           "airlock is a forward proxy: send absolute-form requests (http://host/path) or use "
           "CONNECT");
     }
-    if (starts_with_scheme(req.target, "https://") || starts_with_scheme(req.target, "wss://")) {
-      return bad_request("https:// and wss:// URLs must be requested through CONNECT");
-    }
     return bad_request("malformed request target");
   }
-  if (!host_agrees(req.host, target->auth, 80)) {
+  if (!host_agrees(req.host, target->auth, target->tls ? 443 : 80)) {
     return host_mismatch("Host header disagrees with the request target");
   }
+  if (target->tls && !in.can_intercept) {
+    return bad_request("this airlock has no TLS state for https:// and wss:// URLs: use CONNECT");
+  }
   to.auth = std::move(target->auth);
+  to.tls = target->tls;
   to.host_written = target->authority_text;
   to.target_written = target->origin_form;
   return std::nullopt;
@@ -245,7 +250,7 @@ route_decision decide_request(const request_view& req, const authority* tunnel,
   } else if (is_origin_form(req.target) && !in.cfg.routes.empty()) {
     refused = routed(req, in.cfg, to, out.mode);
   } else {
-    refused = absolute(req, to);
+    refused = absolute(req, in, to);
   }
   if (refused) {
     out.action = std::move(*refused);
@@ -254,6 +259,9 @@ route_decision decide_request(const request_view& req, const authority* tunnel,
   // Answered here whatever the rules and the policy say: nothing goes anywhere. Not on a
   // reverse route, whose Host names airlock itself.
   if (out.mode != traffic_mode::route && is_check_host(to.auth.host)) {
+    // Its answer says whether the client came through airlock's TLS; an https:// URL
+    // in absolute form did not.
+    to.tls = tunnel != nullptr;
     out.to = std::move(to);
     out.action = route_decision::answer_check{};
     return out;

@@ -24,7 +24,7 @@ CREDENTIAL_HOSTS = {"api.anthropic.com", "api.openai.com", "generativelanguage.g
 # Which vendor each client talks to, and the field its key must arrive in.
 VENDOR = {"claude-code": "anthropic", "codex": "openai", "gemini-cli": "gemini",
           "anthropic-sdk": "anthropic", "openai-sdk": "openai", "curl-anthropic": "anthropic",
-          "curl-openai": "openai", "curl-gemini": "gemini"}
+          "curl-openai": "openai", "curl-gemini": "gemini", "node-absolute-https": "anthropic"}
 FIELD = {"anthropic": ("x-api-key", "{}"), "openai": ("authorization", "Bearer {}"),
          "gemini": ("x-goog-api-key", "{}")}
 PACKAGE = {"claude-code": "@anthropic-ai/claude-code", "codex": "@openai/codex",

@@ -9,8 +9,8 @@
 # when a client fails, carries a placeholder or the raw key where it must not, or reaches a
 # telemetry path.
 #
-# COMPAT_CLIENTS=curl runs the same harness with curl in each vendor's request shape instead
-# of the npm clients: no registry, a few seconds; make test runs it so the harness stays true.
+# COMPAT_CLIENTS=system runs the same harness with curl and the system's Node in each vendor's
+# request shape instead of the npm clients: no registry, a few seconds; make test runs it so the harness stays true.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -34,7 +34,7 @@ install_clients() {
 
 if [[ ${1:-} != --inside ]]; then
   [[ -x $airlock ]] || { echo "compat: $airlock missing; run make build" >&2; exit 1; }
-  [[ $clients == curl ]] || install_clients
+  [[ $clients == system ]] || install_clients
   # Root needs no user namespace; anyone else maps themselves to root in one of their own.
   unshare --net -- true 2>/dev/null && exec unshare --net -- "$0" --inside
   exec unshare --user --map-root-user --net -- "$0" --inside
@@ -124,11 +124,12 @@ client() {
   echo "compat: $name exited $status"
 }
 
-if [[ $clients == curl ]]; then
+if [[ $clients == system ]]; then
   json='-H content-type:application/json -sS --fail-with-body'
   client curl-anthropic 30 'curl '"$json"' https://api.anthropic.com/v1/messages -H "x-api-key: $PLACEHOLDER" -H "Authorization: Bearer $PLACEHOLDER" -d "{\"model\":\"m\",\"max_tokens\":9,\"stream\":true,\"messages\":[]}"'
   client curl-anthropic-route 30 'curl '"$json"' http://127.0.0.1:3128/anthropic/v1/messages -H "x-api-key: $PLACEHOLDER" -d "{\"model\":\"m\",\"max_tokens\":9,\"messages\":[]}"'
   client curl-openai 30 'curl '"$json"' https://api.openai.com/v1/responses -H "Authorization: Bearer $PLACEHOLDER" -d "{\"model\":\"m\",\"stream\":true}"'
+  client node-absolute-https 30 'node '"$here"'/node_absolute_https.mjs'
   client curl-gemini 30 'curl '"$json"' "https://generativelanguage.googleapis.com/v1beta/models/m:generateContent?key=$PLACEHOLDER" -d "{}" && curl -sS -o /dev/null -w "clearcut %{http_code}\n" https://play.googleapis.com/log -d x'
 else
 # The CLIs as a user runs them, non-interactive.
@@ -157,7 +158,7 @@ check=(python3 "$here/check.py" --run "$run" --secret anthropic="$(cat secrets/a
        --secret openai="$(cat secrets/openai)" --secret gemini="$(cat secrets/gemini)"
        --placeholder "$placeholder" --versions "$here/package-lock.json")
 "${check[@]}" --report "$out/report.md"
-if [[ $clients == curl ]]; then
+if [[ $clients == system ]]; then
   # The checker itself must fail a run in which the vendor saw the placeholder.
   sed -i "s/$(cat secrets/anthropic)/$placeholder/" vendors.jsonl
   if "${check[@]}" --report "$out/doctored.md" >/dev/null; then

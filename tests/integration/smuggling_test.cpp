@@ -145,7 +145,8 @@ const bad_request cases[] = {
     {"AsteriskForm", "OPTIONS * HTTP/1.1\r\nHost: {A}\r\n\r\n", 400},
     {"UserinfoInUri", "GET http://user@{A}/ HTTP/1.1\r\nHost: {A}\r\n\r\n", 400},
     {"SpaceInTarget", "GET http://{A}/a b HTTP/1.1\r\nHost: {A}\r\n\r\n", 400},
-    {"HttpsUriWithoutConnect", "GET https://{A}/ HTTP/1.1\r\nHost: {A}\r\n\r\n", 400},
+    {"UserinfoInHttpsUri", "GET https://user@{A}/ HTTP/1.1\r\nHost: {A}\r\n\r\n", 400},
+    {"HttpsUriHostWithoutPortIs443", "GET https://{A}/ HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", 400},
     {"UnsupportedExpect", get + "Expect: something\r\n\r\n", 417},
     {"Http2Version", "GET http://{A}/ HTTP/2.0\r\nHost: {A}\r\n\r\n", 505},
     // More ways to disagree on framing.

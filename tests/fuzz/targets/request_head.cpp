@@ -59,7 +59,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto again = parse_authority_form(auth->to_string());
     check(again && *again == *auth);
   }
-  if (const auto target = parse_absolute_http(req.target)) {
+  if (const auto target = parse_absolute_form(req.target)) {
     check(!target->origin_form.empty());
     check(target->origin_form.front() == '/' || target->origin_form.front() == '?');
     check(target->auth.port != 0);

@@ -83,8 +83,8 @@ TEST(parse_host_header, ipv4_mapped_host_matches_the_ipv4_target) {
   EXPECT_EQ(parse_host_header("[::ffff:7f00:1]", 80), parse_authority_form("127.0.0.1:80"));
 }
 
-TEST(parse_absolute_http, ipv4_mapped_target_is_the_ipv4_authority_as_written_for_host) {
-  const auto t = parse_absolute_http("http://[::ffff:a9fe:a9fe]/latest/");
+TEST(parse_absolute_form, ipv4_mapped_target_is_the_ipv4_authority_as_written_for_host) {
+  const auto t = parse_absolute_form("http://[::ffff:a9fe:a9fe]/latest/");
   ASSERT_TRUE(t);
   EXPECT_EQ(t->auth, parse_authority_form("169.254.169.254:80"));
   EXPECT_EQ(t->authority_text, "[::ffff:a9fe:a9fe]");
@@ -122,7 +122,7 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(parse_authority_form, two_trailing_dots_are_refused) {
   EXPECT_EQ(parse_authority_form("example.com..:443"), std::nullopt);
   EXPECT_EQ(parse_host_header("example.com..", 80), std::nullopt);
-  EXPECT_EQ(parse_absolute_http("http://example.com../"), std::nullopt);
+  EXPECT_EQ(parse_absolute_form("http://example.com../"), std::nullopt);
 }
 
 // The bracket contents are only checked for hex digits, ':' and '.', so strings that are no
@@ -168,9 +168,9 @@ TEST(parse_host_header, refuses_malformed_values) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// parse_absolute_http
+// parse_absolute_form
 
-TEST(parse_absolute_http, splits_authority_and_origin_form) {
+TEST(parse_absolute_form, splits_authority_and_origin_form) {
   struct row {
     std::string_view target;
     std::string_view host;
@@ -195,37 +195,45 @@ TEST(parse_absolute_http, splits_authority_and_origin_form) {
            {"http://[::1]/", "::1", 80, "[::1]", "/"},
            {"http://h/p@x:1", "h", 80, "h", "/p@x:1"},
            {"http://h//", "h", 80, "h", "//"},
+           // TLS to the upstream, airlock's: default port 443.
+           {"https://api.example.com/v1?x=1", "api.example.com", 443, "api.example.com", "/v1?x=1"},
+           {"HTTPS://H:8443", "h", 8443, "H:8443", "/"},
+           {"wss://example.com/socket", "example.com", 443, "example.com", "/socket"},
+           {"https://[::1]/", "::1", 443, "[::1]", "/"},
        }) {
-    const auto t = parse_absolute_http(r.target);
+    const auto t = parse_absolute_form(r.target);
     ASSERT_TRUE(t.has_value()) << r.target;
     EXPECT_EQ(t->auth.host, r.host) << r.target;
     EXPECT_EQ(t->auth.port, r.port) << r.target;
     EXPECT_EQ(t->authority_text, r.authority_text) << r.target;
     EXPECT_EQ(t->origin_form, r.origin_form) << r.target;
+    EXPECT_EQ(t->tls, r.port == 443 || r.target.find("H:8443") != std::string_view::npos)
+        << r.target;
   }
 }
 
-TEST(parse_absolute_http, views_point_into_the_target) {
+TEST(parse_absolute_form, views_point_into_the_target) {
   const std::string target = "http://h:81/p";
-  const auto t = parse_absolute_http(target);
+  const auto t = parse_absolute_form(target);
   ASSERT_TRUE(t.has_value());
   EXPECT_EQ(t->authority_text.data(), target.data() + 7);
   EXPECT_EQ(t->origin_form.data(), target.data() + 11);
 }
 
-class parse_absolute_http_refuses : public testing::TestWithParam<std::string_view> {};
+class parse_absolute_form_refuses : public testing::TestWithParam<std::string_view> {};
 
-TEST_P(parse_absolute_http_refuses, target) {
-  EXPECT_EQ(parse_absolute_http(GetParam()), std::nullopt);
+TEST_P(parse_absolute_form_refuses, target) {
+  EXPECT_EQ(parse_absolute_form(GetParam()), std::nullopt);
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    all, parse_absolute_http_refuses,
+    all, parse_absolute_form_refuses,
     testing::Values(
         // Schemes and shapes.
         ""sv, "/"sv, "/path"sv, "*"sv, "example.com:80"sv, "//example.com/"sv, "http:"sv,
-        "http:/"sv, "http://"sv, "http:/h/"sv, "http:h/"sv, "https://example.com/"sv,
-        "HTTPS://example.com/"sv, "ftp://example.com/"sv, "wss://example.com/"sv, "ws:/h/"sv,
+        "http:/"sv, "http://"sv, "http:/h/"sv, "http:h/"sv, "https://"sv, "https:/h/"sv, "wss://"sv,
+        "ftp://example.com/"sv, "wss://user@example.com/"sv, "ws:/h/"sv,
+        "https://user:pw@example.com/"sv, "https://example.com/#f"sv, "httpss://example.com/"sv,
         "ws://"sv, "httpx://example.com/"sv, " http://example.com/"sv, "wsx://example.com/"sv,
         "ws://user@example.com/"sv,
         // Authority.

@@ -66,7 +66,7 @@ struct upstream_request {
     EXPECT_FALSE(perr) << perr.reason;
     const auto aerr = analyze_request(head, info);
     EXPECT_FALSE(aerr) << aerr.reason;
-    target = parse_absolute_http(head.target);
+    target = parse_absolute_form(head.target);
     EXPECT_TRUE(target.has_value()) << head.target;
     if (target) {
       write_upstream_request(out, head, info, *target);

@@ -74,7 +74,7 @@ struct forwarded {
     if (error) {
       return;
     }
-    const auto target = parse_absolute_http(head.target);
+    const auto target = parse_absolute_form(head.target);
     EXPECT_TRUE(target);
     write_upstream_request(out, head, info, *target, nullptr, nullptr, via);
     EXPECT_FALSE(parse_request(out, {}, sent)) << out;

@@ -98,6 +98,53 @@ TEST(route_decision, plain_http_to_a_credential_host_goes_up_over_tls) {
   EXPECT_FALSE(std::get<route_decision::forward>(d.action).rule);
 }
 
+// https:// and wss:// in absolute form on the proxy listener: airlock opens the TLS, and the
+// request is judged as inside an intercepted tunnel (rule by path, policy with the path).
+TEST(route_decision, https_in_absolute_form_goes_up_over_tls_airlock_opens) {
+  const world w(rules_yaml);
+  for (std::string_view host :
+       {"api.anthropic.com", "api.anthropic.com:443", "API.anthropic.com."}) {
+    const auto d = w.decide(req("POST", "https://api.anthropic.com/v1/messages", host));
+    const auto f = forwarded(d);
+    ASSERT_TRUE(f) << host;
+    EXPECT_EQ(d.mode, traffic_mode::forward);
+    EXPECT_TRUE(d.to->tls);
+    EXPECT_EQ(d.to->auth, auth("api.anthropic.com", 443));
+    EXPECT_EQ(d.to->host_text(), "api.anthropic.com");
+    EXPECT_EQ(d.to->origin_form(), "/v1/messages");
+    EXPECT_EQ(f->rule, 0u);
+  }
+  auto d = w.decide(req("GET", "wss://api.anthropic.com/v1/responses", "api.anthropic.com"));
+  ASSERT_TRUE(forwarded(d));
+  EXPECT_TRUE(d.to->tls);
+  EXPECT_EQ(std::get<route_decision::forward>(d.action).rule, 1u);
+  d = w.decide(req("GET", "https://example.com:8443/x", "example.com:8443"));
+  ASSERT_TRUE(forwarded(d));
+  EXPECT_TRUE(d.to->tls);
+  EXPECT_FALSE(std::get<route_decision::forward>(d.action).rule);
+  // The Host default is https's: 80 names another authority, as does another host.
+  for (std::string_view host : {"api.anthropic.com:80", "evil.test", "api.anthropic.com:8443"}) {
+    EXPECT_EQ(expect_host_mismatch(w.decide(req("GET", "https://api.anthropic.com/", host))),
+              "Host header disagrees with the request target");
+  }
+  // The policy sees the path, the TRACE reflection rule holds, and the check host says
+  // the client did not come through airlock's TLS.
+  expect_refused(w.decide(req("POST", "https://metrics.acme.test/v1/collect")), 204,
+                 refusal_kind::telemetry);
+  expect_refused(w.decide(req("GET", "https://evil.test/")), 403, refusal_kind::egress_denied);
+  expect_refused(w.decide(req("TRACE", "https://api.anthropic.com/")), 405,
+                 refusal_kind::method_refused);
+  d = w.decide(req("GET", "https://doctor.airlock.invalid/check"));
+  ASSERT_TRUE(std::holds_alternative<route_decision::answer_check>(d.action));
+  EXPECT_FALSE(d.to->tls);
+  // Without TLS state there is nothing to open it with.
+  const world plain(rules_yaml, false);
+  const auto r = expect_refused(plain.decide(req("GET", "https://api.anthropic.com/")), 400,
+                                refusal_kind::bad_request);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->detail, "this airlock has no TLS state for https:// and wss:// URLs: use CONNECT");
+}
+
 TEST(route_decision, request_policy_sees_the_path_and_the_upgraded_port) {
   const world w(rules_yaml);
   auto d = w.decide(req("POST", "http://api.anthropic.com/api/event_logging/batch"));

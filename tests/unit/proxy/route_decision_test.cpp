@@ -217,9 +217,8 @@ TEST(route_decision, absolute_form_that_does_not_parse) {
       {"/v1/x",
        "airlock is a forward proxy: send absolute-form requests (http://host/path) or use "
        "CONNECT"},
-      {"https://api.anthropic.com/", "https:// and wss:// URLs must be requested through CONNECT"},
-      {"HTTPS://x", "https:// and wss:// URLs must be requested through CONNECT"},
-      {"wss://example.com/socket", "https:// and wss:// URLs must be requested through CONNECT"},
+      {"wss://user@example.com/", "malformed request target"},
+      {"https://example.com/#f", "malformed request target"},
       {"ws://user@example.com/", "malformed request target"},
       {"wsx://example.com/", "malformed request target"},
       {"https://", "malformed request target"},

@@ -131,7 +131,7 @@ TEST(write_upstream_request, node_sdk_placeholder_in_authorization_never_goes_up
   ASSERT_FALSE(http::parse_request(text, {}, head));
   http::request_info info;
   ASSERT_FALSE(http::analyze_request(head, info));
-  const auto target = parse_absolute_http(head.target);
+  const auto target = parse_absolute_form(head.target);
   ASSERT_TRUE(target);
   std::string out;
   ASSERT_FALSE(
@@ -158,7 +158,7 @@ TEST(write_upstream_request, without_a_rule_the_clients_authorization_goes_up) {
   ASSERT_FALSE(http::parse_request(text, {}, head));
   http::request_info info;
   ASSERT_FALSE(http::analyze_request(head, info));
-  const auto target = parse_absolute_http(head.target);
+  const auto target = parse_absolute_form(head.target);
   ASSERT_TRUE(target);
   std::string out;
   ASSERT_FALSE(http::write_upstream_request(out, head, info, *target));

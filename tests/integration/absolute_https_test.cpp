@@ -1,0 +1,122 @@
+// https:// and wss:// URLs in absolute form on the plain proxy listener (scripts that
+// hand-roll a proxy request with the URL as its target; issue 19): airlock opens and verifies the
+// TLS itself, and the request gets what an intercepted one gets: the credential, the
+// carriers stripped, the answer scrubbed. The attacker's attempts beside it: an upstream
+// airlock cannot verify gets no byte, and a Host naming another authority is refused.
+
+#include <gtest/gtest.h>
+
+#include "tests/integration/intercept_fixture.hpp"
+#include "tests/support/ws_frames.hpp"
+
+namespace airlock::test {
+namespace {
+
+using strings = std::vector<std::string>;
+
+const std::string anthropic_secret = "  anthropic: { env: ANTHROPIC_KEY }\n";
+std::string x_api_key_rule(std::uint16_t port) {
+  return "  - { host: localhost, port: " + std::to_string(port) +
+         ", headers: { x-api-key: \"{{anthropic}}\" } }\n";
+}
+
+std::string https_get(const std::string& scheme, std::uint16_t port, const std::string& path,
+                      const std::string& fields) {
+  const std::string authority = "localhost:" + std::to_string(port);
+  return "GET " + scheme + "://" + authority + path + " HTTP/1.1\r\nHost: " + authority + "\r\n" +
+         fields + "\r\n";
+}
+
+TEST_F(intercept_test, HttpsUrlOnThePlainListenerCarriesTheCredentialOverVerifiedTls) {
+  auto up = start_upstream();
+  start_intercepting(anthropic_secret, x_api_key_rule(up->port()), {{"ANTHROPIC_KEY", api_key}});
+
+  auto client = connect();
+  const std::string carriers = std::string("x-api-key: ") + placeholder +
+                               "\r\nAuthorization: Bearer " + placeholder + "\r\n";
+  for (int i = 0; i < 2; ++i) {  // keep-alive: both go up over TLS
+    ASSERT_TRUE(
+        client->send(https_get("https", up->port(), "/v1/x?n=" + std::to_string(i), carriers)));
+    const auto r = client->read_response(5s);
+    ASSERT_TRUE(r) << client->buffered();
+    EXPECT_EQ(r->status, 200) << r->head;
+    // The echo of the upstream's request comes back with the key masked.
+    EXPECT_EQ(request_line(r->body), "GET /v1/x?n=" + std::to_string(i) + " HTTP/1.1");
+    EXPECT_EQ(count_of(r->body, api_key), 0u) << r->body;
+    EXPECT_NE(r->body.find(std::string(std::string_view(api_key).size(), '*')), std::string::npos);
+  }
+  ASSERT_EQ(up->requests().size(), 2u);
+  for (const auto& got : up->requests()) {
+    EXPECT_EQ(field_values(got, "x-api-key"), strings{api_key});
+    EXPECT_TRUE(field_values(got, "authorization").empty()) << got;
+    EXPECT_EQ(field_values(got, "host"), strings{"localhost:" + std::to_string(up->port())});
+  }
+  EXPECT_EQ(count_of(up->received(), placeholder), 0u);
+  EXPECT_GE(up->handshakes(), 1u);
+  EXPECT_EQ(count_of(airlock_output(), api_key), 0u);
+}
+
+TEST_F(intercept_test, HttpsUrlToAnUpstreamAirlockCannotVerifyIs502WithNoByteSent) {
+  auto up = start_upstream(mint_leaf(pki_, "wrong", {"DNS:wrong.test"}));
+  start_intercepting(anthropic_secret, x_api_key_rule(up->port()), {{"ANTHROPIC_KEY", api_key}});
+
+  auto client = connect();
+  ASSERT_TRUE(client->send(https_get("https", up->port(), "/v1/x", "")));
+  const auto r = client->read_response(5s);
+  ASSERT_TRUE(r) << client->buffered();
+  EXPECT_EQ(r->status, 502) << r->head;
+  EXPECT_TRUE(up->requests().empty());
+  EXPECT_EQ(count_of(up->received(), api_key), 0u);
+}
+
+TEST_F(intercept_test, HttpsUrlWhoseHostNamesAnotherAuthorityIsRefused) {
+  auto up = start_upstream();
+  start_intercepting(anthropic_secret, x_api_key_rule(up->port()), {{"ANTHROPIC_KEY", api_key}});
+  const std::string port = std::to_string(up->port());
+  for (const std::string& host :
+       std::vector<std::string>{"localhost", "localhost:443", "evil.test:" + port}) {
+    auto client = connect();
+    ASSERT_TRUE(
+        client->send("GET https://localhost:" + port + "/ HTTP/1.1\r\nHost: " + host + "\r\n\r\n"));
+    const auto r = client->read_response(5s);
+    ASSERT_TRUE(r) << host;
+    EXPECT_EQ(r->status, 400) << host;
+  }
+  EXPECT_TRUE(up->requests().empty());
+}
+
+// A wss:// upgrade is a WebSocket over the TLS airlock opens: injected, then relayed with
+// the answer's frames scrubbed.
+TEST_F(intercept_test, WssUrlOnThePlainListenerIsAnInjectedWebSocket) {
+  tls_echo_server up(tls_echo_options{
+      localhost_cert(), [](const std::string& request) {
+        if (request.rfind("GET ", 0) == 0) {
+          return std::string(
+              "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n");
+        }
+        return proxy::testing::ws_encode({true, 1, std::string("key was ") + api_key});
+      }});
+  start_intercepting(anthropic_secret, x_api_key_rule(up.port()), {{"ANTHROPIC_KEY", api_key}});
+
+  auto client = connect();
+  ASSERT_TRUE(client->send(https_get("wss", up.port(), "/v1/responses",
+                                     "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                                     "Sec-WebSocket-Version: 13\r\n"
+                                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                     "x-api-key: placeholder\r\n")));
+  const auto switched = client->read_response(5s, true);
+  ASSERT_TRUE(switched) << client->buffered();
+  EXPECT_EQ(switched->status, 101) << switched->head;
+  ASSERT_TRUE(client->send("hello\r\n\r\n"));
+  EXPECT_TRUE(client->read_until("key was ", 5s)) << client->buffered();
+  EXPECT_TRUE(client->read_until(std::string(std::string_view(api_key).size(), '*'), 5s))
+      << client->buffered();
+  EXPECT_EQ(count_of(client->buffered(), api_key), 0u);
+  ASSERT_GE(up.requests().size(), 1u);
+  EXPECT_EQ(request_line(up.requests()[0]), "GET /v1/responses HTTP/1.1");
+  EXPECT_EQ(field_values(up.requests()[0], "x-api-key"), strings{api_key});
+}
+
+}  // namespace
+}  // namespace airlock::test
