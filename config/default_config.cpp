@@ -12,6 +12,7 @@ proxy:
   max_connections: 10000
   max_header_bytes: 64KiB
   max_pending_head_bytes: 32MiB  # all heads together beyond 16 KiB each; more gets 503
+  max_decoding_bytes: 16MiB      # gzip answers from scrubbed hosts, 128 KiB each; more get 503
   timeouts: { header: 10s, idle: 300s, connect: 10s, drain: 30s }
   pool: { max_idle_per_host: 1024, idle: 60s }
 admin:

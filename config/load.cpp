@@ -80,7 +80,8 @@ endpoint read_agent_url(const reader& r, const YAML::Node& node) {
 void read_proxy(const reader& r, const YAML::Node& node, proxy_config& out) {
   r.expect_map(node, "proxy",
                {"listen", "workers", "max_connections", "max_header_bytes", "max_header_count",
-                "max_pending_head_bytes", "timeouts", "pool", "route_hosts", "via", "agent_url"});
+                "max_pending_head_bytes", "max_decoding_bytes", "timeouts", "pool", "route_hosts",
+                "via", "agent_url"});
   if (node["listen"]) {
     out.listen = r.address(node["listen"], "proxy.listen", true);
   }
@@ -106,6 +107,11 @@ void read_proxy(const reader& r, const YAML::Node& node, proxy_config& out) {
     // 0 is allowed: then no head may outgrow a connection's first buffer (16 KiB).
     out.max_pending_head_bytes =
         r.size(node["max_pending_head_bytes"], "proxy.max_pending_head_bytes", 0, 16ull << 30);
+  }
+  if (node["max_decoding_bytes"]) {
+    // 0 is allowed: then every compressed answer from a scrubbed host gets 503.
+    out.max_decoding_bytes =
+        r.size(node["max_decoding_bytes"], "proxy.max_decoding_bytes", 0, 16ull << 30);
   }
   if (node["timeouts"]) {
     read_timeouts(r, node["timeouts"], out.timeouts);

@@ -50,6 +50,10 @@ struct proxy_config {
   // connection's first 16 KiB buffer. A head that needs more gets 503 and the connection
   // closes, so memory stays below max_connections x the per-connection base + this.
   std::size_t max_pending_head_bytes = 32 * 1024 * 1024;
+  // All connections together: memory for decoding gzip and deflate answers from scrubbed
+  // hosts, which airlock asks for identity and so rarely gets (128 KiB each while it lasts:
+  // decoded text, coded bytes, zlib's window). An answer that finds it spent gets 503.
+  std::size_t max_decoding_bytes = 16 * 1024 * 1024;
   timeouts_config timeouts;
   pool_config pool;
   // Names clients may use in Host to reach the reverse routes, besides IP literals and

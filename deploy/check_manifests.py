@@ -26,6 +26,7 @@ FIXED_BYTES = 32 * MIB                   # code, libraries, CA and leaf cache, m
 PER_CONNECTION_INTERCEPTED = 192 * 1024  # TLS on both sides: possible in every config
 DEFAULT_MAX_CONNECTIONS = 10000
 DEFAULT_HEAD_BUDGET = 32 * MIB
+DEFAULT_DECODING_BUDGET = 16 * MIB
 IMAGE_MEMORY_LIMIT = 256 * MIB           # what deploy/README.md tells image users to give it
 
 
@@ -68,8 +69,13 @@ def worst_case_bytes(cfg):
     # doctor's check host (or a host with telemetry path entries) as often as it likes.
     per = PER_CONNECTION_INTERCEPTED
     connections = int(proxy.get("max_connections", DEFAULT_MAX_CONNECTIONS))
-    heads = size_bytes(proxy.get("max_pending_head_bytes", DEFAULT_HEAD_BUDGET))
-    return FIXED_BYTES + connections * per + heads
+    return FIXED_BYTES + connections * per + budgets_bytes(proxy)
+
+
+def budgets_bytes(proxy):
+    """The shared budgets: large heads, and decoding compressed answers being scrubbed."""
+    return size_bytes(proxy.get("max_pending_head_bytes", DEFAULT_HEAD_BUDGET)) + \
+        size_bytes(proxy.get("max_decoding_bytes", DEFAULT_DECODING_BUDGET))
 
 
 def check_memory(where, cfg, limit, per_connection=None):
@@ -78,11 +84,11 @@ def check_memory(where, cfg, limit, per_connection=None):
     check("max_connections" in proxy, f"{where}: sets proxy.max_connections (the default fits "
           "no container)")
     check("max_pending_head_bytes" in proxy, f"{where}: sets proxy.max_pending_head_bytes")
+    check("max_decoding_bytes" in proxy, f"{where}: sets proxy.max_decoding_bytes")
     worst = worst_case_bytes(cfg)
     if per_connection is not None:  # a config without rules that may be given some
-        proxy_heads = size_bytes(proxy.get("max_pending_head_bytes", DEFAULT_HEAD_BUDGET))
         worst = FIXED_BYTES + int(proxy.get("max_connections", DEFAULT_MAX_CONNECTIONS)) * \
-            per_connection + proxy_heads
+            per_connection + budgets_bytes(proxy)
     check(worst < limit, f"{where}: worst case {worst / MIB:.0f} MiB < memory limit "
           f"{limit / MIB:.0f} MiB")
 

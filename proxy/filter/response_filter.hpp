@@ -50,6 +50,10 @@ class response_filter {
     plan body;
   };
   static constexpr std::size_t max_decoded = 64 * 1024;
+  // What decoding one answer can hold, reserved from proxy.max_decoding_bytes: max_decoded
+  // of text, the coded bytes of one 16 KiB read waiting in pending_, and zlib's state
+  // (a 32 KiB window and about 7 KiB more).
+  static constexpr std::size_t decoding_reserve = 128 * 1024;
 
   static decision decide(const http::response_head& head, const http::response_info& info,
                          http::version client, bool pass_unreadable);

@@ -64,6 +64,7 @@ exchange::exchange(flow_context& ctx, const asio::any_io_executor& ex, client_si
       record_(record),
       dialer_(data_plane_dial(ctx), ex, deadline, watch_),
       copies_(ctx.heads),
+      decoding_(ctx.scrubs.decodes()),
       up_in_(read_chunk, ctx.cfg.proxy.max_header_bytes + read_chunk, &ctx.heads) {}
 
 awaitable<exchange::outcome> exchange::serve(const request& r) {
@@ -284,6 +285,7 @@ bool exchange::cover_copies() {
 
 void exchange::shed_copies() {
   filter_.shed();
+  decoding_.cover(0);
   if (copies_.held() == 0 && copies_bytes() <= copies_allowance) {
     return;  // the common case: nothing large was made
   }

@@ -148,6 +148,7 @@ class exchange {
 
   http::version client_version_ = http::version::http11;
   head_hold copies_;
+  head_hold decoding_;  // of ctx_.scrubs.decodes(), while a compressed answer is decoded
   upstream_ptr upstream_;
   byte_buffer up_in_;    // from the upstream
   std::string out_;      // the head being sent to the client, reused across requests

@@ -34,6 +34,13 @@ awaitable<bool> exchange::relay_response(std::size_t head_len, bool client_keep_
       co_await refuse(refused, true);
       co_return false;
     }
+    if (scrub.filter && scrub.body.coding != body_coding::kind::identity &&
+        !decoding_.cover(response_filter::decoding_reserve)) {
+      release_upstream(false);
+      const refusal refused = decode_budget_refusal(ctx_.scrubs.decodes().limit());
+      co_await refuse(refused, true);
+      co_return false;
+    }
   }
   const bool until_close = resp_info_.body == http::body_kind::until_close ||
                            scrub.framing == http::client_framing::until_close;

@@ -14,8 +14,8 @@ constexpr std::size_t max_entries = 256;
 }  // namespace
 
 scrub_cache::scrub_cache(const std::vector<config::credential_rule>& rules,
-                         const secrets::store& store)
-    : rules_(rules), store_(store) {}
+                         const secrets::store& store, std::size_t decoding_limit)
+    : rules_(rules), store_(store), decodes_(decoding_limit) {}
 
 std::uint64_t scrub_cache::generation() const {
   return store_.generation();

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "config/model.hpp"
+#include "proxy/flow/head_budget.hpp"
 #include "proxy/policy/scrub_automaton.hpp"
 #include "proxy/policy/scrub_scope.hpp"
 
@@ -22,7 +23,9 @@ namespace airlock::proxy {
 
 class scrub_cache {
  public:
-  scrub_cache(const std::vector<config::credential_rule>& rules, const secrets::store& store);
+  // decoding_limit: proxy.max_decoding_bytes.
+  scrub_cache(const std::vector<config::credential_rule>& rules, const secrets::store& store,
+              std::size_t decoding_limit);
 
   // The automaton for the scope's secrets as they are now; never null (one that matches
   // nothing when no value is present, say after a revoke).
@@ -33,6 +36,10 @@ class scrub_cache {
   void clear();
 
   std::uint64_t generation() const;
+
+  // Memory for decoding compressed answers, shared by every worker: each decoding answer
+  // holds response_filter::decoding_reserve of it while it lasts.
+  head_budget& decodes() { return decodes_; }
 
  private:
   struct entry {
@@ -47,6 +54,7 @@ class scrub_cache {
   // A scope per distinct set of rules naming one host: as many as the config makes, which
   // the bound below only guards.
   std::vector<entry> entries_;
+  head_budget decodes_;
 };
 
 // An exchange's memo of the automaton it used last, so a connection that keeps talking to

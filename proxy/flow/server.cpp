@@ -59,7 +59,7 @@ server::server(config::config cfg, secrets::store& secrets)
       policy_(std::make_unique<policy>(cfg_)),
       metrics_(std::make_unique<metrics>(cfg_)),
       heads_(cfg_.proxy.max_pending_head_bytes),
-      scrubs_(cfg_.credentials, secrets) {
+      scrubs_(cfg_.credentials, secrets, cfg_.proxy.max_decoding_bytes) {
   // Always: the doctor's check host is intercepted in every configuration, so an agent's
   // trust in the CA can be checked before the first credential rule exists; the default
   // telemetry entries intercept hosts anyway (README "Interception").

@@ -124,6 +124,16 @@ refusal head_budget_refusal(std::size_t limit, bool response) {
   return r;
 }
 
+refusal decode_budget_refusal(std::size_t limit) {
+  refusal r{refusal_kind::decode_budget, 503, "proxy_internal_error",
+            fmt::format("compressed answers being decoded for scrubbing hold all of "
+                        "proxy.max_decoding_bytes ({} bytes); retry (airlock asked the upstream "
+                        "for identity, which most answer with)",
+                        limit)};
+  r.reason = "decode_budget_exhausted";
+  return r;
+}
+
 bool accepts_json(std::string_view accept) {
   for (std::size_t i = 0; i + 16 <= accept.size(); ++i) {
     if (http::iequals(accept.substr(i, 16), "application/json")) {

@@ -59,6 +59,9 @@ std::string make_error_response(const refusal& r, bool close, bool json = false)
 // connection closes, and the agent may retry (the budget frees as other heads finish).
 // response: the head was the upstream's answer rather than the request.
 refusal head_budget_refusal(std::size_t limit, bool response);
+// 503 for a compressed answer from a scrubbed host when proxy.max_decoding_bytes (limit) is
+// spent: decoding it would hold memory no budget covers.
+refusal decode_budget_refusal(std::size_t limit);
 
 // Whether an Accept field value asks for JSON.
 bool accepts_json(std::string_view accept);

@@ -27,13 +27,14 @@ enum class refusal_kind {
   method_refused,
   head_budget,
   scrub_unreadable,  // a response from a scrubbed host in an encoding airlock cannot read
+  decode_budget,     // proxy.max_decoding_bytes spent on compressed answers being scrubbed
   other,
 };
-inline constexpr std::array<std::string_view, 14> refusal_kind_names = {
+inline constexpr std::array<std::string_view, 15> refusal_kind_names = {
     "telemetry",        "egress_denied",  "private_address",
     "host_mismatch",    "secret_missing", "credentials_revoked",
     "route_not_found",  "bad_request",    "upstream_error",
     "upstream_timeout", "method_refused", "head_budget",
-    "scrub_unreadable", "other"};
+    "scrub_unreadable", "decode_budget",  "other"};
 
 }  // namespace airlock::proxy

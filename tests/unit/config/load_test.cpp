@@ -56,6 +56,7 @@ void expect_same(const config& a, const config& b) {
   EXPECT_EQ(a.proxy.max_header_bytes, b.proxy.max_header_bytes);
   EXPECT_EQ(a.proxy.max_header_count, b.proxy.max_header_count);
   EXPECT_EQ(a.proxy.max_pending_head_bytes, b.proxy.max_pending_head_bytes);
+  EXPECT_EQ(a.proxy.max_decoding_bytes, b.proxy.max_decoding_bytes);
   EXPECT_EQ(a.proxy.timeouts.header, b.proxy.timeouts.header);
   EXPECT_EQ(a.proxy.timeouts.idle, b.proxy.timeouts.idle);
   EXPECT_EQ(a.proxy.timeouts.connect, b.proxy.timeouts.connect);
@@ -83,6 +84,7 @@ TEST(embedded_default, parses_to_the_documented_values) {
   EXPECT_EQ(c.proxy.max_header_bytes, 64u * 1024);
   EXPECT_EQ(c.proxy.max_header_count, 100u);
   EXPECT_EQ(c.proxy.max_pending_head_bytes, 32u * 1024 * 1024);
+  EXPECT_EQ(c.proxy.max_decoding_bytes, 16u * 1024 * 1024);
   EXPECT_EQ(c.proxy.timeouts.header, 10s);
   EXPECT_EQ(c.proxy.timeouts.idle, 300s);
   EXPECT_EQ(c.proxy.timeouts.connect, 10s);
@@ -147,6 +149,8 @@ INSTANTIATE_TEST_SUITE_P(
                            "proxy.max_header_bytes"},
         default_value_case{"max_pending_head_bytes", "max_pending_head_bytes: 32MiB", "32MiB",
                            "32M", "proxy.max_pending_head_bytes"},
+        default_value_case{"max_decoding_bytes", "max_decoding_bytes: 16MiB", "16MiB", "-1",
+                           "proxy.max_decoding_bytes"},
         default_value_case{"timeouts_header", "header: 10s", "10s", "10x", "proxy.timeouts.header"},
         default_value_case{"timeouts_idle", "idle: 300s", "300s", "-1s", "proxy.timeouts.idle"},
         default_value_case{"timeouts_connect", "connect: 10s", "10s", "0s",
@@ -189,9 +193,10 @@ TEST_P(embedded_default_keys, misspelt_key_is_reported_at_its_position) {
 
 INSTANTIATE_TEST_SUITE_P(
     every_key, embedded_default_keys,
-    testing::Values("\nproxy:", "listen: \"127.0.0.1:3128", "workers:", "max_connections:",
-                    "max_header_bytes:", "max_pending_head_bytes:", "timeouts:", "header:",
-                    "idle: 300s", "connect:", "drain:", "pool:", "max_idle_per_host:", "idle: 60s",
+    testing::Values("\nproxy:", "listen: \"127.0.0.1:3128",
+                    "workers:", "max_connections:", "max_header_bytes:", "max_pending_head_bytes:",
+                    "max_decoding_bytes:", "timeouts:", "header:", "idle: 300s",
+                    "connect:", "drain:", "pool:", "max_idle_per_host:", "idle: 60s",
                     "\nadmin:", "socket:", "\nmetrics:", "listen: \"127.0.0.1:9464",
                     "\nlog:", "level:", "format:"));
 
@@ -207,6 +212,7 @@ proxy:
   max_header_bytes: 32KiB
   max_header_count: 50
   max_pending_head_bytes: 1MiB
+  max_decoding_bytes: 2MiB
   timeouts:
     header: 250ms
     idle: 5m
@@ -230,6 +236,7 @@ resolve:
   EXPECT_EQ(c.proxy.max_header_bytes, 32u * 1024);
   EXPECT_EQ(c.proxy.max_header_count, 50u);
   EXPECT_EQ(c.proxy.max_pending_head_bytes, 1024u * 1024);
+  EXPECT_EQ(c.proxy.max_decoding_bytes, 2u * 1024 * 1024);
   EXPECT_EQ(c.proxy.timeouts.header, 250ms);
   EXPECT_EQ(c.proxy.timeouts.idle, 5min);
   EXPECT_EQ(c.proxy.timeouts.connect, 2s);
@@ -282,6 +289,9 @@ TEST(load_string, range_limits_are_inclusive) {
   EXPECT_EQ(
       load_string("proxy: {max_pending_head_bytes: 16GiB}", "r.yaml").proxy.max_pending_head_bytes,
       16ull << 30);
+  EXPECT_EQ(load_string("proxy: {max_decoding_bytes: 0}", "r.yaml").proxy.max_decoding_bytes, 0u);
+  EXPECT_EQ(load_string("proxy: {max_decoding_bytes: 16GiB}", "r.yaml").proxy.max_decoding_bytes,
+            16ull << 30);
   EXPECT_EQ(load_string("proxy: {max_header_count: 1000}", "r.yaml").proxy.max_header_count, 1000u);
   EXPECT_EQ(load_string("proxy: {pool: {max_idle_per_host: 100000}}", "r.yaml")
                 .proxy.pool.max_idle_per_host,
