@@ -18,6 +18,8 @@ namespace {
 // that outgrows it (up to the limit) takes the rest from the process's head budget.
 constexpr std::size_t read_chunk = 16 * 1024;
 constexpr std::string_view established = "HTTP/1.1 200 Connection established\r\n\r\n";
+// How long a closing intercepted connection may take to write its close_notify.
+constexpr auto close_notify_wait = std::chrono::seconds(1);
 
 }  // namespace
 
@@ -104,8 +106,26 @@ awaitable<void> connection::run() {
       break;
     }
   }
+  co_await close_tls();
   close_all();
   deadline_.stop();
+}
+
+// Without close_notify the end of a close-delimited body inside TLS cannot be told from a
+// close forged or forced by anyone on the path (RFC 8446 6.1, RFC 9112 9.8), and strict
+// clients (Go, OpenSSL's s_client, Python's ssl with suppress_ragged_eofs off) report a
+// whole answer as an error. A reset that announces a cut-short body gets none, so it still
+// reads as cut short. One write at most, and bounded: a client that reads nothing more
+// does not hold the connection.
+awaitable<void> connection::close_tls() {
+  if (!client_tls_ || resetting_) {
+    co_return;
+  }
+  deadline_.arm(close_notify_wait);
+  const error_code ec = co_await client_tls_->shutdown();
+  if (ec) {
+    spdlog::trace("close_notify not sent: {}", ec.message());
+  }
 }
 
 void connection::begin_request() {
@@ -182,6 +202,7 @@ awaitable<bool> connection::send(std::string_view a, std::string_view b) {
 }
 
 void connection::reset_on_close() {
+  resetting_ = true;
   error_code ignored;
   client_.set_option(asio::socket_base::linger(true, 0), ignored);
 }

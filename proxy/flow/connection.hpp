@@ -63,6 +63,9 @@ class connection final : public std::enable_shared_from_this<connection>, privat
   // keep coming, over TLS.
   awaitable<bool> intercept(const authority& target);
   void on_deadline();
+  // close_notify to an intercepted client before the close, unless the close says a body
+  // was cut short.
+  awaitable<void> close_tls();
   void close_all();
 
   // client_side
@@ -85,7 +88,8 @@ class connection final : public std::enable_shared_from_this<connection>, privat
   phase phase_ = phase::reading;
   bool draining_ = false;
   bool first_request_ = true;
-  byte_buffer in_;                               // from the client
+  bool resetting_ = false;  // reset_on_close: the close must not look like a clean end
+  byte_buffer in_;          // from the client
   std::optional<tls_socket_stream> client_tls_;  // set once a CONNECT is intercepted
   std::optional<authority> intercepted_;         // the CONNECT authority of that tunnel
   std::string peer_;                             // for the access log

@@ -48,6 +48,41 @@ TEST_F(scrub_test, AttackerBrokenCodingToAnHttp10ClientIsNotAnOrderlyEnd) {
   EXPECT_TRUE(client->reset()) << "a cut-off body ended like a whole one";
 }
 
+// The same inside an intercepted tunnel, where the client's leg is TLS: a whole decoded
+// body ends with close_notify (an orderly end), a cut-off one with a reset and none, so a
+// TLS client can tell them apart as the plain one can.
+TEST_F(scrub_test, InsideATunnelAWholeBodyEndsWithCloseNotifyAndAttackerCutOneWithout) {
+  const std::string text = long_text();
+  const std::string gz = compress(text, zformat::gzip);
+  const std::string broken = gz.substr(0, gz.size() / 2) + std::string(gz.size() / 2, '\xff');
+  auto up = start_scripted(
+      [&](const std::string& request) {
+        const std::string& body = request_target(request) == "/whole" ? gz : broken;
+        const std::string head = "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: " +
+                                 std::to_string(body.size()) + "\r\n\r\n";
+        return strings{head + body.substr(0, body.size() / 4), body.substr(body.size() / 4)};
+      },
+      100ms);
+  start_scrubbing(key_rule("coded", up->port()));
+  const std::string host = "Host: localhost:" + std::to_string(up->port()) + "\r\n\r\n";
+
+  auto whole = open_tunnel(up->port());
+  ASSERT_TRUE(whole);
+  ASSERT_TRUE(whole->send("GET /whole HTTP/1.0\r\n" + host));
+  const auto r = whole->read_response(10s);
+  ASSERT_TRUE(r) << whole->buffered();
+  EXPECT_EQ(r->body, masked(text, {scrub_secret}));
+  EXPECT_TRUE(whole->wait_closed(5s));
+  EXPECT_FALSE(whole->reset()) << "a whole body ended without close_notify";
+
+  auto cut = open_tunnel(up->port());
+  ASSERT_TRUE(cut);
+  ASSERT_TRUE(cut->send("GET /cut HTTP/1.0\r\n" + host));
+  ASSERT_TRUE(cut->read_until("\r\n\r\n", 5s));
+  EXPECT_TRUE(cut->wait_closed(5s));
+  EXPECT_TRUE(cut->reset()) << "a cut-off body ended like a whole one";
+}
+
 // A rotation during a long answer (an event stream, a WebSocket): the upstream (a request bin
 // streaming what it receives) gets the new key on another connection after the rotation and
 // shows it on the stream that began before it. The stream's scrubber was built for the old
