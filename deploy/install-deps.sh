@@ -8,7 +8,8 @@ profile="${1:-test}"
 
 build_pkgs=(build-essential cmake pkg-config libboost1.81-dev libssl-dev libyaml-cpp-dev
   libspdlog-dev libfmt-dev prometheus-cpp-dev zlib1g-dev libgtest-dev libgmock-dev clang-format)
-test_pkgs=(nginx curl git python3 python3-requests python3-yaml procps iproute2 iptables openssl gdb)
+test_pkgs=(nginx curl git python3 python3-requests python3-yaml python3-aiohttp python3-websockets
+  python3-httpx procps iproute2 iptables openssl gdb)
 fuzz_pkgs=(clang libclang-rt-14-dev)  # libFuzzer and the sanitizer runtimes (make test, make fuzz)
 bench_pkgs=(wrk hey haproxy squid-openssl tinyproxy mitmproxy)
 # deploy/image-check.sh: rootful podman (its build is buildah's, built in), runc for hosts with
