@@ -19,17 +19,26 @@ TELEMETRY = [("play.googleapis.com", "/log"), ("ab.chatgpt.com", "/otlp"),
 # The stand-in's echo of the key as airlock must leave it: masked, a scheme word kept.
 MASKED = re.compile(r"airlock-compat-pong key=(Bearer )?\*{20,}")
 
-CREDENTIAL_HOSTS = {"api.anthropic.com", "api.openai.com", "generativelanguage.googleapis.com"}
+CREDENTIAL_HOSTS = {"api.anthropic.com", "api.openai.com", "generativelanguage.googleapis.com",
+                    "api.mistral.ai", "api.groq.com", "openrouter.ai", "huggingface.co",
+                    "router.huggingface.co", "api.github.com", "github.com", "gitlab.com"}
 
 # Which vendor each client talks to, and the field its key must arrive in.
 VENDOR = {"claude-code": "anthropic", "codex": "openai", "gemini-cli": "gemini",
           "anthropic-sdk": "anthropic", "openai-sdk": "openai", "curl-anthropic": "anthropic",
-          "curl-openai": "openai", "curl-gemini": "gemini", "node-absolute-https": "anthropic"}
+          "curl-openai": "openai", "curl-gemini": "gemini", "node-absolute-https": "anthropic",
+          "sdk-mistral": "mistral", "sdk-groq": "groq", "sdk-openrouter": "openrouter",
+          "sdk-huggingface": "huggingface", "sdk-github": "github", "sdk-gitlab": "gitlab"}
 FIELD = {"anthropic": ("x-api-key", "{}"), "openai": ("authorization", "Bearer {}"),
-         "gemini": ("x-goog-api-key", "{}")}
+         "gemini": ("x-goog-api-key", "{}"), "mistral": ("authorization", "Bearer {}"),
+         "groq": ("authorization", "Bearer {}"), "openrouter": ("authorization", "Bearer {}"),
+         "huggingface": ("authorization", "Bearer {}"), "github": ("authorization", "Bearer {}"),
+         "gitlab": ("authorization", "Bearer {}")}
 PACKAGE = {"claude-code": "@anthropic-ai/claude-code", "codex": "@openai/codex",
            "gemini-cli": "@google/gemini-cli", "anthropic-sdk": "@anthropic-ai/sdk",
-           "openai-sdk": "openai"}
+           "openai-sdk": "openai", "sdk-mistral": "@mistralai/mistralai", "sdk-groq": "groq-sdk",
+           "sdk-openrouter": "openai", "sdk-huggingface": "@huggingface/hub",
+           "sdk-github": "@octokit/rest", "sdk-gitlab": "@gitbeaker/rest"}
 
 
 def vendor_of(name):

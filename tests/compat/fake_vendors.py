@@ -169,6 +169,11 @@ class Handler(BaseHTTPRequestHandler):
             return self.websocket()
         self.record(b"")
         host = self.headers.get("Host", "").split(":")[0]
+        if self.path.split("?")[0] in ("/user", "/api/v4/user", "/api/whoami-v2"):
+            # Who the token belongs to (GitHub, GitLab, Hugging Face): the echo as the name.
+            text = answer_text(self.lower_headers(), self.path)
+            return self.send_json(200, {"login": text, "username": text, "name": text, "id": 1,
+                                        "type": "user", "auth": {}})
         if self.path.startswith("/v1/models") and host == "api.openai.com":
             return self.send_json(200, {"object": "list", "data": [
                 {"id": "gpt-5", "object": "model", "created": 0, "owned_by": "compat"}]})

