@@ -85,6 +85,41 @@ TEST_F(intercept_test, HttpsUrlWhoseHostNamesAnotherAuthorityIsRefused) {
   EXPECT_TRUE(up->requests().empty());
 }
 
+// airlock's TLS client talks only to servers the configuration names. Were it to open TLS to
+// any https:// URL, an agent's own server could send a certificate list of ~100 KB that
+// every upstream connection and cached session keeps (about 1 MiB each, measured): the
+// request is refused before anything is dialled, and CONNECT tunnels such a host blind.
+TEST_F(intercept_test, HttpsUrlToAHostNoRuleNamesIsRefusedWithoutADial) {
+  auto named = start_upstream();
+  auto other = start_upstream();
+  start_intercepting(anthropic_secret, x_api_key_rule(named->port()), {{"ANTHROPIC_KEY", api_key}});
+  for (const std::string scheme : {"https", "wss"}) {
+    auto client = connect();
+    ASSERT_TRUE(client->send(https_get(scheme, other->port(), "/x", "")));
+    const auto r = client->read_response(5s);
+    ASSERT_TRUE(r) << client->buffered();
+    EXPECT_EQ(r->status, 400) << r->head;
+    EXPECT_NE(r->body.find("through CONNECT"), std::string::npos) << r->body;
+  }
+  EXPECT_EQ(other->connections(), 0u);
+  // The same host through CONNECT: a blind tunnel, the agent's own TLS.
+  auto tunnel = connect();
+  const std::string authority = "localhost:" + std::to_string(other->port());
+  ASSERT_TRUE(
+      tunnel->send("CONNECT " + authority + " HTTP/1.1\r\nHost: " + authority + "\r\n\r\n"));
+  const auto established = tunnel->read_response(5s, true);
+  ASSERT_TRUE(established);
+  EXPECT_EQ(established->status, 200);
+  // Beside it, the host a rule names is served over the TLS airlock opens.
+  auto client = connect();
+  ASSERT_TRUE(client->send(https_get("https", named->port(), "/v1/x", "")));
+  const auto ok = client->read_response(5s);
+  ASSERT_TRUE(ok) << client->buffered();
+  EXPECT_EQ(ok->status, 200) << ok->head;
+  ASSERT_EQ(named->requests().size(), 1u);
+  EXPECT_EQ(field_values(named->requests()[0], "x-api-key"), strings{api_key});
+}
+
 // A wss:// upgrade is a WebSocket over the TLS airlock opens: injected, then relayed with
 // the answer's frames scrubbed.
 TEST_F(intercept_test, WssUrlOnThePlainListenerIsAnInjectedWebSocket) {
