@@ -88,6 +88,11 @@ std::optional<refusal> absolute(const request_view& req, const decision_inputs& 
   to.tls = target->tls;
   to.host_written = target->authority_text;
   to.target_written = target->origin_form;
+  if (target->origin_form.front() == '?') {
+    // "http://h?q" goes up as "GET /?q": the policy, the rule and the log judge that path,
+    // not an empty one no prefix covers ("/" included).
+    to.target_owned.assign(1, '/').append(target->origin_form);
+  }
   return std::nullopt;
 }
 

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/integration/intercept_fixture.hpp"
+#include "tests/support/recording_server.hpp"
 #include "tests/support/ws_frames.hpp"
 
 namespace airlock::test {
@@ -118,6 +119,30 @@ TEST_F(intercept_test, HttpsUrlToAHostNoRuleNamesIsRefusedWithoutADial) {
   EXPECT_EQ(ok->status, 200) << ok->head;
   ASSERT_EQ(named->requests().size(), 1u);
   EXPECT_EQ(field_values(named->requests()[0], "x-api-key"), strings{api_key});
+}
+
+// A URL with a query and no path goes up as "GET /?q": a telemetry entry for "/" answers it
+// as it answers "/x", over https:// and http:// alike, and neither upstream hears of it.
+TEST_F(intercept_test, QueryWithoutAPathIsJudgedAtTheRoot) {
+  auto tls_up = start_upstream(mint_leaf(pki_, "t", {"DNS:t.test"}));
+  recording_server plain_up;
+  airlock_settings settings;
+  settings.resolve["t.test:443"] = tls_up->address();
+  settings.resolve["t.test:80"] = plain_up.authority();
+  settings.extra_yaml =
+      tls_yaml() + "telemetry:\n  block: [ { name: all, host: t.test, path: / } ]\n";
+  start_airlock(settings);
+  for (const std::string target : {"https://t.test/x", "https://t.test?x=1", "http://t.test?x=1",
+                                   "wss://t.test?x", "http://t.test/x"}) {
+    auto client = connect();
+    ASSERT_TRUE(client->send("GET " + target + " HTTP/1.1\r\nHost: t.test\r\n\r\n"));
+    const auto r = client->read_response(5s);
+    ASSERT_TRUE(r) << target << client->buffered();
+    EXPECT_EQ(r->status, 204) << target << "\n" << r->head;
+    EXPECT_EQ(r->header("x-airlock-reason"), "telemetry_blocked rule=all") << target;
+  }
+  EXPECT_EQ(tls_up->connections(), 0u);
+  EXPECT_EQ(plain_up.connections(), 0u);
 }
 
 // A wss:// upgrade is a WebSocket over the TLS airlock opens: injected, then relayed with

@@ -209,6 +209,33 @@ TEST(route_decision, request_policy_sees_the_path_and_the_upgraded_port) {
   EXPECT_EQ(r->rule, "default-deny");
 }
 
+// "http://h?q" and "https://h?q" go up as "GET /?q": the policy, the rule and the access log
+// judge that path, not an empty one that no prefix covers.
+TEST(route_decision, a_query_without_a_path_is_judged_at_the_root) {
+  const world w(R"(
+secrets:
+  k: { env: K }
+credentials:
+  - { name: root, host: api.test, paths: [/], headers: { x-api-key: "{{k}}" } }
+telemetry:
+  block: [ { name: all, host: t.test, path: / } ]
+)");
+  for (std::string_view target : {"http://t.test?x=1", "https://t.test?x=1", "https://t.test/?x"}) {
+    const auto d = w.decide(req("GET", target));
+    const auto r = expect_refused(d, 204, refusal_kind::telemetry);
+    ASSERT_TRUE(r) << target;
+    EXPECT_EQ(r->rule, "all");
+    EXPECT_EQ(d.to->origin_form().front(), '/') << target;
+  }
+  for (std::string_view target : {"https://api.test?x=1", "https://api.test/?x=1"}) {
+    const auto d = w.decide(req("GET", target));
+    const auto f = forwarded(d);
+    ASSERT_TRUE(f) << target;
+    EXPECT_EQ(f->rule, 0u) << target;
+    EXPECT_EQ(d.to->origin_form(), "/?x=1");
+  }
+}
+
 TEST(route_decision, reflecting_methods_never_reach_a_credential_destination) {
   const world w(routes_yaml);
   const authority tunnel = auth("localhost", 8443);  // intercepted, though no rule names it
