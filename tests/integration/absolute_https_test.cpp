@@ -2,7 +2,9 @@
 // hand-roll a proxy request with the URL as its target; issue 19): airlock opens and verifies the
 // TLS itself, and the request gets what an intercepted one gets: the credential, the
 // carriers stripped, the answer scrubbed. The attacker's attempts beside it: an upstream
-// airlock cannot verify gets no byte, and a Host naming another authority is refused.
+// airlock cannot verify gets no byte, a Host naming another authority is refused, a host no
+// rule or telemetry path names is not dialled at all, and a query without a path is judged
+// at "/".
 
 #include <gtest/gtest.h>
 
