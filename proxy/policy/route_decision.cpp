@@ -65,7 +65,8 @@ std::optional<refusal> routed(const request_view& req, const config::config& cfg
 // else is an attempt to make two parsers disagree. https:// and wss:// (scripts that
 // hand-roll a proxy request with the URL as its target) go up over TLS airlock opens and verifies,
 // as a plain http:// request to a credential host does: the same rules, policy and
-// scrubbing as inside an intercepted tunnel, and the agent needs no CA for it.
+// scrubbing as inside an intercepted tunnel, and the agent needs no CA for it; only to the
+// hosts a CONNECT would intercept (opened_here).
 std::optional<refusal> absolute(const request_view& req, const decision_inputs& in,
                                 destination& to) {
   auto target = parse_absolute_form(req.target);
@@ -87,7 +88,26 @@ std::optional<refusal> absolute(const request_view& req, const decision_inputs& 
   to.tls = target->tls;
   to.host_written = target->authority_text;
   to.target_written = target->origin_form;
+  if (target->origin_form.front() == '?') {
+    // "http://h?q" goes up as "GET /?q": the policy, the rule and the log judge that path,
+    // not an empty one no prefix covers ("/" included).
+    to.target_owned.assign(1, '/').append(target->origin_form);
+  }
   return std::nullopt;
+}
+
+// airlock's TLS client talks only to servers the configuration names, the hosts a CONNECT
+// would intercept. For any other a CONNECT is a blind tunnel; opening TLS to a URL's host
+// would let the agent choose the server, and one of its own can make every upstream
+// connection and cached session keep a certificate list of its making (~1 MiB each).
+std::optional<refusal> opened_here(const decision_inputs& in, const authority& to) {
+  if (interception_for(in.cfg, in.egress, to.host, to.port) != interception::none) {
+    return std::nullopt;
+  }
+  return bad_request(
+      "airlock opens TLS only to hosts it intercepts (a credential rule, telemetry paths): "
+      "request https:// and wss:// URLs for " +
+      to.to_string() + " through CONNECT");
 }
 
 // A credential only travels over verified TLS: plain http:// to a credential host goes
@@ -266,13 +286,19 @@ route_decision decide_request(const request_view& req, const authority* tunnel,
     out.action = route_decision::answer_check{};
     return out;
   }
+  // On the proxy listener, TLS before the upgrade is the URL's: https:// or wss://.
+  const bool tls_url = out.mode == traffic_mode::forward && to.tls;
   upgrade_plain_http(to, in);
   const verdict v = in.egress.decide(to.auth.host, to.auth.port, to.origin_form());
   out.egress = v;
   refused = policy_refusal(v, to.auth, true, in.egress.telemetry_answer());
+  if (!refused && tls_url) {
+    refused = opened_here(in, to.auth);
+  }
   std::optional<route_decision::action_type> local;
   if (!refused) {
-    local = local_answer(req, to, tunnel != nullptr, out.mode, in);
+    // Such a URL is judged as a request in its host's intercepted tunnel.
+    local = local_answer(req, to, tunnel != nullptr || tls_url, out.mode, in);
   }
   std::optional<std::size_t> rule;
   if (!refused && !local && to.tls) {

@@ -128,7 +128,8 @@ route_decision decide_connect(const request_view& req, const decision_inputs& in
 // Any other request, or anything sent inside the intercepted tunnel to *tunnel (a CONNECT
 // there included): refusal, answer_options, answer_check (an absolute-form request to the
 // check host, or any request in a tunnel to it, before the policy and every rule) or
-// forward.
+// forward. An https:// or wss:// URL is forwarded only to a host a CONNECT would intercept,
+// and judged as a request in that tunnel; any other gets 400 (use CONNECT).
 route_decision decide_request(const request_view& req, const authority* tunnel,
                               const decision_inputs& in);
 

@@ -194,17 +194,17 @@ TEST_F(response_framing_test, WsSchemeInAbsoluteFormIsAnUpgradeLikeHttp) {
   const std::string received = upstream.received();
   EXPECT_EQ(received.rfind("GET /socket?x=1 HTTP/1.1\r\n", 0), 0U) << received;
 
-  // wss:// is TLS to the upstream, which airlock opens: this plain one gets a ClientHello
-  // and no request, and the client a 502 or, as it never answers, a 504
-  // (absolute_https_test.cpp has the TLS case).
+  // wss:// is TLS to the upstream, which airlock opens only for a host it intercepts
+  // (absolute_https_test.cpp): for this one, CONNECT, and not a byte goes up.
   const std::size_t before = upstream.received().size();
   auto other = connect();
   ASSERT_TRUE(other->send("GET wss://" + upstream.authority() +
                           "/ HTTP/1.1\r\nHost: " + upstream.authority() + "\r\n\r\n"));
   const auto refused = other->read_response(5s);
   ASSERT_TRUE(refused);
-  EXPECT_TRUE(refused->status == 502 || refused->status == 504) << refused->head;
-  EXPECT_EQ(upstream.received().find("GET /", before), std::string::npos);
+  EXPECT_EQ(refused->status, 400) << refused->head;
+  EXPECT_NE(refused->body.find("through CONNECT"), std::string::npos) << refused->body;
+  EXPECT_EQ(upstream.received().size(), before);
 }
 
 }  // namespace

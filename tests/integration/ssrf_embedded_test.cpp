@@ -194,5 +194,51 @@ TEST_F(ssrf_embedded_test, Ipv4MappedSpellingsAreRefusedLikeTheIpv4Spelling) {
   EXPECT_EQ(result.failure, "");
 }
 
+// An https:// or wss:// URL for a host a rule names goes up over TLS airlock opens: the
+// dial checks the address as for CONNECT, whatever spelling the URL uses.
+TEST_F(ssrf_embedded_test, HttpsUrlsToPrivateAddressesARuleNamesAreRefusedAtTheDial) {
+  const auto dir = tmp_.path();
+  const auto result = run_in_loopback_netns(
+      [&dir]() -> std::string {
+        recording_server up;
+        airlock_settings settings;
+        settings.env["KEY"] = "sk-REAL-5e0c9d3a71b4";
+        settings.extra_yaml =
+            "secrets:\n  k: { env: KEY }\ncredentials:\n"
+            "  - { host: 169.254.169.254, headers: { x-api-key: \"{{k}}\" } }\n"
+            "  - { host: 10.0.0.1, port: 8443, headers: { x-api-key: \"{{k}}\" } }\n";
+        airlock_process proxy(dir, settings);
+        const std::vector<std::pair<std::string, std::string>> attempts = {
+            {"https://169.254.169.254/latest/", "169.254.169.254"},
+            {"https://[::ffff:a9fe:a9fe]/latest/", "[::ffff:a9fe:a9fe]"},
+            {"wss://2852039166/", "2852039166"},
+            {"https://10.0.0.1:8443/", "10.0.0.1:8443"},
+        };
+        std::string failures;
+        for (const auto& [target, host] : attempts) {
+          raw_client client(proxy.port());
+          client.send("GET " + target + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n");
+          const auto r = client.read_response(5s);
+          const std::string reason = r ? r->header("x-airlock-reason").value_or("-") : "";
+          if (!r || r->status != 403 || reason.rfind("private_address rule=", 0) != 0 ||
+              reason == "private_address rule=loopback") {
+            failures += target + ": " + (r ? r->head : std::string("no answer")) + "\n";
+          }
+        }
+        raw_client client(proxy.port());
+        client.send("GET " + up.url("/ok") + " HTTP/1.1\r\nHost: " + up.authority() + "\r\n\r\n");
+        const auto ok = client.read_response(5s);
+        if (!ok || ok->status != 200) {
+          failures += "the permitted upstream was not served\n";
+        }
+        return finish(failures, up, proxy);
+      },
+      60s);
+  if (!result.ran) {
+    GTEST_SKIP() << "no network namespace available: " << result.failure;
+  }
+  EXPECT_EQ(result.failure, "");
+}
+
 }  // namespace
 }  // namespace airlock::test

@@ -118,7 +118,8 @@ TEST(route_decision, https_in_absolute_form_goes_up_over_tls_airlock_opens) {
   ASSERT_TRUE(forwarded(d));
   EXPECT_TRUE(d.to->tls);
   EXPECT_EQ(std::get<route_decision::forward>(d.action).rule, 1u);
-  d = w.decide(req("GET", "https://example.com:8443/x", "example.com:8443"));
+  // A host with telemetry paths is intercepted too: no rule, its paths judged.
+  d = w.decide(req("GET", "https://metrics.acme.test/v1/other", "metrics.acme.test"));
   ASSERT_TRUE(forwarded(d));
   EXPECT_TRUE(d.to->tls);
   EXPECT_FALSE(std::get<route_decision::forward>(d.action).rule);
@@ -143,6 +144,38 @@ TEST(route_decision, https_in_absolute_form_goes_up_over_tls_airlock_opens) {
                                 refusal_kind::bad_request);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->detail, "this airlock has no TLS state for https:// and wss:// URLs: use CONNECT");
+}
+
+// airlock opens TLS only to servers its configuration names, the hosts a CONNECT would
+// intercept: for any other, CONNECT is a blind tunnel, and an https:// URL would let the
+// agent pick the server airlock's TLS client talks to. One of the agent's own can send a
+// certificate list that each upstream connection and cached session keeps (about 1 MiB
+// each, measured). The policy's answer still comes first.
+TEST(route_decision, https_in_absolute_form_only_to_hosts_airlock_intercepts) {
+  const world w(rules_yaml);
+  for (std::string_view target :
+       {"https://example.com:8443/x", "wss://example.com/socket", "https://svc.test:8443/",
+        "https://svc.test/", "HTTPS://127.0.0.1/"}) {
+    const auto d = w.decide(req("GET", target));
+    const auto r = expect_refused(d, 400, refusal_kind::bad_request);
+    ASSERT_TRUE(r) << target;
+    EXPECT_NE(r->detail.find("airlock opens TLS only to hosts it intercepts"), std::string::npos)
+        << r->detail;
+    EXPECT_NE(r->detail.find("through CONNECT"), std::string::npos) << r->detail;
+    ASSERT_TRUE(d.to) << target;  // the access log names what was refused
+    ASSERT_TRUE(d.egress) << target;
+  }
+  expect_refused(w.decide(req("GET", "https://evil.test/")), 403, refusal_kind::egress_denied);
+  expect_refused(w.decide(req("GET", "https://statsig.anthropic.com/x")), 204,
+                 refusal_kind::telemetry);
+  // Where it is served, it is judged as in that host's tunnel: every intercepted host
+  // refuses a reflecting method, as its tunnel does, rule or not.
+  EXPECT_TRUE(forwarded(w.decide(req("GET", "https://svc.test:8080/x"))));
+  const authority acme = auth("metrics.acme.test", 443);
+  expect_refused(w.decide(req("TRACE", "/x", "metrics.acme.test"), &acme), 405,
+                 refusal_kind::method_refused);
+  expect_refused(w.decide(req("TRACE", "https://metrics.acme.test/x")), 405,
+                 refusal_kind::method_refused);
 }
 
 TEST(route_decision, request_policy_sees_the_path_and_the_upgraded_port) {
@@ -174,6 +207,33 @@ TEST(route_decision, request_policy_sees_the_path_and_the_upgraded_port) {
                      refusal_kind::egress_denied);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->rule, "default-deny");
+}
+
+// "http://h?q" and "https://h?q" go up as "GET /?q": the policy, the rule and the access log
+// judge that path, not an empty one that no prefix covers.
+TEST(route_decision, a_query_without_a_path_is_judged_at_the_root) {
+  const world w(R"(
+secrets:
+  k: { env: K }
+credentials:
+  - { name: root, host: api.test, paths: [/], headers: { x-api-key: "{{k}}" } }
+telemetry:
+  block: [ { name: all, host: t.test, path: / } ]
+)");
+  for (std::string_view target : {"http://t.test?x=1", "https://t.test?x=1", "https://t.test/?x"}) {
+    const auto d = w.decide(req("GET", target));
+    const auto r = expect_refused(d, 204, refusal_kind::telemetry);
+    ASSERT_TRUE(r) << target;
+    EXPECT_EQ(r->rule, "all");
+    EXPECT_EQ(d.to->origin_form().front(), '/') << target;
+  }
+  for (std::string_view target : {"https://api.test?x=1", "https://api.test/?x=1"}) {
+    const auto d = w.decide(req("GET", target));
+    const auto f = forwarded(d);
+    ASSERT_TRUE(f) << target;
+    EXPECT_EQ(f->rule, 0u) << target;
+    EXPECT_EQ(d.to->origin_form(), "/?x=1");
+  }
 }
 
 TEST(route_decision, reflecting_methods_never_reach_a_credential_destination) {
