@@ -143,8 +143,10 @@ finding judge(const runtime_probe& p, const probe_output& o) {
   const std::string text = o.err + "\n" + o.out;
   const std::string fail_fix = "check that {proxy} is airlock and reachable from here";
   if (!o.started) {
+    // Nothing was asked of the proxy: the fix is the runtime's (a stub an install script
+    // never replaced, another architecture, no permission), not airlock's.
     f.detail = "could not run: " + shorten(o.err);
-    f.fix = fail_fix;
+    f.fix = "the executable on PATH does not start: reinstall it, or take it off PATH";
     return f;
   }
   if (o.timed_out) {

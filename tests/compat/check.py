@@ -52,6 +52,25 @@ def host_of(record):
     return record["host"].split(":")[0]
 
 
+def judge_doctor(run, stdout):
+    """airlock doctor's verdict: every runtime passes, Bun and Deno among them."""
+    problems = []
+    try:
+        report = json.loads(stdout)
+    except ValueError:
+        return ["doctor printed no JSON"], []
+    results = {r["name"]: r["result"] for r in report["runtimes"]}
+    passed = "ok"
+    if run["status"] != 0 or not report["ok"]:
+        problems.append("doctor failed: " + ", ".join(
+            f"{r['name']} {r['result']}: {r['fix']}" for r in report["runtimes"]
+            if r["result"] != passed))
+    for name in ("bun", "deno", "node", "curl", "python3"):
+        if results.get(name) != passed:
+            problems.append(f"doctor: {name} {results.get(name, 'not found')}")
+    return problems, [", ".join(f"{n} {r}" for n, r in sorted(results.items()))]
+
+
 def judge(run, records, outputs, secrets, placeholder):
     prefix, vendor = vendor_of(run["name"])
     field, form = FIELD[vendor]
@@ -119,9 +138,13 @@ def main():
     for run in runs:
         base = os.path.join(args.run, "outputs", run["name"])
         outputs = open(base + ".out", errors="replace").read() + open(base + ".err", errors="replace").read()
-        prefix, mine, problems, notes = judge(run, records, outputs, secrets, args.placeholder)
+        if run["name"] == "doctor":
+            problems, notes = judge_doctor(run, open(base + ".out", errors="replace").read())
+            prefix, mine = "doctor", records[run["first"]:run["last"]]
+        else:
+            prefix, mine, problems, notes = judge(run, records, outputs, secrets, args.placeholder)
         refused = refusals(os.path.join(args.run, "airlock.log"), run["start"], run["end"])
-        version = packages.get("node_modules/" + PACKAGE.get(prefix, ""), {}).get("version", "system")
+        version = packages.get("node_modules/" + PACKAGE.get(prefix, ""), {}).get("version", "-")
         seen = sorted({f"{host_of(r)}{r['path'].split('?')[0]}" + (" (ws)" if r["websocket"] else "")
                        for r in mine})
         failed += bool(problems)

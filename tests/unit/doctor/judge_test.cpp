@@ -61,7 +61,10 @@ TEST(doctor_judge, the_marker_alone_is_not_enough) {
   probe_output missing;
   missing.started = false;
   missing.err = "/usr/bin/deno: Permission denied";
-  EXPECT_EQ(judge(probe("deno"), missing).what, result::failed);
+  const auto not_started = judge(probe("deno"), missing);
+  EXPECT_EQ(not_started.what, result::failed);
+  EXPECT_EQ(not_started.fix,
+            "the executable on PATH does not start: reinstall it, or take it off PATH");
 }
 
 TEST(doctor_judge, a_failed_lookup_of_the_check_host_is_a_bypass) {
