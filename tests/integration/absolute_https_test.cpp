@@ -17,12 +17,6 @@ namespace {
 
 using strings = std::vector<std::string>;
 
-const std::string anthropic_secret = "  anthropic: { env: ANTHROPIC_KEY }\n";
-std::string x_api_key_rule(std::uint16_t port) {
-  return "  - { host: localhost, port: " + std::to_string(port) +
-         ", headers: { x-api-key: \"{{anthropic}}\" } }\n";
-}
-
 std::string https_get(const std::string& scheme, std::uint16_t port, const std::string& path,
                       const std::string& fields) {
   const std::string authority = "localhost:" + std::to_string(port);

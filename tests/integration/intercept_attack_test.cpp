@@ -13,14 +13,6 @@ namespace {
 using strings = std::vector<std::string>;
 using intercept_attack_test = intercept_test;
 
-const std::string anthropic_secret = "  anthropic: { env: ANTHROPIC_KEY }\n";
-// Test upstreams listen on a free port, which the rule names: a rule without port: is
-// for 443 only.
-std::string x_api_key_rule(std::uint16_t port) {
-  return "  - { host: localhost, port: " + std::to_string(port) +
-         ", headers: { x-api-key: \"{{anthropic}}\" } }\n";
-}
-
 // The one answer to a Host that names another authority than the request goes to, inside a
 // tunnel as for absolute-form and CONNECT: 400 with reason host_mismatch (RFC 9112 3.2).
 TEST_F(intercept_attack_test, HostDisagreeingWithConnectIs400HostMismatchAndNothingIsSent) {

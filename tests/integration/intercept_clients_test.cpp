@@ -16,13 +16,6 @@ namespace {
 using strings = std::vector<std::string>;
 using intercept_clients_test = intercept_test;
 
-const std::string anthropic_secret = "  anthropic: { env: ANTHROPIC_KEY }\n";
-// For the test upstream on port (a rule without port: is for 443 only).
-std::string x_api_key_rule(std::uint16_t port) {
-  return "  - { host: localhost, port: " + std::to_string(port) +
-         ", headers: { x-api-key: \"{{anthropic}}\" } }\n";
-}
-
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() &&
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;

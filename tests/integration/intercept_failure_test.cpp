@@ -15,13 +15,6 @@ namespace {
 
 using intercept_failure_test = intercept_test;
 
-const std::string anthropic_secret = "  anthropic: { env: ANTHROPIC_KEY }\n";
-// For the test upstream on port (a rule without port: is for 443 only).
-std::string x_api_key_rule(std::uint16_t port) {
-  return "  - { host: localhost, port: " + std::to_string(port) +
-         ", headers: { x-api-key: \"{{anthropic}}\" } }\n";
-}
-
 std::string url_for_port(std::uint16_t port) {
   return "https://localhost:" + std::to_string(port) + "/v1/x";
 }

@@ -88,4 +88,13 @@ std::string newest_request(const tls_echo_server& upstream);
 // How many times needle occurs in haystack.
 std::size_t count_of(std::string_view haystack, std::string_view needle);
 
+// The secrets: line most interception tests use (ANTHROPIC_KEY), and a rule for a test
+// upstream on localhost:port setting x-api-key from it (a rule without port: is for 443
+// only, and test upstreams listen on free ports).
+inline const std::string anthropic_secret = "  anthropic: { env: ANTHROPIC_KEY }\n";
+inline std::string x_api_key_rule(std::uint16_t port) {
+  return "  - { host: localhost, port: " + std::to_string(port) +
+         ", headers: { x-api-key: \"{{anthropic}}\" } }\n";
+}
+
 }  // namespace airlock::test

@@ -17,13 +17,6 @@ namespace {
 
 using intercept_memory_test = intercept_test;
 
-const std::string anthropic_secret = "  anthropic: { env: ANTHROPIC_KEY }\n";
-// A rule without port: means 443; the test upstreams listen on free ports.
-std::string x_api_key_rule(std::uint16_t port) {
-  return "  - { host: localhost, port: " + std::to_string(port) +
-         ", headers: { x-api-key: \"{{anthropic}}\" } }\n";
-}
-
 TEST_F(intercept_memory_test, HugeClientHellosAreCutWhileOthersAreServed) {
   auto up = start_upstream();
   airlock_settings settings;

@@ -12,8 +12,8 @@ namespace {
 using strings = std::vector<std::string>;
 using intercept_secrets_test = intercept_test;
 
-// For the test upstream on port (a rule without port: is for 443 only).
-std::string x_api_key_rule(std::uint16_t port) {
+// x_api_key_rule with a name the answers for a missing secret can cite.
+std::string named_key_rule(std::uint16_t port) {
   return "  - { name: anthropic-api, host: localhost, port: " + std::to_string(port) +
          ", headers: { x-api-key: \"{{anthropic}}\" } }\n";
 }
@@ -32,7 +32,7 @@ void expect_missing(const fetched& r, const tls_echo_server& up) {
 TEST_F(intercept_secrets_test, UnsetEnvironmentVariableIs503NamingTheSecret) {
   auto up = start_upstream();
   start_intercepting("  anthropic: { env: ANTHROPIC_KEY, required: true }\n",
-                     x_api_key_rule(up->port()));
+                     named_key_rule(up->port()));
 
   const auto r =
       fetch({"-i", "-H", std::string("x-api-key: ") + placeholder, https_url(*up, "/v1/x")});
@@ -45,7 +45,7 @@ TEST_F(intercept_secrets_test, UnsetEnvironmentVariableIs503NamingTheSecret) {
 TEST_F(intercept_secrets_test, AbsentFileIs503NamingTheSecret) {
   auto up = start_upstream();
   start_intercepting("  anthropic: { file: \"" + scratch("no-such-key").string() + "\" }\n",
-                     x_api_key_rule(up->port()));
+                     named_key_rule(up->port()));
 
   expect_missing(fetch({https_url(*up, "/v1/x")}), *up);
   // Not a one-off: the next requests (curl reconnects after the 503's close) get it too.
@@ -59,7 +59,7 @@ TEST_F(intercept_secrets_test, FileValueHasItsTrailingNewlineTrimmed) {
   const auto key_file = scratch("api-key");
   write_file(key_file, std::string(api_key) + "\r\n");
   start_intercepting("  anthropic: { file: \"" + key_file.string() + "\" }\n",
-                     x_api_key_rule(up->port()));
+                     named_key_rule(up->port()));
 
   const auto r = fetch({https_url(*up, "/v1/x")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -71,7 +71,7 @@ TEST_F(intercept_secrets_test, FileValueHasItsTrailingNewlineTrimmed) {
 // /proc/PID/environ: the bytes there are the process's own, zeroed in place.
 TEST_F(intercept_secrets_test, EnvironmentSourceIsWipedFromTheProcess) {
   auto up = start_upstream();
-  start_intercepting("  anthropic: { env: ANTHROPIC_KEY }\n", x_api_key_rule(up->port()),
+  start_intercepting("  anthropic: { env: ANTHROPIC_KEY }\n", named_key_rule(up->port()),
                      {{"ANTHROPIC_KEY", api_key}});
   const auto r = fetch({https_url(*up, "/v1/x")});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -106,13 +106,13 @@ TEST_P(line_break_secret_test, RefusedAtLoadAndNeverLogged) {
   const auto& p = GetParam();
   auto up = start_upstream();
   if (p.from_env) {
-    start_intercepting("  anthropic: { env: ANTHROPIC_KEY }\n", x_api_key_rule(up->port()),
+    start_intercepting("  anthropic: { env: ANTHROPIC_KEY }\n", named_key_rule(up->port()),
                        {{"ANTHROPIC_KEY", p.value}});
   } else {
     const auto key_file = scratch("api-key");
     write_file(key_file, p.value);
     start_intercepting("  anthropic: { file: \"" + key_file.string() + "\" }\n",
-                       x_api_key_rule(up->port()));
+                       named_key_rule(up->port()));
   }
 
   expect_missing(fetch({https_url(*up, "/v1/x")}), *up);

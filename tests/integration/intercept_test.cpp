@@ -12,14 +12,6 @@ namespace {
 
 using strings = std::vector<std::string>;
 
-const std::string anthropic_secret = "  anthropic: { env: ANTHROPIC_KEY }\n";
-// Test upstreams listen on a free port, which the rule names: a rule without port: is
-// for 443 only.
-std::string x_api_key_rule(std::uint16_t port) {
-  return "  - { host: localhost, port: " + std::to_string(port) +
-         ", headers: { x-api-key: \"{{anthropic}}\" } }\n";
-}
-
 TEST_F(intercept_test, PlaceholderKeyIsReplacedByTheSecret) {
   auto up = start_upstream();
   start_intercepting(anthropic_secret, x_api_key_rule(up->port()), {{"ANTHROPIC_KEY", api_key}});

@@ -76,10 +76,7 @@ TEST_F(python_ws_clients_test, AiohttpWebSocketAsAWsUrlThroughTheProxy) {
 
 TEST_F(python_ws_clients_test, AiohttpWssIsInterceptedInjectedAndItsEchoOfTheKeyMasked) {
   const std::uint16_t port = unused_port();
-  start_intercepting("  anthropic: { env: ANTHROPIC_KEY }\n",
-                     "  - { host: localhost, port: " + std::to_string(port) +
-                         ", headers: { x-api-key: \"{{anthropic}}\" } }\n",
-                     {{"ANTHROPIC_KEY", api_key}});
+  start_intercepting(anthropic_secret, x_api_key_rule(port), {{"ANTHROPIC_KEY", api_key}});
   const auto r = run_command(
       {"/usr/bin/python3", "-c", aiohttp_ws, airlock().proxy_url(), std::to_string(port), "tls",
        pki_.leaf_cert.string(), pki_.leaf_key.string(), airlock_ca().string()},
@@ -102,10 +99,7 @@ with httpx.Client(proxies=sys.argv[1], verify=sys.argv[3], trust_env=False, time
 
 TEST_F(python_ws_clients_test, HttpxThroughTheProxyIsInjected) {
   auto up = start_upstream();
-  start_intercepting("  anthropic: { env: ANTHROPIC_KEY }\n",
-                     "  - { host: localhost, port: " + std::to_string(up->port()) +
-                         ", headers: { x-api-key: \"{{anthropic}}\" } }\n",
-                     {{"ANTHROPIC_KEY", api_key}});
+  start_intercepting(anthropic_secret, x_api_key_rule(up->port()), {{"ANTHROPIC_KEY", api_key}});
   const auto r = run_command({"/usr/bin/python3", "-c", httpx_get, airlock().proxy_url(),
                               https_url(*up, "/v1/models"), airlock_ca().string()},
                              tmp_.path(), "httpx", 60s);
