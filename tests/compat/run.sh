@@ -42,7 +42,11 @@ if [[ ${1:-} != --inside ]]; then
   [[ $clients == system ]] || install_clients
   # Root needs no user namespace; anyone else maps themselves to root in one of their own.
   unshare --net -- true 2>/dev/null && exec unshare --net -- "$0" --inside
-  exec unshare --user --map-root-user --net -- "$0" --inside
+  unshare --user --map-root-user --net -- true 2>/dev/null &&
+    exec unshare --user --map-root-user --net -- "$0" --inside
+  # Never without the namespace: the clients would reach the real vendors. 77: ctest's skip.
+  echo "compat: cannot make a network namespace here (unshare), so nothing runs" >&2
+  exit 77
 fi
 
 ip link set lo up
