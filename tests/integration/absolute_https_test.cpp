@@ -147,9 +147,7 @@ TEST_F(intercept_test, WssUrlOnThePlainListenerIsAnInjectedWebSocket) {
   tls_echo_server up(tls_echo_options{
       localhost_cert(), [](const std::string& request) {
         if (request.rfind("GET ", 0) == 0) {
-          return std::string(
-              "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-              "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n");
+          return websocket_switch;
         }
         return proxy::testing::ws_encode({true, 1, std::string("key was ") + api_key});
       }});

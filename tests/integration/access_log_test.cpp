@@ -87,11 +87,7 @@ TEST_F(access_log_test, AccessLogCanBeSwitchedOff) {
 TEST_F(access_log_test, AWebSocketIsLoggedWhenItCloses) {
   tls_echo_server up(tls_echo_options{localhost_cert(), [](const std::string& request) {
                                         if (request.rfind("GET ", 0) == 0) {
-                                          return std::string(
-                                              "HTTP/1.1 101 Switching Protocols\r\n"
-                                              "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                                              "Sec-WebSocket-Accept: "
-                                              "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n");
+                                          return websocket_switch;
                                         }
                                         // Echoes the key the handshake carried, in a frame.
                                         const std::string payload = std::string("got ") + api_key;

@@ -88,6 +88,11 @@ std::string newest_request(const tls_echo_server& upstream);
 // How many times needle occurs in haystack.
 std::size_t count_of(std::string_view haystack, std::string_view needle);
 
+// A WebSocket upstream's 101 to the test key "dGhlIHNhbXBsZSBub25jZQ==" (RFC 6455 1.3).
+inline const std::string websocket_switch =
+    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
+
 // The secrets: line most interception tests use (ANTHROPIC_KEY), and a rule for a test
 // upstream on localhost:port setting x-api-key from it (a rule without port: is for 443
 // only, and test upstreams listen on free ports).

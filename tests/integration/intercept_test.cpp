@@ -250,11 +250,7 @@ TEST_F(intercept_test, WebSocketHandshakeIsInjectedThenRelayed) {
   tls_echo_server up(
       tls_echo_options{localhost_cert(), [](const std::string& request) {
                          if (request.rfind("GET ", 0) == 0) {
-                           return std::string(
-                               "HTTP/1.1 101 Switching Protocols\r\n"
-                               "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                               "Sec-WebSocket-Accept: "
-                               "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n");
+                           return websocket_switch;
                          }
                          return proxy::testing::ws_encode({true, 1, "pong:" + request});
                        }});

@@ -34,6 +34,25 @@ secret_lookup lookup_from(const std::map<std::string, std::string>& values) {
   };
 }
 
+// The head airlock writes upstream for a proxied request text (absolute form), with the
+// rule (if any) applied; empty, with a failure, when any step refuses it.
+std::string upstream_head(const std::string& text, const config::credential_rule* rule = nullptr,
+                          const secret_lookup* lookup = nullptr) {
+  http::request_head head;
+  http::request_info info;
+  if (http::parse_request(text, {}, head) || http::analyze_request(head, info)) {
+    ADD_FAILURE() << "not a request: " << text;
+    return {};
+  }
+  const auto target = parse_absolute_form(head.target);
+  std::string out;
+  if (!target || http::write_upstream_request(out, head, info, *target, rule, lookup)) {
+    ADD_FAILURE() << "not written: " << text;
+    return {};
+  }
+  return out;
+}
+
 TEST(rule_strips_field, every_default_carrier_beside_what_the_rule_sets) {
   const auto cfg = load(anthropic_rule);
   const auto& rule = cfg.credentials[0];
@@ -127,16 +146,7 @@ TEST(write_upstream_request, node_sdk_placeholder_in_authorization_never_goes_up
       "X_Api_Key: attacker-twin\r\n"
       "x-stainless-retry-count: 0\r\n"
       "content-length: 2\r\n\r\n";
-  http::request_head head;
-  ASSERT_FALSE(http::parse_request(text, {}, head));
-  http::request_info info;
-  ASSERT_FALSE(http::analyze_request(head, info));
-  const auto target = parse_absolute_form(head.target);
-  ASSERT_TRUE(target);
-  std::string out;
-  ASSERT_FALSE(
-      http::write_upstream_request(out, head, info, *target, &cfg.credentials[0], &lookup));
-  EXPECT_EQ(out,
+  EXPECT_EQ(upstream_head(text, &cfg.credentials[0], &lookup),
             "POST /v1/messages HTTP/1.1\r\n"
             "Host: api.anthropic.com\r\n"
             "accept: application/json\r\n"
@@ -154,15 +164,7 @@ TEST(write_upstream_request, without_a_rule_the_clients_authorization_goes_up) {
   const std::string text =
       "GET http://example.test/x?key=mine HTTP/1.1\r\nHost: example.test\r\n"
       "Authorization: Bearer own\r\n\r\n";
-  http::request_head head;
-  ASSERT_FALSE(http::parse_request(text, {}, head));
-  http::request_info info;
-  ASSERT_FALSE(http::analyze_request(head, info));
-  const auto target = parse_absolute_form(head.target);
-  ASSERT_TRUE(target);
-  std::string out;
-  ASSERT_FALSE(http::write_upstream_request(out, head, info, *target));
-  EXPECT_EQ(out,
+  EXPECT_EQ(upstream_head(text),
             "GET /x?key=mine HTTP/1.1\r\nHost: example.test\r\nAuthorization: Bearer own\r\n\r\n");
 }
 
