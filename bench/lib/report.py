@@ -28,6 +28,7 @@ from pathlib import Path
 
 import report_post
 import report_scrub
+from report_common import pct, pooled_delays, ratio_row
 
 # group -> (title, scenarios in table order, the airlock scenario, its ratio peers)
 GROUPS = {
@@ -166,16 +167,7 @@ def ratios(rows, meta):
         for c in group_conns(meta, g):
             a = by.get((g, a_name, c))
             for p in peers:
-                b = by.get((g, p, c))
-                row = dict(kind="ratio", group=g, scenario=f"{a_name}/{p}", conns=c)
-                if a and b and a["status"] == "ok" and b["status"] == "ok" and b["rps_median"]:
-                    row.update(ratio=round(a["rps_median"] / b["rps_median"], 3), status="ok")
-                    if a.get("cpu_us_per_req") and b.get("cpu_us_per_req"):
-                        # capacity ratio: how many requests one CPU second buys, a over b
-                        row["cpu_ratio"] = round(b["cpu_us_per_req"] / a["cpu_us_per_req"], 3)
-                else:
-                    row["status"] = "n/a"
-                out.append(row)
+                out.append(ratio_row(a, by.get((g, p, c)), g, f"{a_name}/{p}", c))
     return out
 
 
@@ -272,11 +264,6 @@ def newhost_rows(newhost, fails, meta):
                       int(meta["new_host_names"]), keys)
 
 
-def pct(sorted_values, p):
-    """Nearest-rank percentile of a sorted list."""
-    return sorted_values[max(0, -(-len(sorted_values) * p // 100) - 1)]
-
-
 def sse_rows(sse, fails, meta):
     """Scenario 7: per path, p50/p99/max of the per-event delays pooled over the runs (ms),
     and the same minus its baseline's (direct for plain HTTP, tls-direct over TLS)."""
@@ -286,21 +273,8 @@ def sse_rows(sse, fails, meta):
     for s, base in SSE:
         row = dict(kind="sse", group="sse-tls" if base == "tls-direct" else "sse-plain",
                    scenario=s, conns=1)
-        rs = sse.get(s, [])
-        errors = [r["error"] for r in rs if r.get("error")]
-        reason = fails.get("sse") or fails.get(s)
-        if reason:
-            row["status"] = f"FAILING: {reason}"
-        elif not rs:
-            row["status"] = "FAILING: not measured"
-        elif errors:
-            row["status"] = f"FAILING: {errors[0]} ({len(errors)} of {len(rs)} streams)"
-        delays = sorted(d for r in rs for d in r.get("delays_us", []))
-        if delays:
-            row.update(events=len(delays), p50_ms=round(pct(delays, 50) / 1000, 3),
-                       p99_ms=round(pct(delays, 99) / 1000, 3), max_ms=round(delays[-1] / 1000, 3))
-        row.setdefault("status", "ok")
-        out[s] = row
+        out[s] = pooled_delays(row, sse.get(s, []), fails.get("sse") or fails.get(s), "streams",
+                               "events")
     for s, base in SSE:
         row, b = out[s], out[base]
         if s != base and row["status"] == "ok" and b["status"] == "ok":

@@ -9,6 +9,8 @@ Nagle on the client (urllib3 sends a proxied request's head and body in two writ
 """
 import json
 
+from report_common import pooled_delays
+
 DIRECT = "direct"
 SCENARIOS = [DIRECT, "airlock", "squid"]
 TARGET_MS = 2.0
@@ -25,32 +27,16 @@ def load(path):
     return out
 
 
-def pct(sorted_values, p):
-    """Nearest-rank percentile of a sorted list."""
-    return sorted_values[max(0, -(-len(sorted_values) * p // 100) - 1)]
-
-
 def rows(post, fails):
     """One row per path; FAILING with the reason when it could not be measured."""
     out = {}
     for s in SCENARIOS:
         row = dict(kind="post", group="post-latency", scenario=s, conns=1)
         rs = post.get(s, [])
-        errors = [r["error"] for r in rs if r.get("error")]
-        reason = fails.get("post-latency") or fails.get(f"post:{s}")
-        if reason:
-            row["status"] = f"FAILING: {reason}"
-        elif not rs:
-            row["status"] = "FAILING: not measured"
-        elif errors:
-            row["status"] = f"FAILING: {errors[0]} ({len(errors)} of {len(rs)} rounds)"
-        delays = sorted(d for r in rs for d in r.get("delays_us", []))
-        if delays:
-            row.update(requests=len(delays), p50_ms=round(pct(delays, 50) / 1000, 3),
-                       p99_ms=round(pct(delays, 99) / 1000, 3),
-                       max_ms=round(delays[-1] / 1000, 3),
-                       sends_per_request=max(r.get("sends_per_request", 0) for r in rs))
-        row.setdefault("status", "ok")
+        pooled_delays(row, rs, fails.get("post-latency") or fails.get(f"post:{s}"), "rounds",
+                      "requests")
+        if "requests" in row:
+            row["sends_per_request"] = max(r.get("sends_per_request", 0) for r in rs)
         out[s] = row
     d = out[DIRECT]
     for s in SCENARIOS[1:]:

@@ -13,6 +13,8 @@ one run of one airlock:
 """
 import statistics
 
+from report_common import ratio_row
+
 ON, OFF, ECHO = "airlock-mitm", "airlock-mitm-noscrub", "airlock-mitm-echo"
 GZIP = "airlock-mitm-gzip"
 KEEPALIVE_SCENARIOS = [OFF, ECHO]  # shown in the keep-alive table right after airlock-mitm
@@ -42,15 +44,7 @@ def keepalive_ratios(rows, conns):
     for c in conns:
         b = by.get((OFF, c))
         for a_name in (ON, ECHO):
-            a = by.get((a_name, c))
-            row = dict(kind="ratio", group="mitm-keepalive", scenario=f"{a_name}/{OFF}", conns=c)
-            if a and b and a["status"] == "ok" and b["status"] == "ok" and b.get("rps_median"):
-                row.update(ratio=round(a["rps_median"] / b["rps_median"], 3), status="ok")
-                if a.get("cpu_us_per_req") and b.get("cpu_us_per_req"):
-                    row["cpu_ratio"] = round(b["cpu_us_per_req"] / a["cpu_us_per_req"], 3)
-            else:
-                row["status"] = "n/a"
-            out.append(row)
+            out.append(ratio_row(by.get((a_name, c)), b, "mitm-keepalive", f"{a_name}/{OFF}", c))
     return out
 
 
